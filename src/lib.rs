@@ -1,0 +1,6 @@
+//! stackmail: an SMTP mail-processing platform built on microthreads.
+//!
+//! The layers, lowest first (imports point downward only):
+//! - [`rt`]: tasklets, Stackless channels, the mio reactor, timers and sockets.
+
+pub mod rt;

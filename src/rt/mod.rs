@@ -1,0 +1,1 @@
+//! The microthread runtime: tasklets, channels, reactor, timers and sockets.
