@@ -81,6 +81,7 @@ impl Runtime {
                 let remote = super::remote();
                 let ok = remote.is_ok();
                 let _ = ready.send((index, remote));
+                drop(ready);
                 if !ok {
                     return;
                 }
@@ -103,7 +104,7 @@ impl Runtime {
         }
         drop(ready_tx);
         let mut remotes: Vec<Option<Remote>> = vec![None; self.threads];
-        for (index, remote) in ready_rx.iter() {
+        for (index, remote) in ready_rx.iter().take(self.threads) {
             match remote {
                 Ok(r) => remotes[index] = Some(r),
                 Err(e) => {
