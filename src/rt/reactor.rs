@@ -2,6 +2,7 @@
 //! which other threads hand work to this thread's scheduler.
 
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mio::{Events, Poll, Token, Waker};
@@ -38,6 +39,7 @@ impl Reactor {
         let remote = Remote {
             inner: Arc::new(RemoteInner {
                 inbox: Mutex::new(Inbox { messages: Vec::new(), closed: false }),
+                pending: AtomicBool::new(false),
                 waker,
             }),
         };
@@ -60,6 +62,9 @@ struct Inbox {
 
 struct RemoteInner {
     inbox: Mutex<Inbox>,
+    /// Set with each post and cleared by `take_all`: lets a busy scheduler see new work
+    /// without taking the lock or making a syscall.
+    pending: AtomicBool,
     waker: Waker,
 }
 
@@ -99,6 +104,7 @@ impl Remote {
                 return Err(SchedulerGone);
             }
             inbox.messages.push(message);
+            self.inner.pending.store(true, Ordering::Release);
             inbox.messages.len() == 1
         };
         // One wake per batch: the scheduler drains the whole inbox when it wakes.
@@ -108,8 +114,13 @@ impl Remote {
         Ok(())
     }
 
+    pub(crate) fn has_messages(&self) -> bool {
+        self.inner.pending.load(Ordering::Acquire)
+    }
+
     pub(crate) fn take_all(&self) -> Vec<RemoteMessage> {
         let mut inbox = self.inner.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner.pending.store(false, Ordering::Release);
         std::mem::take(&mut inbox.messages)
     }
 

@@ -21,6 +21,9 @@ use super::stack::StackPool;
 use super::task::{Coro, JoinHandle, KillError, State, Task, Tasklet, Wake};
 use super::timer::Timers;
 
+/// Resumptions between two non-blocking polls while tasklets are runnable.
+const POLL_EVERY: u32 = 61;
+
 thread_local! {
     static SCHED: Scheduler = Scheduler::new();
 }
@@ -141,25 +144,31 @@ impl Scheduler {
         if task.state.get() != State::Runnable {
             return;
         }
-        let Some(mut coro) = task.coro.borrow_mut().take() else { return };
+        // The coroutine stays in place while it runs; its cell is borrowed meanwhile, which
+        // is how `kill` recognises a tasklet that is on the stack (Busy).
+        let Ok(mut slot) = task.coro.try_borrow_mut() else { return };
+        let Some(coro) = slot.as_mut() else { return };
         task.state.set(State::Running);
         let outer = self.current.replace(Some(task.clone()));
         let outcome = catch_unwind(AssertUnwindSafe(|| coro.resume(())));
         self.current.replace(outer);
-        match outcome {
-            Ok(CoroutineResult::Yield(())) => *task.coro.borrow_mut() = Some(coro),
-            Ok(CoroutineResult::Return(())) => self.finish(&task, coro),
-            Err(payload) => {
-                if payload.is::<TaskletExit>() {
-                    task.killed.set(true);
-                } else {
-                    let msg = panic_message(&*payload);
-                    tracing::error!(tasklet = task.id, name = task.name.as_deref(), "tasklet panicked: {msg}");
-                    *task.panic_message.borrow_mut() = Some(msg);
-                }
-                self.finish(&task, coro);
+        let panic = match outcome {
+            Ok(CoroutineResult::Yield(())) => return,
+            Ok(CoroutineResult::Return(())) => None,
+            Err(payload) => Some(payload),
+        };
+        let Some(coro) = slot.take() else { return };
+        drop(slot);
+        if let Some(payload) = panic {
+            if payload.is::<TaskletExit>() {
+                task.killed.set(true);
+            } else {
+                let msg = panic_message(&*payload);
+                tracing::error!(tasklet = task.id, name = task.name.as_deref(), "tasklet panicked: {msg}");
+                *task.panic_message.borrow_mut() = Some(msg);
             }
         }
+        self.finish(&task, coro);
     }
 
     fn finish(&self, task: &Rc<Task>, coro: Coro) {
@@ -179,6 +188,18 @@ impl Scheduler {
         if let Some((joiner, seq)) = joiner {
             self.wake(&joiner, seq, Wake::Normal, false);
         }
+    }
+
+    /// The current tasklet if it may park (it is not being killed).
+    pub(crate) fn current_parkable(&self) -> Option<Rc<Task>> {
+        self.current.borrow().as_ref().filter(|t| t.state.get() != State::Dying).cloned()
+    }
+
+    /// Parks `me`, which must be the current, parkable tasklet (see `current_parkable`).
+    pub(crate) fn park_task(&self, me: &Task) -> Wake {
+        me.state.set(State::Parked);
+        suspend(me);
+        me.wake.get()
     }
 
     /// Suspends the current tasklet until a waker holding its current sequence wakes it.
@@ -229,27 +250,39 @@ impl Scheduler {
         }
         self.looping.set(true);
         let _reset = ResetOnDrop(&self.looping);
+        let mut since_poll = 0u32;
         loop {
             if done() {
                 return;
             }
-            // One pass over what is runnable now, then a look at IO: a tasklet that keeps
-            // yielding cannot starve sockets and timers.
-            let batch = self.runq.borrow().len();
-            for _ in 0..batch {
-                let next = self.runq.borrow_mut().pop_front();
-                let Some(task) = next else { break };
+            let next = self.runq.borrow_mut().pop_front();
+            if let Some(task) = next {
                 self.run_task(task);
+                // A non-blocking look at IO every so many resumptions: tasklets that keep
+                // yielding cannot starve sockets and timers, and a busy loop makes no syscall
+                // per switch.
+                since_poll += 1;
+                if since_poll < POLL_EVERY {
+                    continue;
+                }
             }
-            if done() || self.stop_requested.take() {
+            since_poll = 0;
+            if self.stop_requested.take() {
                 return;
             }
             let runnable = !self.runq.borrow().is_empty();
             if !runnable && stop_when_idle && self.is_idle() {
                 return;
             }
+            if runnable && self.is_idle() && !self.has_remote_messages() {
+                continue;
+            }
             self.poll(runnable);
         }
+    }
+
+    fn has_remote_messages(&self) -> bool {
+        self.reactor.borrow().as_ref().is_ok_and(|r| r.remote.has_messages())
     }
 
     fn is_idle(&self) -> bool {
@@ -279,7 +312,6 @@ impl Scheduler {
                     }
                     for event in events.iter() {
                         if event.token() == WAKER_TOKEN {
-                            messages = remote.take_all();
                             continue;
                         }
                         let Some(entry) = io.get_mut(Key::from_u64(event.token().0 as u64)) else {
@@ -298,6 +330,11 @@ impl Scheduler {
                                 self.wake(&task, seq, Wake::Normal, false);
                             }
                         }
+                    }
+                    // Read the flag rather than trust the waker's edge alone: a message posted
+                    // while the inbox was already non-empty makes no new edge.
+                    if remote.has_messages() {
+                        messages = remote.take_all();
                     }
                 }
                 Err(_) => {
@@ -360,7 +397,7 @@ impl Drop for Scheduler {
         // Tasklets still parked when the thread ends are leaked, not unwound: their
         // destructors would need this scheduler, which is being destroyed.
         for task in self.registry.get_mut().drain() {
-            if let Some(coro) = task.coro.borrow_mut().take() {
+            if let Some(coro) = task.coro.try_borrow_mut().ok().and_then(|mut c| c.take()) {
                 std::mem::forget(coro);
             }
         }
@@ -396,7 +433,7 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
         task.killed.set(true);
         std::panic::resume_unwind(Box::new(TaskletExit));
     }
-    let Some(mut coro) = task.coro.borrow_mut().take() else {
+    let Some(mut coro) = task.coro.try_borrow_mut().ok().and_then(|mut c| c.take()) else {
         return Err(KillError::Busy);
     };
     task.killed.set(true);
