@@ -5,7 +5,11 @@ use stackmail::rt::{self, Channel};
 
 fn rss_kib() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     pages * 4
 }
 
@@ -31,7 +35,10 @@ fn main() {
     assert_eq!(ch.balance(), -(N as isize));
     let after = rss_kib();
     let per = (after - before) as f64 / N as f64;
-    println!("parked native tasklets: {N}, RSS grew {} KiB, {per:.2} KiB per tasklet", after - before);
+    println!(
+        "parked native tasklets: {N}, RSS grew {} KiB, {per:.2} KiB per tasklet",
+        after - before
+    );
     ch.close();
     rt::run();
 }

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stackmail::rt::{self, Channel, timer::Timers};
 
 fn switch(c: &mut Criterion) {
@@ -25,7 +25,9 @@ fn switch(c: &mut Criterion) {
 }
 
 fn round_trip(c: &mut Criterion) {
-    c.bench_function("channel round trip (2 native tasklets)", |b| {
+    let mut group = c.benchmark_group("channel");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("round trip (2 native tasklets)", |b| {
         b.iter_custom(|iters| {
             let ping: Channel<u64> = Channel::new();
             let pong: Channel<u64> = Channel::new();
@@ -47,6 +49,7 @@ fn round_trip(c: &mut Criterion) {
             start.elapsed()
         })
     });
+    group.finish();
 }
 
 fn spawn_finish(c: &mut Criterion) {

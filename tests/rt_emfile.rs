@@ -9,7 +9,10 @@ use std::time::Duration;
 use stackmail::rt::{self, net::TcpListener};
 
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: a valid clock id and a valid out-pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -22,10 +25,17 @@ fn accept_backs_off_on_emfile_and_recovers() {
     // The kernel completes this handshake; the connection waits in the backlog.
     let _client = std::net::TcpStream::connect(addr).unwrap();
 
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: valid resource id and out-pointer.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
-    let lowered = libc::rlimit { rlim_cur: 256, rlim_max: limit.rlim_max };
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0);
+    let lowered = libc::rlimit {
+        rlim_cur: 256,
+        rlim_max: limit.rlim_max,
+    };
     // SAFETY: valid resource id and pointer; lowering the soft limit is always allowed.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lowered) }, 0);
     let mut hog = Vec::new();
@@ -37,7 +47,10 @@ fn accept_backs_off_on_emfile_and_recovers() {
     let accepted = rt::spawn(move || {
         let cpu_before = thread_cpu_time();
         let result = listener.accept().map(|(_, peer)| peer);
-        (result.map_err(|e| e.to_string()), thread_cpu_time() - cpu_before)
+        (
+            result.map_err(|e| e.to_string()),
+            thread_cpu_time() - cpu_before,
+        )
     });
     rt::spawn(move || {
         rt::sleep(Duration::from_millis(300));
@@ -48,5 +61,8 @@ fn accept_backs_off_on_emfile_and_recovers() {
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
     assert!(result.is_ok(), "{result:?}");
     // A spinning accept would burn the whole 300 ms; backing off costs a few wake-ups.
-    assert!(cpu < Duration::from_millis(100), "accept used {cpu:?} of CPU while out of descriptors");
+    assert!(
+        cpu < Duration::from_millis(100),
+        "accept used {cpu:?} of CPU while out of descriptors"
+    );
 }

@@ -37,7 +37,9 @@ fn echo_server_serves_a_thousand_concurrent_clients() {
             let listener = TcpListener::bind(loopback()).unwrap();
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
             loop {
-                let Ok((stream, _)) = listener.accept() else { return };
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
                 rt::spawn(move || echo(stream));
             }
         })
@@ -70,7 +72,11 @@ fn echo_server_serves_a_thousand_concurrent_clients() {
         // Every client is connected and waiting: release them together.
         gate.close();
     });
-    let ok = clients.into_iter().map(|c| c.join().unwrap()).filter(|&ok| ok).count();
+    let ok = clients
+        .into_iter()
+        .map(|c| c.join().unwrap())
+        .filter(|&ok| ok)
+        .count();
     opener.join().unwrap();
     server.stop();
     assert_eq!(connected.get(), CLIENTS);
@@ -113,7 +119,9 @@ fn accept_from_closed_client(reset: bool) -> TcpStream {
     let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server_side, _) = listener.accept().unwrap();
     if reset {
-        socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO)).unwrap();
+        socket2::SockRef::from(&client)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
     }
     drop(client);
     server_side
@@ -147,7 +155,10 @@ fn writing_to_a_closed_socket_is_a_typed_error() {
     let (eof, write_error) = h.join().unwrap();
     assert_eq!(eof, Ok(0));
     assert!(
-        matches!(write_error, Some(ErrorKind::BrokenPipe | ErrorKind::ConnectionReset)),
+        matches!(
+            write_error,
+            Some(ErrorKind::BrokenPipe | ErrorKind::ConnectionReset)
+        ),
         "{write_error:?}"
     );
 }
@@ -163,11 +174,16 @@ fn reuse_port_listeners_share_one_address_across_threads() {
     let server = Runtime::new()
         .threads(2)
         .start(move |_| {
-            let opts = ListenOptions { reuse_port: true, ..Default::default() };
+            let opts = ListenOptions {
+                reuse_port: true,
+                ..Default::default()
+            };
             let listener = TcpListener::bind_with(addr, &opts).unwrap();
             ready_tx.send(()).unwrap();
             loop {
-                let Ok((stream, _)) = listener.accept() else { return };
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
                 s.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 rt::spawn(move || echo(stream));
             }

@@ -221,11 +221,10 @@ fn blocking_work_parks_only_its_tasklet() {
         }
     });
     let worker = rt::spawn(|| {
-        let thread = rt::blocking(|| {
+        rt::blocking(|| {
             std::thread::sleep(Duration::from_millis(50));
             std::thread::current().name().map(str::to_string)
-        });
-        thread
+        })
     });
     let ticks_seen = rt::spawn({
         let ticks = ticks.clone();
@@ -237,7 +236,10 @@ fn blocking_work_parks_only_its_tasklet() {
     });
     assert_eq!(worker.join(), Ok(Some("stackmail-blocking".to_string())));
     assert_eq!(ticker.join(), Ok(()));
-    assert!(ticks_seen.join().unwrap() >= 1, "the scheduler kept running while the job ran");
+    assert!(
+        ticks_seen.join().unwrap() >= 1,
+        "the scheduler kept running while the job ran"
+    );
     assert_eq!(ticks.get(), 5);
 }
 
@@ -263,8 +265,15 @@ fn a_million_tasklets_spawn_and_finish_without_leaking_stacks() {
     assert_eq!(done.get(), 1_000_000);
     let stats = rt::stats();
     assert_eq!(stats.alive, 0);
-    assert!(stats.stacks_mapped <= 1024, "stacks still mapped: {}", stats.stacks_mapped);
-    assert_eq!(stats.stacks_mapped, stats.stacks_pooled, "every stack went back to the pool");
+    assert!(
+        stats.stacks_mapped <= 1024,
+        "stacks still mapped: {}",
+        stats.stacks_mapped
+    );
+    assert_eq!(
+        stats.stacks_mapped, stats.stacks_pooled,
+        "every stack went back to the pool"
+    );
 }
 
 #[test]
@@ -289,7 +298,10 @@ fn remote_spawn_hands_work_to_another_scheduler() {
     let remote = rt_handle.remotes()[0].clone();
     rt_handle.stop();
     assert_eq!(hits.load(Ordering::SeqCst), 20);
-    assert!(remote.spawn(|| {}).is_err(), "a stopped scheduler refuses work");
+    assert!(
+        remote.spawn(|| {}).is_err(),
+        "a stopped scheduler refuses work"
+    );
 }
 
 #[test]
@@ -311,6 +323,45 @@ fn runtime_threads_share_nothing_and_finish_when_idle() {
     seen.sort();
     assert_eq!(
         seen,
-        vec![(0, "stackmail-0".into()), (1, "stackmail-1".into()), (2, "stackmail-2".into())]
+        vec![
+            (0, "stackmail-0".into()),
+            (1, "stackmail-1".into()),
+            (2, "stackmail-2".into())
+        ]
     );
+}
+
+#[test]
+fn a_stack_overflow_hits_the_guard_page() {
+    // The overflowing tasklet runs in a child process: the fault must kill it with SIGSEGV
+    // at the guard page rather than scribble over whatever lies below the stack.
+    if std::env::var_os("STACKMAIL_OVERFLOW_CHILD").is_some() {
+        fn recurse(n: u64) -> u64 {
+            let frame = std::hint::black_box([n; 64]);
+            if n == 0 {
+                0
+            } else {
+                recurse(n - 1).wrapping_add(frame[7])
+            }
+        }
+        let h = rt::Builder::new()
+            .stack_size(16 * 1024)
+            .spawn(|| recurse(10_000_000))
+            .unwrap();
+        let _ = h.join();
+        std::process::exit(0);
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_stack_overflow_hits_the_guard_page",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("STACKMAIL_OVERFLOW_CHILD", "1")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{status:?}");
 }

@@ -60,7 +60,9 @@ pub struct Channel<T, X = String> {
 
 impl<T, X> Clone for Channel<T, X> {
     fn clone(&self) -> Self {
-        Channel { inner: self.inner.clone() }
+        Channel {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -176,7 +178,14 @@ impl<T, X> Channel<T, X> {
 
     /// Tasklets waiting on the channel, first to be served first.
     pub fn queue(&self) -> Vec<super::Tasklet> {
-        self.inner.borrow().queue.iter().map(|w| super::Tasklet { task: w.task.clone() }).collect()
+        self.inner
+            .borrow()
+            .queue
+            .iter()
+            .map(|w| super::Tasklet {
+                task: w.task.clone(),
+            })
+            .collect()
     }
 
     /// Stops the channel from taking new senders. Senders already waiting can still be
@@ -185,7 +194,11 @@ impl<T, X> Channel<T, X> {
         let woken: Vec<Waiting<T, X>> = {
             let mut st = self.inner.borrow_mut();
             st.closing = true;
-            if st.direction == Direction::Receive { st.queue.drain(..).collect() } else { Vec::new() }
+            if st.direction == Direction::Receive {
+                st.queue.drain(..).collect()
+            } else {
+                Vec::new()
+            }
         };
         for w in woken {
             // SAFETY: the entry was queued until just now, so its cell is alive (see Waiting).
@@ -212,18 +225,20 @@ impl<T, X> Channel<T, X> {
 
     /// Hands `value` to a receiver, waiting for one if none is waiting.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.send_with(value, Message::Value).map_err(|(v, refusal)| match refusal {
-            Refusal::Closed => SendError::Closed(v),
-            Refusal::WouldBlock => SendError::WouldBlock(v),
-        })
+        self.send_with(value, Message::Value)
+            .map_err(|(v, refusal)| match refusal {
+                Refusal::Closed => SendError::Closed(v),
+                Refusal::WouldBlock => SendError::WouldBlock(v),
+            })
     }
 
     /// Makes the receiver's `receive` fail with `RecvError::Exception(x)`.
     pub fn send_exception(&self, x: X) -> Result<(), SendError<X>> {
-        self.send_with(x, Message::Exception).map_err(|(x, refusal)| match refusal {
-            Refusal::Closed => SendError::Closed(x),
-            Refusal::WouldBlock => SendError::WouldBlock(x),
-        })
+        self.send_with(x, Message::Exception)
+            .map_err(|(x, refusal)| match refusal {
+                Refusal::Closed => SendError::Closed(x),
+                Refusal::WouldBlock => SendError::WouldBlock(x),
+            })
     }
 
     /// Sends every item in order; returns how many were sent.
@@ -237,7 +252,11 @@ impl<T, X> Channel<T, X> {
     }
 
     /// Every refusal happens before `wrap`, so a refused value goes back untouched.
-    fn send_with<V>(&self, value: V, wrap: impl FnOnce(V) -> Message<T, X>) -> Result<(), (V, Refusal)> {
+    fn send_with<V>(
+        &self,
+        value: V,
+        wrap: impl FnOnce(V) -> Message<T, X>,
+    ) -> Result<(), (V, Refusal)> {
         let mut st = self.inner.borrow_mut();
         if st.closing {
             return Err((value, Refusal::Closed));
@@ -258,9 +277,16 @@ impl<T, X> Channel<T, X> {
         let mut cell = wrap(value);
         let slot: *mut Message<T, X> = &mut cell;
         st.direction = Direction::Send;
-        st.queue.push_back(Waiting { task: me.clone(), seq: me.seq.get(), slot });
+        st.queue.push_back(Waiting {
+            task: me.clone(),
+            seq: me.seq.get(),
+            slot,
+        });
         drop(st);
-        let guard = WaitGuard { channel: &self.inner, slot };
+        let guard = WaitGuard {
+            channel: &self.inner,
+            slot,
+        };
         sched::with(|s| s.park_task(&me));
         // A receiver popped the entry and took the message.
         std::mem::forget(guard);
@@ -289,9 +315,16 @@ impl<T, X> Channel<T, X> {
         let mut cell: Message<T, X> = Message::Empty;
         let slot: *mut Message<T, X> = &mut cell;
         st.direction = Direction::Receive;
-        st.queue.push_back(Waiting { task: me.clone(), seq: me.seq.get(), slot });
+        st.queue.push_back(Waiting {
+            task: me.clone(),
+            seq: me.seq.get(),
+            slot,
+        });
         drop(st);
-        let guard = WaitGuard { channel: &self.inner, slot };
+        let guard = WaitGuard {
+            channel: &self.inner,
+            slot,
+        };
         sched::with(|s| s.park_task(&me));
         // A sender (or close) popped the entry and filled the cell.
         std::mem::forget(guard);

@@ -30,7 +30,10 @@ pub struct ListenOptions {
 
 impl Default for ListenOptions {
     fn default() -> Self {
-        ListenOptions { reuse_port: false, backlog: 1024 }
+        ListenOptions {
+            reuse_port: false,
+            backlog: 1024,
+        }
     }
 }
 
@@ -43,7 +46,12 @@ fn register(source: &mut impl mio::event::Source) -> io::Result<Key> {
             .map_err(|kind| io::Error::new(*kind, "this thread has no reactor"))?;
         let key = reactor.io.insert(Default::default());
         let token = Token(key.to_u64() as usize);
-        if let Err(e) = reactor.poll.registry().register(source, token, Interest::READABLE | Interest::WRITABLE) {
+        if let Err(e) =
+            reactor
+                .poll
+                .registry()
+                .register(source, token, Interest::READABLE | Interest::WRITABLE)
+        {
             reactor.io.remove(key);
             return Err(e);
         }
@@ -57,7 +65,8 @@ fn deregister(source: &mut impl mio::event::Source, key: Key) {
             if let Ok(reactor) = reactor.as_mut() {
                 let _ = reactor.poll.registry().deregister(source);
                 if let Some(entry) = reactor.io.remove(key) {
-                    reactor.waiting -= usize::from(entry.reader.is_some()) + usize::from(entry.writer.is_some());
+                    reactor.waiting -=
+                        usize::from(entry.reader.is_some()) + usize::from(entry.writer.is_some());
                 }
             }
         }
@@ -68,7 +77,10 @@ fn deregister(source: &mut impl mio::event::Source, key: Key) {
 fn wait(key: Key, write: bool, deadline: Option<Instant>) -> io::Result<()> {
     sched::with(|s| {
         let Some(me) = s.current() else {
-            return Err(io::Error::new(io::ErrorKind::WouldBlock, "socket not ready outside a tasklet"));
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "socket not ready outside a tasklet",
+            ));
         };
         if me.state.get() == State::Dying {
             return Err(io::Error::other("the tasklet is being killed"));
@@ -82,18 +94,32 @@ fn wait(key: Key, write: bool, deadline: Option<Instant>) -> io::Result<()> {
             let Some(entry) = reactor.io.get_mut(key) else {
                 return Err(io::Error::other("socket is not registered"));
             };
-            let slot = if write { &mut entry.writer } else { &mut entry.reader };
+            let slot = if write {
+                &mut entry.writer
+            } else {
+                &mut entry.reader
+            };
             if slot.is_some() {
-                return Err(io::Error::other("another tasklet is already waiting on this socket"));
+                return Err(io::Error::other(
+                    "another tasklet is already waiting on this socket",
+                ));
             }
             *slot = Some((me.clone(), seq));
             reactor.waiting += 1;
         }
-        let _clear = ClearWaiter { key, write, task: me.clone() };
-        let _timer = deadline.map(|d| CancelTimer(s.timers.borrow_mut().insert(d, (me.clone(), seq))));
+        let _clear = ClearWaiter {
+            key,
+            write,
+            task: me.clone(),
+        };
+        let _timer =
+            deadline.map(|d| CancelTimer(s.timers.borrow_mut().insert(d, (me.clone(), seq))));
         match s.park() {
             Ok(Wake::Normal) => Ok(()),
-            Ok(Wake::Timeout) => Err(io::Error::new(io::ErrorKind::TimedOut, "socket operation timed out")),
+            Ok(Wake::Timeout) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "socket operation timed out",
+            )),
             Err(_) => Err(io::Error::other("the tasklet cannot wait")),
         }
     })
@@ -109,11 +135,24 @@ struct ClearWaiter {
 impl Drop for ClearWaiter {
     fn drop(&mut self) {
         sched::with(|s| {
-            let Ok(mut reactor) = s.reactor.try_borrow_mut() else { return };
-            let Ok(reactor) = reactor.as_mut() else { return };
-            let Some(entry) = reactor.io.get_mut(self.key) else { return };
-            let slot = if self.write { &mut entry.writer } else { &mut entry.reader };
-            if slot.as_ref().is_some_and(|(t, _)| Rc::ptr_eq(t, &self.task)) {
+            let Ok(mut reactor) = s.reactor.try_borrow_mut() else {
+                return;
+            };
+            let Ok(reactor) = reactor.as_mut() else {
+                return;
+            };
+            let Some(entry) = reactor.io.get_mut(self.key) else {
+                return;
+            };
+            let slot = if self.write {
+                &mut entry.writer
+            } else {
+                &mut entry.reader
+            };
+            if slot
+                .as_ref()
+                .is_some_and(|(t, _)| Rc::ptr_eq(t, &self.task))
+            {
                 *slot = None;
                 reactor.waiting -= 1;
             }
@@ -127,7 +166,10 @@ fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
 
 /// Out of descriptors or kernel memory: retrying at once would only spin.
 fn resources_exhausted(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 pub struct TcpListener {
@@ -156,7 +198,11 @@ impl TcpListener {
         socket.listen(options.backlog)?;
         let mut inner = mio::net::TcpListener::from_std(socket.into());
         let key = register(&mut inner)?;
-        Ok(TcpListener { inner, key, _thread_bound: PhantomData })
+        Ok(TcpListener {
+            inner,
+            key,
+            _thread_bound: PhantomData,
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -174,7 +220,11 @@ impl TcpListener {
                     return Ok((TcpStream::from_mio(stream)?, peer));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, false, None)?,
-                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
                 Err(e) if resources_exhausted(&e) => {
                     if !sched::with(|s| s.in_tasklet()) {
                         return Err(e);
@@ -206,7 +256,13 @@ pub struct TcpStream {
 impl TcpStream {
     fn from_mio(mut inner: mio::net::TcpStream) -> io::Result<TcpStream> {
         let key = register(&mut inner)?;
-        Ok(TcpStream { inner, key, read_timeout: None, write_timeout: None, _thread_bound: PhantomData })
+        Ok(TcpStream {
+            inner,
+            key,
+            read_timeout: None,
+            write_timeout: None,
+            _thread_bound: PhantomData,
+        })
     }
 
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
@@ -222,7 +278,10 @@ impl TcpStream {
             }
             match stream.inner.peer_addr() {
                 Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::NotConnected || e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotConnected
+                        || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+                {
                     wait(stream.key, true, deadline)?
                 }
                 Err(e) => return Err(e),
@@ -275,8 +334,16 @@ impl TcpStream {
         self.inner.shutdown(how)
     }
 
-    fn retry<R>(&self, write: bool, mut op: impl FnMut(&mio::net::TcpStream) -> io::Result<R>) -> io::Result<R> {
-        let deadline = deadline_after(if write { self.write_timeout } else { self.read_timeout });
+    fn retry<R>(
+        &self,
+        write: bool,
+        mut op: impl FnMut(&mio::net::TcpStream) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let deadline = deadline_after(if write {
+            self.write_timeout
+        } else {
+            self.read_timeout
+        });
         loop {
             match op(&self.inner) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, write, deadline)?,

@@ -38,12 +38,21 @@ impl Reactor {
         let waker = Waker::new(poll.registry(), WAKER_TOKEN)?;
         let remote = Remote {
             inner: Arc::new(RemoteInner {
-                inbox: Mutex::new(Inbox { messages: Vec::new(), closed: false }),
+                inbox: Mutex::new(Inbox {
+                    messages: Vec::new(),
+                    closed: false,
+                }),
                 pending: AtomicBool::new(false),
                 waker,
             }),
         };
-        Ok(Reactor { poll, events: Events::with_capacity(1024), io: Slab::new(), waiting: 0, remote })
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(1024),
+            io: Slab::new(),
+            waiting: 0,
+            remote,
+        })
     }
 }
 

@@ -134,9 +134,13 @@ impl Scheduler {
             *slot.borrow_mut() = Some(value);
         });
         *task.coro.borrow_mut() = Some(coro);
-        task.registry_key.set(Some(self.registry.borrow_mut().insert(task.clone())));
+        task.registry_key
+            .set(Some(self.registry.borrow_mut().insert(task.clone())));
         self.runq.borrow_mut().push_back(task.clone());
-        Ok(JoinHandle { tasklet: Tasklet { task }, result })
+        Ok(JoinHandle {
+            tasklet: Tasklet { task },
+            result,
+        })
     }
 
     /// Resumes one tasklet until it parks, yields or ends.
@@ -146,7 +150,9 @@ impl Scheduler {
         }
         // The coroutine stays in place while it runs; its cell is borrowed meanwhile, which
         // is how `kill` recognises a tasklet that is on the stack (Busy).
-        let Ok(mut slot) = task.coro.try_borrow_mut() else { return };
+        let Ok(mut slot) = task.coro.try_borrow_mut() else {
+            return;
+        };
         let Some(coro) = slot.as_mut() else { return };
         task.state.set(State::Running);
         let outer = self.current.replace(Some(task.clone()));
@@ -164,7 +170,11 @@ impl Scheduler {
                 task.killed.set(true);
             } else {
                 let msg = panic_message(&*payload);
-                tracing::error!(tasklet = task.id, name = task.name.as_deref(), "tasklet panicked: {msg}");
+                tracing::error!(
+                    tasklet = task.id,
+                    name = task.name.as_deref(),
+                    "tasklet panicked: {msg}"
+                );
                 *task.panic_message.borrow_mut() = Some(msg);
             }
         }
@@ -192,7 +202,11 @@ impl Scheduler {
 
     /// The current tasklet if it may park (it is not being killed).
     pub(crate) fn current_parkable(&self) -> Option<Rc<Task>> {
-        self.current.borrow().as_ref().filter(|t| t.state.get() != State::Dying).cloned()
+        self.current
+            .borrow()
+            .as_ref()
+            .filter(|t| t.state.get() != State::Dying)
+            .cloned()
     }
 
     /// Parks `me`, which must be the current, parkable tasklet (see `current_parkable`).
@@ -282,7 +296,10 @@ impl Scheduler {
     }
 
     fn has_remote_messages(&self) -> bool {
-        self.reactor.borrow().as_ref().is_ok_and(|r| r.remote.has_messages())
+        self.reactor
+            .borrow()
+            .as_ref()
+            .is_ok_and(|r| r.remote.has_messages())
     }
 
     fn is_idle(&self) -> bool {
@@ -297,14 +314,23 @@ impl Scheduler {
         let timeout = if runnable {
             Some(Duration::ZERO)
         } else {
-            self.timers.borrow_mut().next_deadline().map(|d| d.saturating_duration_since(now))
+            self.timers
+                .borrow_mut()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now))
         };
         let mut messages = Vec::new();
         {
             let mut reactor = self.reactor.borrow_mut();
             match &mut *reactor {
                 Ok(r) => {
-                    let Reactor { poll, events, io, waiting, remote } = r;
+                    let Reactor {
+                        poll,
+                        events,
+                        io,
+                        waiting,
+                        remote,
+                    } = r;
                     if let Err(e) = poll.poll(events, timeout) {
                         if e.kind() != io::ErrorKind::Interrupted {
                             tracing::error!("poll failed: {e}");
@@ -363,7 +389,8 @@ impl Scheduler {
                 }
             }
             RemoteMessage::Wake(key) => {
-                self.jobs_in_flight.set(self.jobs_in_flight.get().saturating_sub(1));
+                self.jobs_in_flight
+                    .set(self.jobs_in_flight.get().saturating_sub(1));
                 let waiter = self.blocked_on_jobs.borrow_mut().remove(Key::from_u64(key));
                 if let Some((task, seq)) = waiter {
                     self.wake(&task, seq, Wake::Normal, false);
@@ -429,7 +456,11 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     if task.is_done() {
         return Err(KillError::Finished);
     }
-    if s.current.borrow().as_ref().is_some_and(|c| Rc::ptr_eq(c, task)) {
+    if s.current
+        .borrow()
+        .as_ref()
+        .is_some_and(|c| Rc::ptr_eq(c, task))
+    {
         task.killed.set(true);
         std::panic::resume_unwind(Box::new(TaskletExit));
     }
@@ -444,7 +475,11 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     let unwound = catch_unwind(AssertUnwindSafe(|| coro.force_unwind()));
     s.current.replace(outer);
     if let Err(payload) = unwound {
-        tracing::error!(tasklet = task.id, "destructor panicked while the tasklet was killed: {}", panic_message(&*payload));
+        tracing::error!(
+            tasklet = task.id,
+            "destructor panicked while the tasklet was killed: {}",
+            panic_message(&*payload)
+        );
     }
     s.finish(task, coro);
     Ok(())
