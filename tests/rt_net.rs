@@ -103,6 +103,16 @@ fn a_read_deadline_gives_timed_out() {
 }
 
 #[test]
+fn an_accept_deadline_gives_timed_out() {
+    let h = rt::spawn(|| {
+        let mut listener = TcpListener::bind(loopback()).unwrap();
+        listener.set_accept_timeout(Some(Duration::from_millis(20)));
+        listener.accept().err().map(|e| e.kind())
+    });
+    assert_eq!(h.join(), Ok(Some(ErrorKind::TimedOut)));
+}
+
+#[test]
 fn connecting_to_a_closed_port_is_refused() {
     let addr = {
         let l = std::net::TcpListener::bind(loopback()).unwrap();

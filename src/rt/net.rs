@@ -175,6 +175,7 @@ fn resources_exhausted(e: &io::Error) -> bool {
 pub struct TcpListener {
     inner: mio::net::TcpListener,
     key: Key,
+    accept_timeout: Option<Duration>,
     _thread_bound: PhantomData<Rc<()>>,
 }
 
@@ -209,17 +210,23 @@ impl TcpListener {
         self.inner.local_addr()
     }
 
+    /// `accept` fails with `TimedOut` if no connection arrives within `timeout`.
+    pub fn set_accept_timeout(&mut self, timeout: Option<Duration>) {
+        self.accept_timeout = timeout;
+    }
+
     /// Waits for a connection. When the process is out of descriptors it backs off (10 ms
     /// doubling to 1 s) until one is freed, instead of spinning on the pending connection.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut backoff = Duration::from_millis(10);
+        let deadline = deadline_after(self.accept_timeout);
         loop {
             match self.inner.accept() {
                 Ok((stream, peer)) => {
                     stream.set_nodelay(true)?;
                     return Ok((TcpStream::from_mio(stream)?, peer));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, false, None)?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, false, deadline)?,
                 Err(e)
                     if matches!(
                         e.kind(),
