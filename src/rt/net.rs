@@ -202,6 +202,7 @@ impl TcpListener {
         Ok(TcpListener {
             inner,
             key,
+            accept_timeout: None,
             _thread_bound: PhantomData,
         })
     }
