@@ -2,5 +2,7 @@
 //!
 //! The layers, lowest first (imports point downward only):
 //! - [`rt`]: tasklets, Stackless channels, the mio reactor, timers and sockets.
+//! - [`smtp::proto`]: sans-IO SMTP grammar, framing and session state machines.
 
 pub mod rt;
+pub mod smtp;
