@@ -3,8 +3,10 @@
 //! The layers, lowest first (imports point downward only):
 //! - [`rt`]: tasklets, Stackless channels, the mio reactor, timers and sockets.
 //! - [`smtp::proto`]: sans-IO SMTP grammar, framing and session state machines.
+//! - [`queue`]: the durable spool (group commit, per-recipient status, recovery).
 //! - [`config`]: the TOML config file (used by the CLI to wire everything).
 
 pub mod rt;
 pub mod config;
+pub mod queue;
 pub mod smtp;
