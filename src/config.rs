@@ -80,7 +80,9 @@ pub struct SpoolConfig {
 
 impl Default for SpoolConfig {
     fn default() -> Self {
-        SpoolConfig { dir: "var/spool".into() }
+        SpoolConfig {
+            dir: "var/spool".into(),
+        }
     }
 }
 
@@ -95,7 +97,10 @@ pub struct LocalConfig {
 
 impl Default for LocalConfig {
     fn default() -> Self {
-        LocalConfig { domains: vec!["localhost".into()], maildir: "var/mail/{user}".into() }
+        LocalConfig {
+            domains: vec!["localhost".into()],
+            maildir: "var/mail/{user}".into(),
+        }
     }
 }
 
@@ -136,7 +141,9 @@ pub struct RelayConfig {
 
 impl Default for RelayConfig {
     fn default() -> Self {
-        RelayConfig { networks: vec![Network::LOOPBACK_V4, Network::LOOPBACK_V6] }
+        RelayConfig {
+            networks: vec![Network::LOOPBACK_V4, Network::LOOPBACK_V6],
+        }
     }
 }
 
@@ -156,8 +163,14 @@ pub struct Network {
 }
 
 impl Network {
-    const LOOPBACK_V4: Network = Network { addr: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), prefix: 8 };
-    const LOOPBACK_V6: Network = Network { addr: IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), prefix: 128 };
+    const LOOPBACK_V4: Network = Network {
+        addr: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        prefix: 8,
+    };
+    const LOOPBACK_V6: Network = Network {
+        addr: IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        prefix: 128,
+    };
 
     pub fn contains(&self, ip: IpAddr) -> bool {
         // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
@@ -166,8 +179,12 @@ impl Network {
             v4 => v4,
         };
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
             _ => false,
         }
     }
@@ -197,10 +214,18 @@ impl FromStr for Network {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("invalid network {s:?}: bad address"))?;
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid network {s:?}: bad address"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|&p| p <= max).ok_or(format!("invalid network {s:?}: bad prefix length"))?,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|&p| p <= max)
+                .ok_or(format!("invalid network {s:?}: bad prefix length"))?,
             None => max,
         };
         Ok(Network { addr, prefix })
@@ -228,9 +253,15 @@ impl fmt::Display for Network {
 
 #[derive(Debug)]
 pub enum ConfigError {
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Syntax, a wrong type or an unknown key; toml's message names the key and the line.
-    Parse { path: Option<PathBuf>, message: String },
+    Parse {
+        path: Option<PathBuf>,
+        message: String,
+    },
     /// Parsed, but inconsistent (e.g. a TLS cert without a key).
     Invalid(String),
 }
@@ -238,9 +269,17 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Read { path, source } => write!(f, "cannot read config {}: {source}", path.display()),
-            ConfigError::Parse { path: Some(p), message } => write!(f, "config {}: {message}", p.display()),
-            ConfigError::Parse { path: None, message } => write!(f, "config: {message}"),
+            ConfigError::Read { path, source } => {
+                write!(f, "cannot read config {}: {source}", path.display())
+            }
+            ConfigError::Parse {
+                path: Some(p),
+                message,
+            } => write!(f, "config {}: {message}", p.display()),
+            ConfigError::Parse {
+                path: None,
+                message,
+            } => write!(f, "config: {message}"),
             ConfigError::Invalid(m) => write!(f, "config: {m}"),
         }
     }
@@ -251,18 +290,27 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Reads `path`, or gives the defaults when there is none.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let Some(path) = path else { return Ok(Config::default()) };
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Config::from_toml(&text).map_err(|e| match e {
-            ConfigError::Parse { message, .. } => ConfigError::Parse { path: Some(path.to_path_buf()), message },
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: Some(path.to_path_buf()),
+                message,
+            },
             other => other,
         })
     }
 
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: None, message: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: None,
+            message: e.to_string(),
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -276,14 +324,26 @@ impl Config {
         if s.threads == 0 {
             return invalid("server.threads must be at least 1");
         }
-        if s.hostname.is_empty() || s.hostname.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.hostname.is_empty()
+            || s.hostname
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return invalid("server.hostname must be a single word");
         }
-        if s.max_message_size == 0 || s.max_recipients == 0 || s.max_connections == 0 || s.max_connections_per_ip == 0 {
-            return invalid("server limits (max_message_size, max_recipients, max_connections, max_connections_per_ip) must be at least 1");
+        if s.max_message_size == 0
+            || s.max_recipients == 0
+            || s.max_connections == 0
+            || s.max_connections_per_ip == 0
+        {
+            return invalid(
+                "server limits (max_message_size, max_recipients, max_connections, max_connections_per_ip) must be at least 1",
+            );
         }
         if s.command_timeout == 0 || s.data_timeout == 0 || s.max_bad_commands == 0 {
-            return invalid("server.command_timeout, data_timeout and max_bad_commands must be at least 1");
+            return invalid(
+                "server.command_timeout, data_timeout and max_bad_commands must be at least 1",
+            );
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return invalid("tls.cert and tls.key must be set together");

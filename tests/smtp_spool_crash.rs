@@ -21,14 +21,20 @@ fn message(n: u64) -> PendingMessage {
             rcpts: vec![Recipient::new(format!("rcpt{n}@localhost"))],
         },
         // Big enough that a kill can land in the middle of a body write.
-        body: format!("Subject: {n}\r\n\r\n{}\r\n", "x".repeat(20_000 + (n as usize % 1000))).into_bytes(),
+        body: format!(
+            "Subject: {n}\r\n\r\n{}\r\n",
+            "x".repeat(20_000 + (n as usize % 1000))
+        )
+        .into_bytes(),
     }
 }
 
 /// The child's body; a no-op when run as an ordinary test.
 #[test]
 fn child_writer() {
-    let Some(dir) = std::env::var_os("SPOOL_CRASH_CHILD") else { return };
+    let Some(dir) = std::env::var_os("SPOOL_CRASH_CHILD") else {
+        return;
+    };
     let spool = Spool::open(dir).unwrap();
     let mut n = 0u64;
     loop {
@@ -59,18 +65,25 @@ fn committed_messages_survive_kill_9() {
         let target = 40 + round * 37;
         while acked.len() < target && start.elapsed() < Duration::from_secs(60) {
             let Some(Ok(line)) = lines.next() else { break };
-            let Some((id, n)) = line.split_once(' ') else { continue };
+            let Some((id, n)) = line.split_once(' ') else {
+                continue;
+            };
             if let (Some(id), Ok(n)) = (QueueId::parse(id), n.parse()) {
                 acked.push((id, n));
             }
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        assert!(acked.len() >= target, "writer produced only {} commits", acked.len());
+        assert!(
+            acked.len() >= target,
+            "writer produced only {} commits",
+            acked.len()
+        );
 
         let spool = Spool::open(&spool_dir).unwrap();
         let recovery = spool.recover().unwrap();
-        let live: std::collections::HashSet<_> = recovery.messages.iter().map(|m| m.id.clone()).collect();
+        let live: std::collections::HashSet<_> =
+            recovery.messages.iter().map(|m| m.id.clone()).collect();
         for (id, n) in &acked {
             assert!(live.contains(id), "round {round}: acknowledged {id} lost");
             let expected = message(*n);

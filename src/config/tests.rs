@@ -35,7 +35,10 @@ key = "key.pem"
     assert!(c.tls.enabled());
     assert!(c.local.is_local_domain("EXAMPLE.test"));
     assert!(!c.local.is_local_domain("localhost"));
-    assert_eq!(c.server.max_recipients, 100, "unset keys keep their defaults");
+    assert_eq!(
+        c.server.max_recipients, 100,
+        "unset keys keep their defaults"
+    );
 }
 
 #[test]
@@ -63,7 +66,10 @@ fn bad_values_are_errors() {
         "[relay]\nnetworks = [\"nonsense\"]\n",
         "[tls]\ncert = \"c.pem\"\n",
     ] {
-        assert!(Config::from_toml(text).is_err(), "{text:?} should be refused");
+        assert!(
+            Config::from_toml(text).is_err(),
+            "{text:?} should be refused"
+        );
     }
 }
 
@@ -73,14 +79,23 @@ fn load_names_the_file() {
     let path = dir.path().join("stackmail.toml");
     std::fs::write(&path, "[server]\nbogus = 1\n").unwrap();
     let err = Config::load(Some(&path)).unwrap_err().to_string();
-    assert!(err.contains("stackmail.toml") && err.contains("bogus"), "{err}");
-    let err = Config::load(Some(&dir.path().join("missing.toml"))).unwrap_err().to_string();
+    assert!(
+        err.contains("stackmail.toml") && err.contains("bogus"),
+        "{err}"
+    );
+    let err = Config::load(Some(&dir.path().join("missing.toml")))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing.toml"), "{err}");
 }
 
 #[test]
 fn networks() {
-    let relay = Config::from_toml("[relay]\nnetworks = [\"192.0.2.0/24\", \"2001:db8::/32\", \"10.1.2.3\"]\n").unwrap().relay;
+    let relay = Config::from_toml(
+        "[relay]\nnetworks = [\"192.0.2.0/24\", \"2001:db8::/32\", \"10.1.2.3\"]\n",
+    )
+    .unwrap()
+    .relay;
     let ip = |s: &str| s.parse::<IpAddr>().unwrap();
     assert!(relay.allows(ip("192.0.2.200")));
     assert!(!relay.allows(ip("192.0.3.1")));
@@ -88,11 +103,28 @@ fn networks() {
     assert!(!relay.allows(ip("2001:db9::1")));
     assert!(relay.allows(ip("10.1.2.3")));
     assert!(!relay.allows(ip("10.1.2.4")));
-    assert!(relay.allows(ip("::ffff:192.0.2.1")), "v4-mapped clients match v4 networks");
+    assert!(
+        relay.allows(ip("::ffff:192.0.2.1")),
+        "v4-mapped clients match v4 networks"
+    );
     let default = RelayConfig::default();
-    assert!(default.allows(ip("127.1.2.3")) && default.allows(ip("::1")) && !default.allows(ip("192.0.2.1")));
-    assert!("0.0.0.0/0".parse::<Network>().unwrap().contains(ip("8.8.8.8")));
-    assert!("10.0.0.0/7".parse::<Network>().unwrap().contains(ip("11.255.0.1")));
+    assert!(
+        default.allows(ip("127.1.2.3"))
+            && default.allows(ip("::1"))
+            && !default.allows(ip("192.0.2.1"))
+    );
+    assert!(
+        "0.0.0.0/0"
+            .parse::<Network>()
+            .unwrap()
+            .contains(ip("8.8.8.8"))
+    );
+    assert!(
+        "10.0.0.0/7"
+            .parse::<Network>()
+            .unwrap()
+            .contains(ip("11.255.0.1"))
+    );
 }
 
 #[test]
@@ -109,9 +141,17 @@ fn session_config_follows_tls_and_loopback() {
 /// Every key documented in README.md exists, and every key that exists is documented.
 #[test]
 fn readme_documents_every_key() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme.split("## Configuration").nth(1).expect("README has a Configuration section");
-    let block = section.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("README has a Configuration section");
+    let block = section
+        .split("```toml")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
     Config::from_toml(block).expect("the README example is a valid config");
     let documented: toml::Table = toml::from_str(block).unwrap();
     let all: toml::Table = toml::from_str(&toml::to_string(&full_config()).unwrap()).unwrap();

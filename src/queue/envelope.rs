@@ -71,7 +71,13 @@ pub struct Recipient {
 
 impl Recipient {
     pub fn new(address: impl Into<String>) -> Self {
-        Recipient { address: address.into(), status: RcptStatus::Pending, attempts: 0, next_attempt: 0, last_error: None }
+        Recipient {
+            address: address.into(),
+            status: RcptStatus::Pending,
+            attempts: 0,
+            next_attempt: 0,
+            last_error: None,
+        }
     }
 }
 
@@ -110,7 +116,13 @@ pub(super) fn encode(id: &QueueId, size: u64, env: &Envelope) -> Vec<u8> {
     }
     s.push_str(&format!("from {}\nsize {size}\n", escape(&env.from)));
     for (i, r) in env.rcpts.iter().enumerate() {
-        s.push_str(&format!("rcpt {} {} {} {}\n", r.status.as_str(), r.attempts, r.next_attempt, escape(&r.address)));
+        s.push_str(&format!(
+            "rcpt {} {} {} {}\n",
+            r.status.as_str(),
+            r.attempts,
+            r.next_attempt,
+            escape(&r.address)
+        ));
         if let Some(e) = &r.last_error {
             s.push_str(&format!("error {i} {}\n", escape(e)));
         }
@@ -125,7 +137,10 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(QueueId, u64, Envelope), String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
     let body_end = text.trim_end_matches('\n').rfind('\n').ok_or("truncated")? + 1;
     let (content, end_line) = text.split_at(body_end);
-    let hash = end_line.strip_prefix("end ").map(str::trim_end).ok_or("missing end line (truncated?)")?;
+    let hash = end_line
+        .strip_prefix("end ")
+        .map(str::trim_end)
+        .ok_or("missing end line (truncated?)")?;
     if hash != format!("{:016x}", fnv1a(content.as_bytes())) || !end_line.ends_with('\n') {
         return Err("checksum mismatch".into());
     }
@@ -157,7 +172,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(QueueId, u64, Envelope), String> {
     for line in lines {
         if let Some(rest) = line.strip_prefix("rcpt ") {
             let mut parts = rest.splitn(4, ' ');
-            let (Some(st), Some(att), Some(next), Some(addr)) = (parts.next(), parts.next(), parts.next(), parts.next())
+            let (Some(st), Some(att), Some(next), Some(addr)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
             else {
                 return Err("bad rcpt line".into());
             };
@@ -174,17 +190,33 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(QueueId, u64, Envelope), String> {
             let r = rcpts.get_mut(i).ok_or("error for unknown rcpt")?;
             r.last_error = Some(unescape(e)?);
         } else {
-            return Err(format!("unexpected line {:?}", line.chars().take(40).collect::<String>()));
+            return Err(format!(
+                "unexpected line {:?}",
+                line.chars().take(40).collect::<String>()
+            ));
         }
     }
     if rcpts.is_empty() {
         return Err("no recipients".into());
     }
-    Ok((id, size, Envelope { received, client, helo, auth_user, from, rcpts }))
+    Ok((
+        id,
+        size,
+        Envelope {
+            received,
+            client,
+            helo,
+            auth_user,
+            from,
+            rcpts,
+        },
+    ))
 }
 
 fn escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\n', "%0A").replace('\r', "%0D")
+    s.replace('%', "%25")
+        .replace('\n', "%0A")
+        .replace('\r', "%0D")
 }
 
 fn unescape(s: &str) -> Result<String, String> {
@@ -207,5 +239,7 @@ fn unescape(s: &str) -> Result<String, String> {
 
 /// FNV-1a, 64 bit: not cryptographic, only to catch torn writes and bit rot.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

@@ -21,13 +21,18 @@ impl QueueId {
         let micros = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros()) as u64;
         let seq = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xff_ffff;
         let pid = std::process::id() & 0xff_ffff;
-        QueueId(format!("{:014X}{seq:06X}{pid:06X}", micros & 0xff_ffff_ffff_ffff))
+        QueueId(format!(
+            "{:014X}{seq:06X}{pid:06X}",
+            micros & 0xff_ffff_ffff_ffff
+        ))
     }
 
     /// Validates a file name or a string from a record.
     pub fn parse(s: &str) -> Option<QueueId> {
-        (s.len() == LEN && s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)))
-            .then(|| QueueId(s.to_string()))
+        (s.len() == LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)))
+        .then(|| QueueId(s.to_string()))
     }
 
     pub fn as_str(&self) -> &str {

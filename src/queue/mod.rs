@@ -56,7 +56,11 @@ pub enum UpdateOutcome {
 #[derive(Debug)]
 pub enum SpoolError {
     /// The disk said no (full, permissions, IO error): transient for the client (451).
-    Io { op: &'static str, path: PathBuf, source: io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
     /// A record that does not parse or does not match its body.
     Corrupt { path: PathBuf, why: String },
 }
@@ -64,8 +68,12 @@ pub enum SpoolError {
 impl fmt::Display for SpoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpoolError::Io { op, path, source } => write!(f, "spool: {op} {}: {source}", path.display()),
-            SpoolError::Corrupt { path, why } => write!(f, "spool: corrupt {}: {why}", path.display()),
+            SpoolError::Io { op, path, source } => {
+                write!(f, "spool: {op} {}: {source}", path.display())
+            }
+            SpoolError::Corrupt { path, why } => {
+                write!(f, "spool: corrupt {}: {why}", path.display())
+            }
         }
     }
 }
@@ -80,7 +88,11 @@ impl std::error::Error for SpoolError {
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SpoolError + 'a {
-    move |source| SpoolError::Io { op, path: path.to_path_buf(), source }
+    move |source| SpoolError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +131,10 @@ impl Spool {
     /// Commits one message. Prefer [`Spool::commit_batch`] when several are waiting.
     pub fn commit(&self, msg: PendingMessage) -> Result<QueueId, SpoolError> {
         self.commit_batch(vec![msg]).pop().unwrap_or_else(|| {
-            Err(SpoolError::Corrupt { path: self.root.clone(), why: "empty commit result".into() })
+            Err(SpoolError::Corrupt {
+                path: self.root.clone(),
+                why: "empty commit result".into(),
+            })
         })
     }
 
@@ -133,14 +148,21 @@ impl Spool {
             msgs.into_iter().map(|m| self.write_body(now, m)).collect();
         // Phase 2: bodies and their directory entries made durable, before any record
         // exists that points at them.
-        let files: Vec<&File> = slots.iter().filter_map(|s| s.as_ref().ok().map(|(_, f, _)| f)).collect();
+        let files: Vec<&File> = slots
+            .iter()
+            .filter_map(|s| s.as_ref().ok().map(|(_, f, _)| f))
+            .collect();
         let synced = sync_files(&files);
         let mut synced = synced.into_iter();
         for slot in slots.iter_mut() {
             if let Ok((id, _, _)) = slot {
                 if let Some(Err(e)) = synced.next() {
                     let path = self.body_path(id);
-                    *slot = Err(SpoolError::Io { op: "fsync", path, source: e });
+                    *slot = Err(SpoolError::Io {
+                        op: "fsync",
+                        path,
+                        source: e,
+                    });
                 }
             }
         }
@@ -164,7 +186,10 @@ impl Spool {
                 }
             })
             .collect();
-        let files: Vec<&File> = records.iter().filter_map(|r| r.as_ref().ok().map(|(_, f)| f)).collect();
+        let files: Vec<&File> = records
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(_, f)| f))
+            .collect();
         let synced = sync_files(&files);
         let mut synced = synced.into_iter();
         for rec in records.iter_mut() {
@@ -173,7 +198,11 @@ impl Spool {
                     let path = self.tmp_path(id);
                     let _ = fs::remove_file(&path);
                     let _ = fs::remove_file(self.body_path(id));
-                    *rec = Err(SpoolError::Io { op: "fsync", path, source: e });
+                    *rec = Err(SpoolError::Io {
+                        op: "fsync",
+                        path,
+                        source: e,
+                    });
                 }
             }
         }
@@ -204,7 +233,11 @@ impl Spool {
         results
     }
 
-    fn write_body(&self, now: SystemTime, msg: PendingMessage) -> Result<(QueueId, File, PendingMessage), SpoolError> {
+    fn write_body(
+        &self,
+        now: SystemTime,
+        msg: PendingMessage,
+    ) -> Result<(QueueId, File, PendingMessage), SpoolError> {
         // create_new never overwrites; an id collision (clock stepped back, pid reuse) just
         // draws another id.
         for _ in 0..8 {
@@ -212,7 +245,11 @@ impl Spool {
             let path = self.body_path(&id);
             match write_new(&path, &msg.body) {
                 Ok(f) => return Ok((id, f, msg)),
-                Err(SpoolError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(SpoolError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::AlreadyExists =>
+                {
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -244,11 +281,21 @@ impl Spool {
         let path = self.env_path(id);
         let bytes = fs::read(&path).map_err(io_err("read", &path))?;
         let (rec_id, body_size, envelope) =
-            envelope::decode(&bytes).map_err(|why| SpoolError::Corrupt { path: path.clone(), why })?;
+            envelope::decode(&bytes).map_err(|why| SpoolError::Corrupt {
+                path: path.clone(),
+                why,
+            })?;
         if &rec_id != id {
-            return Err(SpoolError::Corrupt { path, why: format!("record names {rec_id}") });
+            return Err(SpoolError::Corrupt {
+                path,
+                why: format!("record names {rec_id}"),
+            });
         }
-        Ok(QueuedMessage { id: rec_id, envelope, body_size })
+        Ok(QueuedMessage {
+            id: rec_id,
+            envelope,
+            body_size,
+        })
     }
 
     pub fn read_body(&self, id: &QueueId) -> Result<Vec<u8>, SpoolError> {
@@ -294,7 +341,11 @@ impl Spool {
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<File, SpoolError> {
-    let mut f = OpenOptions::new().write(true).create_new(true).open(path).map_err(io_err("create", path))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io_err("create", path))?;
     if let Err(e) = f.write_all(bytes) {
         let _ = fs::remove_file(path);
         return Err(io_err("write", path)(e));
@@ -313,13 +364,20 @@ fn sync_files(files: &[&File]) -> Vec<io::Result<()>> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|f| f.sync_data()).collect::<Vec<_>>()))
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|f| f.sync_data()).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()
             .zip(files.chunks(per_thread))
             .flat_map(|(h, chunk)| {
-                h.join().unwrap_or_else(|_| chunk.iter().map(|_| Err(io::Error::other("fsync thread panicked"))).collect())
+                h.join().unwrap_or_else(|_| {
+                    chunk
+                        .iter()
+                        .map(|_| Err(io::Error::other("fsync thread panicked")))
+                        .collect()
+                })
             })
             .collect()
     })
@@ -327,7 +385,9 @@ fn sync_files(files: &[&File]) -> Vec<io::Result<()>> {
 
 /// Makes a directory's entries (creations, renames, removals) durable.
 fn sync_dir(dir: &Path) -> Result<(), SpoolError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err("fsync", dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("fsync", dir))
 }
 
 impl SpoolError {
@@ -335,10 +395,15 @@ impl SpoolError {
     /// Clone, so keep its kind and text.
     fn duplicate(&self) -> SpoolError {
         match self {
-            SpoolError::Io { op, path, source } => {
-                SpoolError::Io { op, path: path.clone(), source: io::Error::new(source.kind(), source.to_string()) }
-            }
-            SpoolError::Corrupt { path, why } => SpoolError::Corrupt { path: path.clone(), why: why.clone() },
+            SpoolError::Io { op, path, source } => SpoolError::Io {
+                op,
+                path: path.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            SpoolError::Corrupt { path, why } => SpoolError::Corrupt {
+                path: path.clone(),
+                why: why.clone(),
+            },
         }
     }
 }

@@ -30,7 +30,9 @@ impl Spool {
         for path in list(&self.root.join("tmp"))? {
             match fs::remove_file(&path) {
                 Ok(()) => recovery.tmp_removed += 1,
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "spool: cannot remove stale tmp file"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "spool: cannot remove stale tmp file")
+                }
             }
         }
 
@@ -58,7 +60,11 @@ impl Spool {
         for path in list(&self.root.join("body"))? {
             let known = file_id(&path).is_some_and(|id| live.contains(&id));
             if !known {
-                self.move_aside(&path, "no envelope record (interrupted commit or removal)", &mut recovery);
+                self.move_aside(
+                    &path,
+                    "no envelope record (interrupted commit or removal)",
+                    &mut recovery,
+                );
             }
         }
 
@@ -82,16 +88,29 @@ impl Spool {
             return Err(format!("record names another message, {rec_id}"));
         }
         let body = self.body_path(&id);
-        let len = fs::metadata(&body).map_err(|e| format!("body {}: {e}", body.display()))?.len();
+        let len = fs::metadata(&body)
+            .map_err(|e| format!("body {}: {e}", body.display()))?
+            .len();
         if len != body_size {
             return Err(format!("body is {len} bytes, record says {body_size}"));
         }
-        Ok(QueuedMessage { id, envelope, body_size })
+        Ok(QueuedMessage {
+            id,
+            envelope,
+            body_size,
+        })
     }
 
     fn move_aside(&self, path: &Path, why: &str, recovery: &mut Recovery) {
-        let kind = path.parent().and_then(Path::file_name).and_then(|n| n.to_str()).unwrap_or("x");
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("unnamed");
+        let kind = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .unwrap_or("x");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("unnamed");
         let corrupt = self.root.join("corrupt");
         let mut target = corrupt.join(format!("{kind}-{name}"));
         let mut n = 1;
@@ -112,7 +131,9 @@ impl Spool {
 }
 
 fn file_id(path: &Path) -> Option<QueueId> {
-    path.file_name().and_then(|n| n.to_str()).and_then(QueueId::parse)
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(QueueId::parse)
 }
 
 fn list(dir: &Path) -> Result<Vec<PathBuf>, SpoolError> {

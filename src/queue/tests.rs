@@ -29,7 +29,11 @@ fn count(dir: &std::path::Path) -> usize {
 #[test]
 fn commit_then_load() {
     let (_d, spool) = spool();
-    let m = msg("a@b.test", &["c@d.test", "e@f.test"], b"Subject: x\r\n\r\nhi\r\n");
+    let m = msg(
+        "a@b.test",
+        &["c@d.test", "e@f.test"],
+        b"Subject: x\r\n\r\nhi\r\n",
+    );
     let id = spool.commit(m.clone()).unwrap();
     let loaded = spool.load(&id).unwrap();
     assert_eq!(loaded.envelope, m.envelope);
@@ -41,15 +45,24 @@ fn commit_then_load() {
 #[test]
 fn batch_commit_gives_distinct_sorted_ids() {
     let (_d, spool) = spool();
-    let msgs: Vec<_> = (0..40).map(|i| msg("", &["x@y.test"], format!("body {i}\r\n").as_bytes())).collect();
-    let ids: Vec<QueueId> = spool.commit_batch(msgs).into_iter().map(Result::unwrap).collect();
+    let msgs: Vec<_> = (0..40)
+        .map(|i| msg("", &["x@y.test"], format!("body {i}\r\n").as_bytes()))
+        .collect();
+    let ids: Vec<QueueId> = spool
+        .commit_batch(msgs)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted.len(), 40);
     assert_eq!(sorted, ids, "ids sort in commit order");
     for (i, id) in ids.iter().enumerate() {
-        assert_eq!(spool.read_body(id).unwrap(), format!("body {i}\r\n").as_bytes());
+        assert_eq!(
+            spool.read_body(id).unwrap(),
+            format!("body {i}\r\n").as_bytes()
+        );
     }
     assert_eq!(spool.recover().unwrap().messages.len(), 40);
 }
@@ -58,7 +71,15 @@ fn batch_commit_gives_distinct_sorted_ids() {
 fn ids_are_unique_across_threads() {
     let now = std::time::SystemTime::now();
     let ids: Vec<QueueId> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..4).map(|_| s.spawn(move || (0..1000).map(|_| QueueId::generate(now)).collect::<Vec<_>>())).collect();
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(move || {
+                    (0..1000)
+                        .map(|_| QueueId::generate(now))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
         hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     let set: std::collections::HashSet<_> = ids.iter().collect();
@@ -70,7 +91,9 @@ fn ids_are_unique_across_threads() {
 #[test]
 fn update_records_status_and_removes_when_done() {
     let (_d, spool) = spool();
-    let id = spool.commit(msg("a@b.test", &["c@d.test", "e@f.test"], b"x\r\n")).unwrap();
+    let id = spool
+        .commit(msg("a@b.test", &["c@d.test", "e@f.test"], b"x\r\n"))
+        .unwrap();
     let mut m = spool.load(&id).unwrap();
     m.envelope.rcpts[0].status = RcptStatus::Delivered;
     m.envelope.rcpts[1].attempts = 1;
@@ -100,9 +123,15 @@ fn envelope_escapes_round_trip() {
 #[test]
 fn recovery_sets_aside_what_it_cannot_trust() {
     let (_d, spool) = spool();
-    let good = spool.commit(msg("a@b.test", &["c@d.test"], b"good\r\n")).unwrap();
+    let good = spool
+        .commit(msg("a@b.test", &["c@d.test"], b"good\r\n"))
+        .unwrap();
     let ids: Vec<QueueId> = spool
-        .commit_batch((0..6).map(|i| msg("a@b.test", &["c@d.test"], format!("m{i}\r\n").as_bytes())).collect())
+        .commit_batch(
+            (0..6)
+                .map(|i| msg("a@b.test", &["c@d.test"], format!("m{i}\r\n").as_bytes()))
+                .collect(),
+        )
         .into_iter()
         .map(Result::unwrap)
         .collect();
@@ -122,10 +151,17 @@ fn recovery_sets_aside_what_it_cannot_trust() {
     // Stale tmp file and a stray name.
     fs::write(spool.root().join("tmp").join(good.as_str()), b"half").unwrap();
     fs::write(spool.root().join("env").join("README"), b"not a record").unwrap();
-    fs::write(env(&ids[0]).with_file_name("00000000000000000000000000"), b"").unwrap();
+    fs::write(
+        env(&ids[0]).with_file_name("00000000000000000000000000"),
+        b"",
+    )
+    .unwrap();
 
     let r = spool.recover().unwrap();
-    assert_eq!(r.messages.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), vec![good.clone()]);
+    assert_eq!(
+        r.messages.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        vec![good.clone()]
+    );
     assert_eq!(r.tmp_removed, 1);
     // records 0,1,2,3,4 + bodies 0,1,2,4 + orphan body 5 + README + empty record = 12
     assert_eq!(r.moved_aside.len(), 12, "{:#?}", r.moved_aside);

@@ -38,7 +38,11 @@ impl Mailbox {
 
     /// The local part with quoting removed: `"a b"` gives `a b`.
     pub fn local_unquoted(&self) -> String {
-        match self.local.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        match self
+            .local
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+        {
             Some(inner) => {
                 let mut out = String::with_capacity(inner.len());
                 let mut chars = inner.chars();
@@ -114,7 +118,9 @@ fn path(input: &str, sender: bool) -> Result<(Mailbox, &str), ProtoError> {
     let mut rest = input.strip_prefix('<').ok_or(bad(sender, "missing '<'"))?;
     if rest.starts_with('@') {
         rest = a_d_l(rest).map_err(|_| bad(sender, "bad source route"))?;
-        rest = rest.strip_prefix(':').ok_or(bad(sender, "bad source route"))?;
+        rest = rest
+            .strip_prefix(':')
+            .ok_or(bad(sender, "bad source route"))?;
     }
     let (m, rest) = mailbox_inner(rest, sender)?;
     let rest = rest.strip_prefix('>').ok_or(bad(sender, "missing '>'"))?;
@@ -145,18 +151,30 @@ fn mailbox_inner(input: &str, sender: bool) -> Result<(Mailbox, &str), ProtoErro
         // RFC 5321 4.5.3.1.1
         return Err(bad(sender, "local part longer than 64 octets"));
     }
-    let rest = rest.strip_prefix('@').ok_or(bad(sender, "missing '@domain'"))?;
+    let rest = rest
+        .strip_prefix('@')
+        .ok_or(bad(sender, "missing '@domain'"))?;
     let (domain, rest) = if rest.starts_with('[') {
         address_literal(rest).ok_or(bad(sender, "bad address literal"))?
     } else {
         domain(rest).map_err(|_| bad(sender, "bad domain"))?
     };
-    Ok((Mailbox { local: local.to_string(), domain }, rest))
+    Ok((
+        Mailbox {
+            local: local.to_string(),
+            domain,
+        },
+        rest,
+    ))
 }
 
 /// `Local-part = Dot-string / Quoted-string`; returns the raw text (quotes kept).
 fn local_part(input: &str) -> Option<(&str, &str)> {
-    let len = if input.starts_with('"') { quoted_string(input)? } else { dot_string(input)? };
+    let len = if input.starts_with('"') {
+        quoted_string(input)?
+    } else {
+        dot_string(input)?
+    };
     Some(input.split_at(len))
 }
 
@@ -171,13 +189,19 @@ fn dot_string(input: &str) -> Option<usize> {
 
 /// `Atom = 1*atext`; returns the length matched.
 fn atom(input: &str) -> Option<usize> {
-    let len: usize = input.chars().take_while(|&c| atext(c)).map(char::len_utf8).sum();
+    let len: usize = input
+        .chars()
+        .take_while(|&c| atext(c))
+        .map(char::len_utf8)
+        .sum();
     (len > 0).then_some(len)
 }
 
 /// RFC 5322 `atext`, widened to non-ASCII by RFC 6531.
 fn atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || (!c.is_ascii() && !c.is_control())
+    c.is_ascii_alphanumeric()
+        || "!#$%&'*+-/=?^_`{|}~".contains(c)
+        || (!c.is_ascii() && !c.is_control())
 }
 
 /// `Quoted-string = DQUOTE *QcontentSMTP DQUOTE`; returns the length with both quotes.
@@ -220,9 +244,15 @@ pub fn domain(input: &str) -> Result<(Domain, &str), ProtoError> {
 
 /// `sub-domain = Let-dig [Ldh-str]`: letters, digits and inner hyphens (U-labels allowed).
 fn sub_domain(input: &str) -> Option<usize> {
-    let let_dig = |c: char| c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace());
+    let let_dig = |c: char| {
+        c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+    };
     let text: &str = {
-        let len: usize = input.chars().take_while(|&c| let_dig(c) || c == '-').map(char::len_utf8).sum();
+        let len: usize = input
+            .chars()
+            .take_while(|&c| let_dig(c) || c == '-')
+            .map(char::len_utf8)
+            .sum();
         &input[..len]
     };
     let first = text.chars().next()?;
@@ -237,7 +267,10 @@ fn address_literal(input: &str) -> Option<(Domain, &str)> {
     let inner_end = input.find(']')?;
     let inner = input.get(1..inner_end)?;
     let rest = &input[inner_end + 1..];
-    let valid = if let Some(v6) = inner.strip_prefix("IPv6:").or_else(|| inner.strip_prefix("ipv6:")) {
+    let valid = if let Some(v6) = inner
+        .strip_prefix("IPv6:")
+        .or_else(|| inner.strip_prefix("ipv6:"))
+    {
         v6.parse::<std::net::Ipv6Addr>().is_ok()
     } else if inner.parse::<std::net::Ipv4Addr>().is_ok() {
         true
@@ -247,7 +280,9 @@ fn address_literal(input: &str) -> Option<(Domain, &str)> {
             Some((tag, content)) => {
                 sub_domain(tag) == Some(tag.len())
                     && !content.is_empty()
-                    && content.chars().all(|c| ('!'..='Z').contains(&c) || ('^'..='~').contains(&c))
+                    && content
+                        .chars()
+                        .all(|c| ('!'..='Z').contains(&c) || ('^'..='~').contains(&c))
             }
             None => false,
         }

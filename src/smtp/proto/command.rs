@@ -30,11 +30,20 @@ pub struct RcptParams {}
 pub enum Command {
     Ehlo(String),
     Helo(String),
-    Mail { from: ReversePath, params: MailParams },
-    Rcpt { to: ForwardPath, params: RcptParams },
+    Mail {
+        from: ReversePath,
+        params: MailParams,
+    },
+    Rcpt {
+        to: ForwardPath,
+        params: RcptParams,
+    },
     Data,
     /// RFC 3030 CHUNKING: the next `size` octets are message data, taken as they are.
-    Bdat { size: u64, last: bool },
+    Bdat {
+        size: u64,
+        last: bool,
+    },
     Rset,
     Noop,
     Quit,
@@ -42,7 +51,10 @@ pub enum Command {
     Help,
     StartTls,
     /// RFC 4954: the mechanism name (upper-cased) and the optional initial response.
-    Auth { mechanism: String, initial: Option<String> },
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
 }
 
 /// Parses one command line, without its CRLF.
@@ -53,7 +65,11 @@ pub fn command(line: &str) -> Result<Command, ProtoError> {
     };
     let verb = verb.to_ascii_uppercase();
     let no_args = |cmd: Command| {
-        if args.trim().is_empty() { Ok(cmd) } else { Err(ProtoError::SyntaxInParameters("no parameters allowed")) }
+        if args.trim().is_empty() {
+            Ok(cmd)
+        } else {
+            Err(ProtoError::SyntaxInParameters("no parameters allowed"))
+        }
     };
     match verb.as_str() {
         "EHLO" => Ok(Command::Ehlo(helo_name(args)?)),
@@ -97,23 +113,36 @@ fn helo_name(args: &str) -> Result<String, ProtoError> {
 /// Strips a case-insensitive `FROM:`/`TO:` prefix and the spaces some clients put after it.
 fn strip_keyword<'a>(args: &'a str, keyword: &str) -> Option<&'a str> {
     let head = args.get(..keyword.len())?;
-    head.eq_ignore_ascii_case(keyword).then(|| args[keyword.len()..].trim_start_matches(' '))
+    head.eq_ignore_ascii_case(keyword)
+        .then(|| args[keyword.len()..].trim_start_matches(' '))
 }
 
 /// `"MAIL FROM:" Reverse-path [SP Mail-parameters]`
 fn mail(args: &str) -> Result<Command, ProtoError> {
-    let rest = strip_keyword(args, "FROM:").ok_or(ProtoError::SyntaxInParameters("expected MAIL FROM:<address>"))?;
+    let rest = strip_keyword(args, "FROM:").ok_or(ProtoError::SyntaxInParameters(
+        "expected MAIL FROM:<address>",
+    ))?;
     let (from, rest) = reverse_path(rest)?;
     let mut params = MailParams::default();
     for (keyword, value) in mail_parameters(rest)? {
         match (keyword.to_ascii_uppercase().as_str(), value) {
             ("SIZE", Some(v)) => {
-                let size = v.parse().map_err(|_| ProtoError::SyntaxInParameters("bad SIZE value"))?;
+                let size = v
+                    .parse()
+                    .map_err(|_| ProtoError::SyntaxInParameters("bad SIZE value"))?;
                 params.size = Some(size);
             }
-            ("BODY", Some(v)) if v.eq_ignore_ascii_case("7BIT") => params.body = Some(Body::SevenBit),
-            ("BODY", Some(v)) if v.eq_ignore_ascii_case("8BITMIME") => params.body = Some(Body::EightBitMime),
-            ("BODY", _) => return Err(ProtoError::SyntaxInParameters("BODY must be 7BIT or 8BITMIME")),
+            ("BODY", Some(v)) if v.eq_ignore_ascii_case("7BIT") => {
+                params.body = Some(Body::SevenBit)
+            }
+            ("BODY", Some(v)) if v.eq_ignore_ascii_case("8BITMIME") => {
+                params.body = Some(Body::EightBitMime)
+            }
+            ("BODY", _) => {
+                return Err(ProtoError::SyntaxInParameters(
+                    "BODY must be 7BIT or 8BITMIME",
+                ));
+            }
             ("SMTPUTF8", None) => params.smtputf8 = true,
             ("AUTH", Some(v)) => params.auth = Some(v.to_string()),
             _ => return Err(ProtoError::UnsupportedParameter(keyword.to_string())),
@@ -124,12 +153,16 @@ fn mail(args: &str) -> Result<Command, ProtoError> {
 
 /// `"RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path ) [SP Rcpt-parameters]`
 fn rcpt(args: &str) -> Result<Command, ProtoError> {
-    let rest = strip_keyword(args, "TO:").ok_or(ProtoError::SyntaxInParameters("expected RCPT TO:<address>"))?;
+    let rest = strip_keyword(args, "TO:")
+        .ok_or(ProtoError::SyntaxInParameters("expected RCPT TO:<address>"))?;
     let (to, rest) = forward_path(rest)?;
     if let Some((keyword, _)) = mail_parameters(rest)?.into_iter().next() {
         return Err(ProtoError::UnsupportedParameter(keyword.to_string()));
     }
-    Ok(Command::Rcpt { to, params: RcptParams::default() })
+    Ok(Command::Rcpt {
+        to,
+        params: RcptParams::default(),
+    })
 }
 
 /// `bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ]` (RFC 3030).
@@ -143,10 +176,16 @@ fn bdat(args: &str) -> Result<Command, ProtoError> {
     let last = match words.next() {
         None => false,
         Some(w) if w.eq_ignore_ascii_case("LAST") => true,
-        Some(_) => return Err(ProtoError::SyntaxInParameters("expected BDAT <size> [LAST]")),
+        Some(_) => {
+            return Err(ProtoError::SyntaxInParameters(
+                "expected BDAT <size> [LAST]",
+            ));
+        }
     };
     if words.next().is_some() {
-        return Err(ProtoError::SyntaxInParameters("expected BDAT <size> [LAST]"));
+        return Err(ProtoError::SyntaxInParameters(
+            "expected BDAT <size> [LAST]",
+        ));
     }
     Ok(Command::Bdat { size, last })
 }
@@ -154,12 +193,19 @@ fn bdat(args: &str) -> Result<Command, ProtoError> {
 /// `"AUTH" SP sasl-mech [SP initial-response]` (RFC 4954 4).
 fn auth(args: &str) -> Result<Command, ProtoError> {
     let mut words = args.split(' ').filter(|w| !w.is_empty());
-    let mechanism = words.next().ok_or(ProtoError::SyntaxInParameters("AUTH needs a mechanism"))?;
+    let mechanism = words
+        .next()
+        .ok_or(ProtoError::SyntaxInParameters("AUTH needs a mechanism"))?;
     let initial = words.next().map(str::to_string);
     if words.next().is_some() {
-        return Err(ProtoError::SyntaxInParameters("expected AUTH <mechanism> [initial-response]"));
+        return Err(ProtoError::SyntaxInParameters(
+            "expected AUTH <mechanism> [initial-response]",
+        ));
     }
-    Ok(Command::Auth { mechanism: mechanism.to_ascii_uppercase(), initial })
+    Ok(Command::Auth {
+        mechanism: mechanism.to_ascii_uppercase(),
+        initial,
+    })
 }
 
 /// `Mail-parameters = esmtp-param *(SP esmtp-param)`, after the path. Empty input is no
@@ -171,7 +217,11 @@ pub fn mail_parameters(input: &str) -> Result<Vec<(&str, Option<&str>)>, ProtoEr
     if !input.starts_with(' ') {
         return Err(ProtoError::SyntaxInParameters("junk after address"));
     }
-    input.split(' ').filter(|w| !w.is_empty()).map(esmtp_param).collect()
+    input
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(esmtp_param)
+        .collect()
 }
 
 /// `esmtp-param = esmtp-keyword ["=" esmtp-value]`, where
@@ -182,14 +232,20 @@ pub fn esmtp_param(input: &str) -> Result<(&str, Option<&str>), ProtoError> {
         Some((k, v)) => (k, Some(v)),
         None => (input, None),
     };
-    let kw_ok = keyword.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let kw_ok = keyword
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphanumeric)
+        && keyword
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if !kw_ok {
         return Err(ProtoError::SyntaxInParameters("bad parameter keyword"));
     }
     if let Some(v) = value {
         let v_ok = !v.is_empty()
-            && v.chars().all(|c| (c.is_ascii_graphic() && c != '=') || (!c.is_ascii() && !c.is_control()));
+            && v.chars()
+                .all(|c| (c.is_ascii_graphic() && c != '=') || (!c.is_ascii() && !c.is_control()));
         if !v_ok {
             return Err(ProtoError::SyntaxInParameters("bad parameter value"));
         }

@@ -29,19 +29,29 @@ pub enum ProtoError {
 impl ProtoError {
     pub fn reply(&self) -> Reply {
         match self {
-            ProtoError::UnrecognizedCommand => Reply::new(500, (5, 5, 1), "Error: command not recognized"),
-            ProtoError::CommandLineTooLong => Reply::new(500, (5, 5, 2), "Error: line too long"),
-            ProtoError::BareNewline => {
-                Reply::new(500, (5, 5, 2), "Error: bare <LF> received; lines must end with <CR><LF>")
+            ProtoError::UnrecognizedCommand => {
+                Reply::new(500, (5, 5, 1), "Error: command not recognized")
             }
-            ProtoError::InvalidUtf8 => Reply::new(500, (5, 5, 2), "Error: invalid UTF-8 in command"),
-            ProtoError::SyntaxInParameters(why) => Reply::new(501, (5, 5, 4), format!("Syntax error: {why}")),
+            ProtoError::CommandLineTooLong => Reply::new(500, (5, 5, 2), "Error: line too long"),
+            ProtoError::BareNewline => Reply::new(
+                500,
+                (5, 5, 2),
+                "Error: bare <LF> received; lines must end with <CR><LF>",
+            ),
+            ProtoError::InvalidUtf8 => {
+                Reply::new(500, (5, 5, 2), "Error: invalid UTF-8 in command")
+            }
+            ProtoError::SyntaxInParameters(why) => {
+                Reply::new(501, (5, 5, 4), format!("Syntax error: {why}"))
+            }
             ProtoError::BadAddress { sender: true, why } => {
                 Reply::new(501, (5, 1, 7), format!("Bad sender address syntax: {why}"))
             }
-            ProtoError::BadAddress { sender: false, why } => {
-                Reply::new(501, (5, 1, 3), format!("Bad recipient address syntax: {why}"))
-            }
+            ProtoError::BadAddress { sender: false, why } => Reply::new(
+                501,
+                (5, 1, 3),
+                format!("Bad recipient address syntax: {why}"),
+            ),
             ProtoError::UnsupportedParameter(p) => {
                 let p: String = p.chars().filter(|c| !c.is_control()).take(64).collect();
                 Reply::new(555, (5, 5, 4), format!("Unsupported parameter {p}"))

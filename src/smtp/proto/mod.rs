@@ -8,12 +8,14 @@
 
 mod address;
 mod command;
+mod data;
 mod error;
 mod reply;
 mod session;
-mod data;
 
-pub use address::{Domain, ForwardPath, Mailbox, ReversePath, domain, forward_path, mailbox, reverse_path};
+pub use address::{
+    Domain, ForwardPath, Mailbox, ReversePath, domain, forward_path, mailbox, reverse_path,
+};
 pub use command::{Body, Command, MailParams, RcptParams, command, esmtp_param, mail_parameters};
 pub use data::{DataDecoder, DataEnd, DataError};
 pub use error::ProtoError;

@@ -12,7 +12,11 @@ pub struct EnhancedStatus {
 
 impl EnhancedStatus {
     pub const fn new(class: u8, subject: u16, detail: u16) -> Self {
-        EnhancedStatus { class, subject, detail }
+        EnhancedStatus {
+            class,
+            subject,
+            detail,
+        }
     }
 }
 
@@ -45,7 +49,11 @@ impl Reply {
     /// A reply without an enhanced status: the greeting, EHLO and the SASL 334 challenges,
     /// which RFC 2034 excludes.
     pub fn plain(code: u16, lines: Vec<String>) -> Self {
-        Reply { code, status: None, lines }
+        Reply {
+            code,
+            status: None,
+            lines,
+        }
     }
 
     pub fn is_positive(&self) -> bool {
@@ -71,11 +79,18 @@ impl Reply {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         let empty = [String::new()];
-        let lines: &[String] = if self.lines.is_empty() { &empty } else { &self.lines };
+        let lines: &[String] = if self.lines.is_empty() {
+            &empty
+        } else {
+            &self.lines
+        };
         let last = lines.len() - 1;
         for (i, line) in lines.iter().enumerate() {
             let sep = if i == last { ' ' } else { '-' };
-            let text: String = line.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+            let text: String = line
+                .chars()
+                .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+                .collect();
             let head = match self.status {
                 Some(s) => format!("{}{}{} ", self.code, sep, s),
                 None => format!("{}{}", self.code, sep),

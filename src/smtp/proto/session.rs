@@ -75,14 +75,30 @@ pub struct Envelope {
 /// Something the driver must decide on; the session waits for [`ServerSession::decide`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Helo { name: String, extended: bool },
-    Mail { from: ReversePath, params: MailParams },
-    Rcpt { to: ForwardPath },
+    Helo {
+        name: String,
+        extended: bool,
+    },
+    Mail {
+        from: ReversePath,
+        params: MailParams,
+    },
+    Rcpt {
+        to: ForwardPath,
+    },
     /// The complete message (dot-unstuffed DATA or concatenated BDAT chunks). Accept it only
     /// once it is durable, with `Verdict::AcceptWith(Reply::queued(id))`.
-    Message { envelope: Envelope, body: Vec<u8> },
+    Message {
+        envelope: Envelope,
+        body: Vec<u8>,
+    },
     /// Credentials to check. The password is only as secret as the driver keeps it.
-    Auth { mechanism: AuthMechanism, authzid: String, username: String, password: String },
+    Auth {
+        mechanism: AuthMechanism,
+        authzid: String,
+        username: String,
+        password: String,
+    },
 }
 
 /// The driver's answer to an [`Event`].
@@ -125,7 +141,11 @@ enum Mode {
     Data(DataDecoder),
     /// Reading a BDAT chunk. `failure` is the reply owed once the chunk has been read (bytes
     /// of a refused chunk must still be consumed, or they would be read as commands).
-    Bdat { remaining: u64, last: bool, failure: Option<Reply> },
+    Bdat {
+        remaining: u64,
+        last: bool,
+        failure: Option<Reply>,
+    },
     Auth(AuthStep),
 }
 
@@ -139,11 +159,21 @@ enum AuthStep {
 /// What an outstanding event was about, so `decide` knows what to update.
 #[derive(Debug)]
 enum Pending {
-    Helo { name: String, extended: bool },
-    Mail { from: ReversePath, params: MailParams },
-    Rcpt { to: ForwardPath },
+    Helo {
+        name: String,
+        extended: bool,
+    },
+    Mail {
+        from: ReversePath,
+        params: MailParams,
+    },
+    Rcpt {
+        to: ForwardPath,
+    },
     Message,
-    Auth { username: String },
+    Auth {
+        username: String,
+    },
     TlsHandshake,
 }
 
@@ -267,7 +297,9 @@ impl ServerSession {
 
     /// Answers the outstanding [`Event`]. A verdict with nothing outstanding is ignored.
     pub fn decide(&mut self, verdict: Verdict) {
-        let Some(pending) = self.pending.take() else { return };
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
         let (accepted, custom) = match verdict {
             Verdict::Accept => (true, None),
             Verdict::AcceptWith(r) => (true, Some(r)),
@@ -288,7 +320,13 @@ impl ServerSession {
             }
             Pending::Mail { from, params } => {
                 if accepted {
-                    self.tx = Some(Transaction { from, params, rcpts: Vec::new(), chunking: false, chunks: Vec::new() });
+                    self.tx = Some(Transaction {
+                        from,
+                        params,
+                        rcpts: Vec::new(),
+                        chunking: false,
+                        chunks: Vec::new(),
+                    });
                 }
                 Reply::new(250, (2, 1, 0), "Ok")
             }
@@ -334,7 +372,11 @@ impl ServerSession {
         self.send(e.reply());
         self.bad_commands += 1;
         if self.bad_commands >= self.config.max_bad_commands {
-            self.close_with(Reply::new(421, (4, 7, 0), format!("{} Error: too many errors", self.config.hostname)));
+            self.close_with(Reply::new(
+                421,
+                (4, 7, 0),
+                format!("{} Error: too many errors", self.config.hostname),
+            ));
         }
     }
 
@@ -349,11 +391,12 @@ impl ServerSession {
 
     fn step_line(&mut self) -> bool {
         let input = &self.inbuf[self.pos..];
-        let limit = if matches!(self.mode, Mode::Auth(_)) || starts_with_ignore_case(input, b"AUTH ") {
-            MAX_AUTH_LINE
-        } else {
-            MAX_COMMAND_LINE
-        };
+        let limit =
+            if matches!(self.mode, Mode::Auth(_)) || starts_with_ignore_case(input, b"AUTH ") {
+                MAX_AUTH_LINE
+            } else {
+                MAX_COMMAND_LINE
+            };
         let Some(lf) = input.iter().position(|&b| b == b'\n') else {
             if input.len() > limit {
                 // Keep memory bounded: drop the line now, answer when it ends.
@@ -396,7 +439,9 @@ impl ServerSession {
     }
 
     fn step_data(&mut self) -> bool {
-        let Mode::Data(decoder) = &mut self.mode else { return false };
+        let Mode::Data(decoder) = &mut self.mode else {
+            return false;
+        };
         let (used, end) = decoder.feed(&self.inbuf[self.pos..]);
         self.pos += used;
         let Some(end) = end else { return false };
@@ -412,7 +457,14 @@ impl ServerSession {
     }
 
     fn step_bdat(&mut self) -> bool {
-        let Mode::Bdat { remaining, last, failure } = &mut self.mode else { return false };
+        let Mode::Bdat {
+            remaining,
+            last,
+            failure,
+        } = &mut self.mode
+        else {
+            return false;
+        };
         let available = (self.inbuf.len() - self.pos) as u64;
         let take = (*remaining).min(available) as usize;
         let chunk = &self.inbuf[self.pos..self.pos + take];
@@ -442,12 +494,20 @@ impl ServerSession {
                 self.send(reply);
             }
             None if last => {
-                let body = self.tx.as_mut().map(|tx| std::mem::take(&mut tx.chunks)).unwrap_or_default();
+                let body = self
+                    .tx
+                    .as_mut()
+                    .map(|tx| std::mem::take(&mut tx.chunks))
+                    .unwrap_or_default();
                 self.message(body);
             }
             None => {
                 let size = self.tx.as_ref().map_or(0, |tx| tx.chunks.len());
-                self.send(Reply::new(250, (2, 0, 0), format!("Ok: {size} octets received")));
+                self.send(Reply::new(
+                    250,
+                    (2, 0, 0),
+                    format!("Ok: {size} octets received"),
+                ));
             }
         }
         true
@@ -467,29 +527,51 @@ impl ServerSession {
     fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Ehlo(name) => self.event(
-                Pending::Helo { name: name.clone(), extended: true },
-                Event::Helo { name, extended: true },
+                Pending::Helo {
+                    name: name.clone(),
+                    extended: true,
+                },
+                Event::Helo {
+                    name,
+                    extended: true,
+                },
             ),
             Command::Helo(name) => self.event(
-                Pending::Helo { name: name.clone(), extended: false },
-                Event::Helo { name, extended: false },
+                Pending::Helo {
+                    name: name.clone(),
+                    extended: false,
+                },
+                Event::Helo {
+                    name,
+                    extended: false,
+                },
             ),
             Command::Mail { from, params } => self.mail(from, params),
             Command::Rcpt { to, .. } => self.rcpt(to),
             Command::Data => match &self.tx {
                 None => self.client_error(ProtoError::BadSequence("need MAIL command")),
-                Some(tx) if tx.rcpts.is_empty() => self.client_error(ProtoError::BadSequence("need RCPT command")),
-                Some(tx) if tx.chunking => self.client_error(ProtoError::BadSequence("DATA after BDAT")),
+                Some(tx) if tx.rcpts.is_empty() => {
+                    self.client_error(ProtoError::BadSequence("need RCPT command"))
+                }
+                Some(tx) if tx.chunking => {
+                    self.client_error(ProtoError::BadSequence("DATA after BDAT"))
+                }
                 Some(_) => {
-                    self.send(Reply::plain(354, vec!["End data with <CR><LF>.<CR><LF>".into()]));
-                    let decoder = DataDecoder::new(self.config.max_message_size, self.config.max_data_line);
+                    self.send(Reply::plain(
+                        354,
+                        vec!["End data with <CR><LF>.<CR><LF>".into()],
+                    ));
+                    let decoder =
+                        DataDecoder::new(self.config.max_message_size, self.config.max_data_line);
                     self.mode = Mode::Data(decoder);
                 }
             },
             Command::Bdat { size, last } => {
                 let failure = match self.tx.as_mut() {
                     None => Some(ProtoError::BadSequence("need MAIL command").reply()),
-                    Some(tx) if tx.rcpts.is_empty() => Some(ProtoError::BadSequence("need RCPT command").reply()),
+                    Some(tx) if tx.rcpts.is_empty() => {
+                        Some(ProtoError::BadSequence("need RCPT command").reply())
+                    }
                     Some(tx) => {
                         tx.chunking = true;
                         None
@@ -498,7 +580,11 @@ impl ServerSession {
                 if failure.is_some() {
                     self.bad_commands += 1;
                 }
-                self.mode = Mode::Bdat { remaining: size, last, failure };
+                self.mode = Mode::Bdat {
+                    remaining: size,
+                    last,
+                    failure,
+                };
             }
             Command::Rset => {
                 self.tx = None;
@@ -545,7 +631,9 @@ impl ServerSession {
     }
 
     fn auth_offered(&self) -> bool {
-        self.config.auth_available && (self.tls_active || self.config.auth_without_tls) && self.auth_user.is_none()
+        self.config.auth_available
+            && (self.tls_active || self.config.auth_without_tls)
+            && self.auth_user.is_none()
     }
 
     fn mail(&mut self, from: ReversePath, params: MailParams) {
@@ -555,13 +643,30 @@ impl ServerSession {
         if self.tx.is_some() {
             return self.client_error(ProtoError::BadSequence("nested MAIL command"));
         }
-        if params.size.is_some_and(|s| s > self.config.max_message_size as u64) {
-            return self.send(Reply::new(552, (5, 3, 4), "Message size exceeds fixed limit"));
+        if params
+            .size
+            .is_some_and(|s| s > self.config.max_message_size as u64)
+        {
+            return self.send(Reply::new(
+                552,
+                (5, 3, 4),
+                "Message size exceeds fixed limit",
+            ));
         }
         if !params.smtputf8 && from.as_ref().is_some_and(Mailbox::is_utf8) {
-            return self.send(Reply::new(553, (5, 6, 7), "Non-ASCII address requires SMTPUTF8"));
+            return self.send(Reply::new(
+                553,
+                (5, 6, 7),
+                "Non-ASCII address requires SMTPUTF8",
+            ));
         }
-        self.event(Pending::Mail { from: from.clone(), params: params.clone() }, Event::Mail { from, params });
+        self.event(
+            Pending::Mail {
+                from: from.clone(),
+                params: params.clone(),
+            },
+            Event::Mail { from, params },
+        );
     }
 
     fn rcpt(&mut self, to: ForwardPath) {
@@ -573,7 +678,11 @@ impl ServerSession {
         }
         if let ForwardPath::Mailbox(m) = &to {
             if !tx.params.smtputf8 && m.is_utf8() {
-                return self.send(Reply::new(553, (5, 6, 7), "Non-ASCII address requires SMTPUTF8"));
+                return self.send(Reply::new(
+                    553,
+                    (5, 6, 7),
+                    "Non-ASCII address requires SMTPUTF8",
+                ));
             }
         }
         self.event(Pending::Rcpt { to: to.clone() }, Event::Rcpt { to });
@@ -597,14 +706,20 @@ impl ServerSession {
 
     fn auth(&mut self, mechanism: &str, initial: Option<&str>) {
         if !self.auth_offered() {
-            let why = if self.auth_user.is_some() { "already authenticated" } else { "authentication not enabled" };
+            let why = if self.auth_user.is_some() {
+                "already authenticated"
+            } else {
+                "authentication not enabled"
+            };
             return self.client_error(ProtoError::BadSequence(why));
         }
         if self.helo.is_none() {
             return self.client_error(ProtoError::BadSequence("send EHLO first"));
         }
         if self.tx.is_some() {
-            return self.client_error(ProtoError::BadSequence("AUTH not allowed in a mail transaction"));
+            return self.client_error(ProtoError::BadSequence(
+                "AUTH not allowed in a mail transaction",
+            ));
         }
         match (mechanism, initial) {
             ("PLAIN", Some(resp)) => self.auth_response(AuthStep::Plain, resp),
@@ -617,7 +732,11 @@ impl ServerSession {
                 self.send(Reply::plain(334, vec![BASE64.encode("Username:")]));
                 self.mode = Mode::Auth(AuthStep::LoginUser);
             }
-            _ => self.send(Reply::new(504, (5, 5, 4), "Unrecognized authentication type")),
+            _ => self.send(Reply::new(
+                504,
+                (5, 5, 4),
+                "Unrecognized authentication type",
+            )),
         }
     }
 
@@ -626,9 +745,15 @@ impl ServerSession {
         if line == "*" {
             return self.send(Reply::new(501, (5, 0, 0), "Authentication cancelled"));
         }
-        let decoded = if line == "=" { Ok(Vec::new()) } else { BASE64.decode(line) };
+        let decoded = if line == "=" {
+            Ok(Vec::new())
+        } else {
+            BASE64.decode(line)
+        };
         let Ok(decoded) = decoded else {
-            return self.client_error(ProtoError::SyntaxInParameters("invalid base64 in AUTH response"));
+            return self.client_error(ProtoError::SyntaxInParameters(
+                "invalid base64 in AUTH response",
+            ));
         };
         let Ok(text) = String::from_utf8(decoded) else {
             return self.client_error(ProtoError::SyntaxInParameters("AUTH response is not UTF-8"));
@@ -637,11 +762,18 @@ impl ServerSession {
             AuthStep::Plain => {
                 // RFC 4616: [authzid] NUL authcid NUL passwd
                 let mut parts = text.splitn(3, '\0');
-                let (Some(authzid), Some(username), Some(password)) = (parts.next(), parts.next(), parts.next())
+                let (Some(authzid), Some(username), Some(password)) =
+                    (parts.next(), parts.next(), parts.next())
                 else {
-                    return self.client_error(ProtoError::SyntaxInParameters("malformed PLAIN response"));
+                    return self
+                        .client_error(ProtoError::SyntaxInParameters("malformed PLAIN response"));
                 };
-                self.auth_event(AuthMechanism::Plain, authzid.into(), username.into(), password.into());
+                self.auth_event(
+                    AuthMechanism::Plain,
+                    authzid.into(),
+                    username.into(),
+                    password.into(),
+                );
             }
             AuthStep::LoginUser => {
                 self.send(Reply::plain(334, vec![BASE64.encode("Password:")]));
@@ -653,10 +785,23 @@ impl ServerSession {
         }
     }
 
-    fn auth_event(&mut self, mechanism: AuthMechanism, authzid: String, username: String, password: String) {
+    fn auth_event(
+        &mut self,
+        mechanism: AuthMechanism,
+        authzid: String,
+        username: String,
+        password: String,
+    ) {
         self.event(
-            Pending::Auth { username: username.clone() },
-            Event::Auth { mechanism, authzid, username, password },
+            Pending::Auth {
+                username: username.clone(),
+            },
+            Event::Auth {
+                mechanism,
+                authzid,
+                username,
+                password,
+            },
         );
     }
 }
@@ -670,5 +815,7 @@ fn data_error_reply(e: DataError) -> Reply {
 }
 
 fn starts_with_ignore_case(input: &[u8], prefix: &[u8]) -> bool {
-    input.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    input
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }

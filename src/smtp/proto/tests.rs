@@ -14,7 +14,12 @@ struct Run {
 }
 
 fn drive(session: &mut ServerSession, pieces: &[&[u8]], policy: &dyn Fn(&Event) -> Verdict) -> Run {
-    let mut run = Run { transcript: String::new(), events: Vec::new(), starttls: 0, closed: false };
+    let mut run = Run {
+        transcript: String::new(),
+        events: Vec::new(),
+        starttls: 0,
+        closed: false,
+    };
     let pump = |session: &mut ServerSession, run: &mut Run| {
         while let Some(action) = session.poll() {
             match action {
@@ -50,11 +55,15 @@ fn accept_all(e: &Event) -> Verdict {
 
 /// Splits deterministically (a small LCG, so failures reproduce) into pieces of 1..=16 bytes.
 fn random_splits(input: &[u8], seed: u64) -> Vec<&[u8]> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut pieces = Vec::new();
     let mut rest = input;
     while !rest.is_empty() {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let n = ((state >> 33) % 16 + 1) as usize;
         let (a, b) = rest.split_at(n.min(rest.len()));
         pieces.push(a);
@@ -68,11 +77,21 @@ fn session_with(config: SessionConfig, input: &[u8], policy: &dyn Fn(&Event) -> 
     let whole = drive(&mut ServerSession::new(config.clone()), &[input], policy);
     let bytes: Vec<&[u8]> = input.chunks(1).collect();
     let by_byte = drive(&mut ServerSession::new(config.clone()), &bytes, policy);
-    assert_eq!(whole.transcript, by_byte.transcript, "byte-by-byte feeding changed the transcript");
+    assert_eq!(
+        whole.transcript, by_byte.transcript,
+        "byte-by-byte feeding changed the transcript"
+    );
     assert_eq!(whole.events, by_byte.events);
     for seed in 0..8 {
-        let split = drive(&mut ServerSession::new(config.clone()), &random_splits(input, seed), policy);
-        assert_eq!(whole.transcript, split.transcript, "split with seed {seed} changed the transcript");
+        let split = drive(
+            &mut ServerSession::new(config.clone()),
+            &random_splits(input, seed),
+            policy,
+        );
+        assert_eq!(
+            whole.transcript, split.transcript,
+            "split with seed {seed} changed the transcript"
+        );
         assert_eq!(whole.events, split.events);
     }
     whole
@@ -126,29 +145,56 @@ VRFY bob\r\nHELP\r\nNOOP\r\nRSET\r\nQUIT\r\n";
         }
     }
     golden("session_transcript.golden", &log);
-    assert_eq!(bodies(&run), vec![b"Subject: hi\r\n\r\n.dot\r\nbody\r\n".to_vec()]);
+    assert_eq!(
+        bodies(&run),
+        vec![b"Subject: hi\r\n\r\n.dot\r\nbody\r\n".to_vec()]
+    );
     assert!(run.closed);
 }
 
 /// Compares with `fixtures/smtp/NAME`; `UPDATE_GOLDEN=1` rewrites it.
 pub(crate) fn golden(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smtp").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/smtp")
+        .join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
-    assert_eq!(expected, actual, "transcript differs from {}", path.display());
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected,
+        actual,
+        "transcript differs from {}",
+        path.display()
+    );
 }
 
 #[test]
 fn greeting_and_ehlo_advertise_extensions() {
     let run = session(b"EHLO x\r\n");
-    assert!(run.transcript.starts_with("220 localhost ESMTP stackmail\r\n"));
-    for ext in ["PIPELINING", "SIZE 26214400", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "CHUNKING"] {
-        assert!(run.transcript.contains(&format!("250-{ext}\r\n")) || run.transcript.contains(&format!("250 {ext}\r\n")));
+    assert!(
+        run.transcript
+            .starts_with("220 localhost ESMTP stackmail\r\n")
+    );
+    for ext in [
+        "PIPELINING",
+        "SIZE 26214400",
+        "8BITMIME",
+        "SMTPUTF8",
+        "ENHANCEDSTATUSCODES",
+        "CHUNKING",
+    ] {
+        assert!(
+            run.transcript.contains(&format!("250-{ext}\r\n"))
+                || run.transcript.contains(&format!("250 {ext}\r\n"))
+        );
     }
     assert!(!run.transcript.contains("STARTTLS"));
     assert!(!run.transcript.contains("AUTH"));
@@ -156,8 +202,13 @@ fn greeting_and_ehlo_advertise_extensions() {
 
 #[test]
 fn pipelined_commands_answered_in_order() {
-    let run = session(&with_head(b"one\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<x@y.test>\r\nDATA\r\ntwo\r\n.\r\nQUIT\r\n"));
-    assert_eq!(codes(&run), vec![220, 250, 250, 250, 354, 250, 250, 250, 354, 250, 221]);
+    let run = session(&with_head(
+        b"one\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<x@y.test>\r\nDATA\r\ntwo\r\n.\r\nQUIT\r\n",
+    ));
+    assert_eq!(
+        codes(&run),
+        vec![220, 250, 250, 250, 354, 250, 250, 250, 354, 250, 221]
+    );
     assert_eq!(bodies(&run), vec![b"one\r\n".to_vec(), b"two\r\n".to_vec()]);
 }
 
@@ -173,15 +224,41 @@ fn empty_message_and_dot_unstuffing() {
 /// message with bare line ends is refused whole.
 #[test]
 fn smuggling_bare_newlines_never_end_data() {
-    for smuggle in [&b"\n.\n"[..], b"\n.\r\n", b"\r\n.\n", b"\r.\r\n", b"\r\n.\r", b"\r.\r", b"\n.\r"] {
+    for smuggle in [
+        &b"\n.\n"[..],
+        b"\n.\r\n",
+        b"\r\n.\n",
+        b"\r.\r\n",
+        b"\r\n.\r",
+        b"\r.\r",
+        b"\n.\r",
+    ] {
         let mut tail = b"Subject: a\r\n\r\nhello".to_vec();
         tail.extend_from_slice(smuggle);
-        tail.extend_from_slice(b"MAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@y.test>\r\nDATA\r\nevil\r\n.\r\nNOOP\r\n");
+        tail.extend_from_slice(
+            b"MAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@y.test>\r\nDATA\r\nevil\r\n.\r\nNOOP\r\n",
+        );
         let run = session(&with_head(&tail));
-        let mails = run.events.iter().filter(|e| matches!(e, Event::Mail { .. })).count();
-        assert_eq!(mails, 1, "smuggled MAIL executed for {smuggle:?}: {}", run.transcript);
-        assert!(bodies(&run).is_empty(), "message with bare newline accepted for {smuggle:?}");
-        assert_eq!(codes(&run), vec![220, 250, 250, 250, 354, 550, 250], "{smuggle:?}: {}", run.transcript);
+        let mails = run
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Mail { .. }))
+            .count();
+        assert_eq!(
+            mails, 1,
+            "smuggled MAIL executed for {smuggle:?}: {}",
+            run.transcript
+        );
+        assert!(
+            bodies(&run).is_empty(),
+            "message with bare newline accepted for {smuggle:?}"
+        );
+        assert_eq!(
+            codes(&run),
+            vec![220, 250, 250, 250, 354, 550, 250],
+            "{smuggle:?}: {}",
+            run.transcript
+        );
     }
 }
 
@@ -194,18 +271,31 @@ fn bare_lf_in_command_is_refused() {
 
 #[test]
 fn starttls_discards_pipelined_bytes() {
-    let config = SessionConfig { tls_available: true, ..SessionConfig::default() };
+    let config = SessionConfig {
+        tls_available: true,
+        ..SessionConfig::default()
+    };
     // Fed whole: the injected MAIL arrives in the same read as STARTTLS and must be dropped.
     let run = drive(
         &mut ServerSession::new(config.clone()),
-        &[b"EHLO x\r\nSTARTTLS\r\nMAIL FROM:<evil@x.test>\r\n", b"EHLO again\r\nMAIL FROM:<a@b.test>\r\n"],
+        &[
+            b"EHLO x\r\nSTARTTLS\r\nMAIL FROM:<evil@x.test>\r\n",
+            b"EHLO again\r\nMAIL FROM:<a@b.test>\r\n",
+        ],
         &accept_all,
     );
     assert_eq!(run.starttls, 1);
-    let mails: Vec<_> = run.events.iter().filter(|e| matches!(e, Event::Mail { .. })).collect();
+    let mails: Vec<_> = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Mail { .. }))
+        .collect();
     assert_eq!(mails.len(), 1);
     assert!(matches!(mails[0], Event::Mail { from: Some(m), .. } if m.local == "a"));
-    assert!(run.transcript.contains("220 2.0.0 Ready to start TLS\r\n<TLS>\r\n250-localhost greets again"));
+    assert!(
+        run.transcript
+            .contains("220 2.0.0 Ready to start TLS\r\n<TLS>\r\n250-localhost greets again")
+    );
     // After TLS, STARTTLS is no longer offered and is refused.
     let tail = run.transcript.rsplit("<TLS>").next().unwrap_or("");
     assert!(!tail.contains("STARTTLS"));
@@ -255,8 +345,15 @@ fn data_line_length_limit() {
 
 #[test]
 fn message_size_limits() {
-    let config = SessionConfig { max_message_size: 100, ..SessionConfig::default() };
-    let run = session_with(config.clone(), b"EHLO x\r\nMAIL FROM:<a@b.test> SIZE=101\r\n", &accept_all);
+    let config = SessionConfig {
+        max_message_size: 100,
+        ..SessionConfig::default()
+    };
+    let run = session_with(
+        config.clone(),
+        b"EHLO x\r\nMAIL FROM:<a@b.test> SIZE=101\r\n",
+        &accept_all,
+    );
     assert!(run.transcript.contains("552 5.3.4"));
     let tail = format!("{}.\r\nNOOP\r\n", "0123456789\r\n".repeat(10));
     let run = session_with(config.clone(), &with_head(tail.as_bytes()), &accept_all);
@@ -271,7 +368,10 @@ fn message_size_limits() {
 
 #[test]
 fn recipient_limit() {
-    let config = SessionConfig { max_recipients: 2, ..SessionConfig::default() };
+    let config = SessionConfig {
+        max_recipients: 2,
+        ..SessionConfig::default()
+    };
     let input = b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<1@d.test>\r\nRCPT TO:<2@d.test>\r\nRCPT TO:<3@d.test>\r\n";
     let run = session_with(config, input, &accept_all);
     assert_eq!(codes(&run), vec![220, 250, 250, 250, 250, 452]);
@@ -280,7 +380,10 @@ fn recipient_limit() {
 
 #[test]
 fn too_many_bad_commands_disconnects() {
-    let config = SessionConfig { max_bad_commands: 3, ..SessionConfig::default() };
+    let config = SessionConfig {
+        max_bad_commands: 3,
+        ..SessionConfig::default()
+    };
     let run = session_with(config, b"FOO\r\nBAR\r\nBAZ\r\nNOOP\r\n", &accept_all);
     assert_eq!(codes(&run), vec![220, 500, 500, 500, 421]);
     assert!(run.closed);
@@ -295,7 +398,9 @@ fn bad_sequences_are_503() {
 #[test]
 fn rejected_recipient_is_not_added() {
     let policy = |e: &Event| match e {
-        Event::Rcpt { to: ForwardPath::Mailbox(m) } if m.domain.to_string() == "relay.test" => {
+        Event::Rcpt {
+            to: ForwardPath::Mailbox(m),
+        } if m.domain.to_string() == "relay.test" => {
             Verdict::Reject(Reply::new(554, (5, 7, 1), "Relay access denied"))
         }
         e => accept_all(e),
@@ -303,7 +408,9 @@ fn rejected_recipient_is_not_added() {
     let input = b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<a@relay.test>\r\nDATA\r\nRCPT TO:<a@local.test>\r\nDATA\r\nx\r\n.\r\n";
     let run = session_with(SessionConfig::default(), input, &policy);
     assert_eq!(codes(&run), vec![220, 250, 250, 554, 503, 250, 354, 250]);
-    let Some(Event::Message { envelope, .. }) = run.events.last() else { panic!("no message") };
+    let Some(Event::Message { envelope, .. }) = run.events.last() else {
+        panic!("no message")
+    };
     assert_eq!(envelope.rcpts.len(), 1);
     assert!(run.transcript.contains("250 2.0.0 Ok: queued as Q1"));
 }
@@ -315,7 +422,8 @@ fn bdat_chunks() {
     assert_eq!(codes(&run), vec![220, 250, 250, 250, 250, 250, 221]);
     assert_eq!(bodies(&run), vec![b"ab\r\nx".to_vec()]);
     // DATA after BDAT is a bad sequence.
-    let run = session(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nBDAT 1\r\nxDATA\r\n");
+    let run =
+        session(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nBDAT 1\r\nxDATA\r\n");
     assert_eq!(codes(&run), vec![220, 250, 250, 250, 250, 503]);
 }
 
@@ -334,13 +442,23 @@ fn utf8_addresses_need_smtputf8() {
 }
 
 fn auth_config() -> SessionConfig {
-    SessionConfig { auth_available: true, auth_without_tls: true, ..SessionConfig::default() }
+    SessionConfig {
+        auth_available: true,
+        auth_without_tls: true,
+        ..SessionConfig::default()
+    }
 }
 
 fn check_password(e: &Event) -> Verdict {
     match e {
-        Event::Auth { username, password, .. } if username == "bob" && password == "secret" => Verdict::Accept,
-        Event::Auth { .. } => Verdict::Reject(Reply::new(535, (5, 7, 8), "Authentication credentials invalid")),
+        Event::Auth {
+            username, password, ..
+        } if username == "bob" && password == "secret" => Verdict::Accept,
+        Event::Auth { .. } => Verdict::Reject(Reply::new(
+            535,
+            (5, 7, 8),
+            "Authentication credentials invalid",
+        )),
         e => accept_all(e),
     }
 }
@@ -349,12 +467,23 @@ fn check_password(e: &Event) -> Verdict {
 fn auth_plain_and_login() {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let plain = format!("EHLO x\r\nAUTH PLAIN {}\r\nAUTH PLAIN\r\n", b64("\0bob\0secret"));
+    let plain = format!(
+        "EHLO x\r\nAUTH PLAIN {}\r\nAUTH PLAIN\r\n",
+        b64("\0bob\0secret")
+    );
     let run = session_with(auth_config(), plain.as_bytes(), &check_password);
-    assert!(run.transcript.contains("250-AUTH PLAIN LOGIN") || run.transcript.contains("250 AUTH PLAIN LOGIN"));
+    assert!(
+        run.transcript.contains("250-AUTH PLAIN LOGIN")
+            || run.transcript.contains("250 AUTH PLAIN LOGIN")
+    );
     assert_eq!(codes(&run), vec![220, 250, 235, 503]);
 
-    let login = format!("EHLO x\r\nAUTH LOGIN\r\n{}\r\n{}\r\nAUTH PLAIN\r\n{}\r\n", b64("bob"), b64("wrong"), b64("\0bob\0secret"));
+    let login = format!(
+        "EHLO x\r\nAUTH LOGIN\r\n{}\r\n{}\r\nAUTH PLAIN\r\n{}\r\n",
+        b64("bob"),
+        b64("wrong"),
+        b64("\0bob\0secret")
+    );
     let run = session_with(auth_config(), login.as_bytes(), &check_password);
     assert_eq!(codes(&run), vec![220, 250, 334, 334, 535, 334, 235]);
     assert!(run.transcript.contains("334 VXNlcm5hbWU6\r\n"));
@@ -366,17 +495,31 @@ fn auth_plain_and_login() {
 
 #[test]
 fn auth_not_offered_in_plaintext_by_default() {
-    let config = SessionConfig { auth_available: true, tls_available: true, ..SessionConfig::default() };
-    let run = session_with(config.clone(), b"EHLO x\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n", &check_password);
+    let config = SessionConfig {
+        auth_available: true,
+        tls_available: true,
+        ..SessionConfig::default()
+    };
+    let run = session_with(
+        config.clone(),
+        b"EHLO x\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n",
+        &check_password,
+    );
     assert!(!run.transcript.contains("AUTH PLAIN LOGIN"));
     assert_eq!(codes(&run), vec![220, 250, 503]);
     let run = drive(
         &mut ServerSession::new(config),
-        &[b"EHLO x\r\nSTARTTLS\r\n", b"EHLO x\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n"],
+        &[
+            b"EHLO x\r\nSTARTTLS\r\n",
+            b"EHLO x\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n",
+        ],
         &check_password,
     );
     assert!(run.transcript.contains("AUTH PLAIN LOGIN"));
-    assert!(run.transcript.ends_with("235 2.7.0 Authentication successful\r\n"));
+    assert!(
+        run.transcript
+            .ends_with("235 2.7.0 Authentication successful\r\n")
+    );
 }
 
 #[test]
@@ -398,26 +541,58 @@ fn garbage_never_panics() {
     for round in 0..300 {
         let mut input = Vec::new();
         for _ in 0..(round * 7 % 400) {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let pick = (state >> 40) as usize;
             let tokens: [&[u8]; 14] = [
-                b"\r\n", b"\n", b"\r", b".", b"DATA\r\n", b"BDAT 3\r\n", b"MAIL FROM:<a@b>\r\n",
-                b"RCPT TO:<c@d>\r\n", b"EHLO x\r\n", b"AUTH LOGIN\r\n", b"\xff\xfe", b"STARTTLS\r\n",
-                b"BDAT 99999999999999999999\r\n", b"x",
+                b"\r\n",
+                b"\n",
+                b"\r",
+                b".",
+                b"DATA\r\n",
+                b"BDAT 3\r\n",
+                b"MAIL FROM:<a@b>\r\n",
+                b"RCPT TO:<c@d>\r\n",
+                b"EHLO x\r\n",
+                b"AUTH LOGIN\r\n",
+                b"\xff\xfe",
+                b"STARTTLS\r\n",
+                b"BDAT 99999999999999999999\r\n",
+                b"x",
             ];
             input.extend_from_slice(tokens[pick % tokens.len()]);
         }
-        let config = SessionConfig { tls_available: true, auth_available: true, auth_without_tls: true, ..Default::default() };
-        drive(&mut ServerSession::new(config), &random_splits(&input, round as u64), &accept_all);
+        let config = SessionConfig {
+            tls_available: true,
+            auth_available: true,
+            auth_without_tls: true,
+            ..Default::default()
+        };
+        drive(
+            &mut ServerSession::new(config),
+            &random_splits(&input, round as u64),
+            &accept_all,
+        );
     }
 }
 
 #[test]
 fn reply_formatting() {
-    let r = Reply { code: 250, status: Some(EnhancedStatus::new(2, 0, 0)), lines: vec!["a".into(), "b\r\nc".into()] };
+    let r = Reply {
+        code: 250,
+        status: Some(EnhancedStatus::new(2, 0, 0)),
+        lines: vec!["a".into(), "b\r\nc".into()],
+    };
     assert_eq!(r.to_string(), "250-2.0.0 a\r\n250 2.0.0 b  c\r\n");
-    assert_eq!(Reply::plain(334, vec![String::new()]).to_string(), "334 \r\n");
-    assert_eq!(Reply::queued("X").to_string(), "250 2.0.0 Ok: queued as X\r\n");
+    assert_eq!(
+        Reply::plain(334, vec![String::new()]).to_string(),
+        "334 \r\n"
+    );
+    assert_eq!(
+        Reply::queued("X").to_string(),
+        "250 2.0.0 Ok: queued as X\r\n"
+    );
 }
 
 #[test]
@@ -431,9 +606,27 @@ fn address_grammar() {
     assert_eq!(m.local_unquoted(), "a b\"c");
     assert_eq!(m.domain, Domain::Literal("192.0.2.1".into()));
     let (m, _) = reverse_path("<@relay1.test,@relay2.test:u@[IPv6:2001:db8::1]>").unwrap();
-    assert_eq!(m.unwrap().domain, Domain::Literal("IPv6:2001:db8::1".into()));
-    assert_eq!(forward_path("<postMaster>").unwrap().0, ForwardPath::Postmaster);
-    for bad in ["a@b", "<a@b", "<a..b@c>", "<.a@c>", "<a@-b>", "<a@b->", "<a@b..c>", "<a@[300.1.1.1]>", "<@a>", "<a@>", "<\"a@b>"] {
+    assert_eq!(
+        m.unwrap().domain,
+        Domain::Literal("IPv6:2001:db8::1".into())
+    );
+    assert_eq!(
+        forward_path("<postMaster>").unwrap().0,
+        ForwardPath::Postmaster
+    );
+    for bad in [
+        "a@b",
+        "<a@b",
+        "<a..b@c>",
+        "<.a@c>",
+        "<a@-b>",
+        "<a@b->",
+        "<a@b..c>",
+        "<a@[300.1.1.1]>",
+        "<@a>",
+        "<a@>",
+        "<\"a@b>",
+    ] {
         assert!(reverse_path(bad).is_err(), "{bad} should not parse");
     }
     let long_local = format!("<{}@b.test>", "a".repeat(65));
@@ -442,19 +635,60 @@ fn address_grammar() {
 
 #[test]
 fn command_grammar() {
-    assert_eq!(command("mail from: <a@b.test> size=10 body=7bit smtputf8").unwrap(), Command::Mail {
-        from: Some(Mailbox { local: "a".into(), domain: Domain::Name("b.test".into()) }),
-        params: MailParams { size: Some(10), body: Some(Body::SevenBit), smtputf8: true, auth: None },
-    });
-    assert_eq!(command("BDAT 10 last").unwrap(), Command::Bdat { size: 10, last: true });
-    assert!(matches!(command("MAIL FROM:<a@b.test> FOO=1"), Err(ProtoError::UnsupportedParameter(_))));
-    assert!(matches!(command("MAIL FROM:<a@b.test>junk"), Err(ProtoError::SyntaxInParameters(_))));
-    assert!(matches!(command("MAIL FROM:<a@b.test> BODY=BINARYMIME"), Err(ProtoError::SyntaxInParameters(_))));
-    assert!(matches!(command("RCPT TO:<a@b.test> NOTIFY=NEVER"), Err(ProtoError::UnsupportedParameter(_))));
-    assert!(matches!(command("EXPN list"), Err(ProtoError::UnrecognizedCommand)));
-    assert!(matches!(command("DATA x"), Err(ProtoError::SyntaxInParameters(_))));
-    assert!(matches!(command("BDAT x"), Err(ProtoError::SyntaxInParameters(_))));
-    assert!(matches!(command("EHLO"), Err(ProtoError::SyntaxInParameters(_))));
+    assert_eq!(
+        command("mail from: <a@b.test> size=10 body=7bit smtputf8").unwrap(),
+        Command::Mail {
+            from: Some(Mailbox {
+                local: "a".into(),
+                domain: Domain::Name("b.test".into())
+            }),
+            params: MailParams {
+                size: Some(10),
+                body: Some(Body::SevenBit),
+                smtputf8: true,
+                auth: None
+            },
+        }
+    );
+    assert_eq!(
+        command("BDAT 10 last").unwrap(),
+        Command::Bdat {
+            size: 10,
+            last: true
+        }
+    );
+    assert!(matches!(
+        command("MAIL FROM:<a@b.test> FOO=1"),
+        Err(ProtoError::UnsupportedParameter(_))
+    ));
+    assert!(matches!(
+        command("MAIL FROM:<a@b.test>junk"),
+        Err(ProtoError::SyntaxInParameters(_))
+    ));
+    assert!(matches!(
+        command("MAIL FROM:<a@b.test> BODY=BINARYMIME"),
+        Err(ProtoError::SyntaxInParameters(_))
+    ));
+    assert!(matches!(
+        command("RCPT TO:<a@b.test> NOTIFY=NEVER"),
+        Err(ProtoError::UnsupportedParameter(_))
+    ));
+    assert!(matches!(
+        command("EXPN list"),
+        Err(ProtoError::UnrecognizedCommand)
+    ));
+    assert!(matches!(
+        command("DATA x"),
+        Err(ProtoError::SyntaxInParameters(_))
+    ));
+    assert!(matches!(
+        command("BDAT x"),
+        Err(ProtoError::SyntaxInParameters(_))
+    ));
+    assert!(matches!(
+        command("EHLO"),
+        Err(ProtoError::SyntaxInParameters(_))
+    ));
     assert_eq!(esmtp_param("SIZE=1").unwrap(), ("SIZE", Some("1")));
     assert!(esmtp_param("-X").is_err());
     assert!(esmtp_param("X=a=b").is_err());
