@@ -1,0 +1,142 @@
+//! A small pool of helper threads for work that would stall a scheduler: fsync, file IO,
+//! synchronous lookups. The calling tasklet parks until its job is done; the scheduler's
+//! other tasklets keep running.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::reactor::RemoteMessage;
+use super::sched;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Most helper threads alive at once; more jobs queue.
+static MAX_THREADS: AtomicUsize = AtomicUsize::new(8);
+
+/// A helper idle this long exits; the pool shrinks back when a burst is over.
+const IDLE_EXIT: Duration = Duration::from_secs(10);
+
+struct Pool {
+    state: Mutex<PoolState>,
+    ready: Condvar,
+}
+
+struct PoolState {
+    jobs: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(PoolState { jobs: VecDeque::new(), threads: 0, idle: 0 }),
+        ready: Condvar::new(),
+    })
+}
+
+/// Sets how many helper threads may run at once (at least 1). Takes effect for threads
+/// started from now on.
+pub fn set_blocking_threads(n: usize) {
+    MAX_THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+fn submit(job: Job) {
+    let pool = pool();
+    let mut st = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    st.jobs.push_back(job);
+    if st.idle > 0 {
+        pool.ready.notify_one();
+        return;
+    }
+    if st.threads < MAX_THREADS.load(Ordering::Relaxed) {
+        let spawned = std::thread::Builder::new().name("stackmail-blocking".into()).spawn(worker);
+        match spawned {
+            Ok(_) => st.threads += 1,
+            Err(e) if st.threads == 0 => {
+                // Nobody would ever run the job: run it here rather than lose it.
+                tracing::error!("cannot start a helper thread: {e}; running the job inline");
+                let job = st.jobs.pop_back();
+                drop(st);
+                if let Some(job) = job {
+                    job();
+                }
+            }
+            Err(e) => tracing::warn!("cannot start another helper thread: {e}"),
+        }
+    }
+}
+
+fn worker() {
+    let pool = pool();
+    let mut st = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(job) = st.jobs.pop_front() {
+            drop(st);
+            job();
+            st = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+            continue;
+        }
+        st.idle += 1;
+        let (guard, timeout) =
+            pool.ready.wait_timeout(st, IDLE_EXIT).unwrap_or_else(|e| e.into_inner());
+        st = guard;
+        st.idle -= 1;
+        if timeout.timed_out() && st.jobs.is_empty() {
+            st.threads -= 1;
+            return;
+        }
+    }
+}
+
+/// Runs `f` on a helper thread while the calling tasklet stays parked, and returns its
+/// result. Outside a tasklet it simply calls `f`. A panic in `f` resumes in the caller.
+pub fn blocking<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let setup = sched::with(|s| {
+        // A tasklet being killed runs destructors and cannot park: its job runs inline.
+        let me = s.current().filter(|t| t.state.get() != super::task::State::Dying)?;
+        let remote = s.remote().ok()?;
+        Some((s.blocked_on_jobs.borrow_mut().insert((me.clone(), me.seq.get())), remote))
+    });
+    let Some((key, remote)) = setup else { return f() };
+    let slot = Arc::new(Mutex::new(None));
+    let filled = slot.clone();
+    sched::with(|s| s.jobs_in_flight.set(s.jobs_in_flight.get() + 1));
+    submit(Box::new(move || {
+        let outcome = catch_unwind(AssertUnwindSafe(f));
+        *filled.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        // The scheduler may be gone (its thread ended): the result has nobody to go to.
+        let _ = remote.post(RemoteMessage::Wake(key.to_u64()));
+    }));
+    let guard = Forget(key);
+    let _ = sched::with(|s| s.park());
+    drop(guard);
+    let outcome = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match outcome {
+        Some(Ok(value)) => value,
+        Some(Err(payload)) => std::panic::resume_unwind(payload),
+        // The only waker of this park is the job's own message, sent after it filled the
+        // slot; should that ever not hold, end the tasklet rather than invent a result.
+        None => std::panic::resume_unwind(Box::new(sched::TaskletExit)),
+    }
+}
+
+/// Withdraws the parked tasklet from the job's wake-up list if it leaves early (killed).
+struct Forget(super::slab::Key);
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        sched::with(|s| {
+            if let Ok(mut parked) = s.blocked_on_jobs.try_borrow_mut() {
+                parked.remove(self.0);
+            }
+        });
+    }
+}

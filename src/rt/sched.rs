@@ -1,0 +1,438 @@
+//! The per-thread scheduler: run queue, current tasklet, park/wake, kill, and the loop that
+//! interleaves tasklets with IO readiness, timers and messages from other threads.
+//!
+//! The run queue holds the runnable tasklets other than the current one, in the order of
+//! PyPy's `stackless` deque with the current tasklet left out: `schedule()` appends the
+//! caller and resumes the head; waking "in front" puts a tasklet where it runs next.
+#![allow(unsafe_code)]
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use corosensei::CoroutineResult;
+
+use super::reactor::{Reactor, Remote, RemoteMessage, WAKER_TOKEN, Waiter};
+use super::slab::{Key, Slab};
+use super::stack::StackPool;
+use super::task::{Coro, JoinHandle, KillError, State, Task, Tasklet, Wake};
+use super::timer::Timers;
+
+thread_local! {
+    static SCHED: Scheduler = Scheduler::new();
+}
+
+/// Runs `f` with this thread's scheduler.
+pub(crate) fn with<R>(f: impl FnOnce(&Scheduler) -> R) -> R {
+    SCHED.with(f)
+}
+
+/// The panic payload that unwinds a tasklet which killed itself.
+pub struct TaskletExit;
+
+/// Why a tasklet could not park.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParkError {
+    /// The caller is on the thread's own stack, not in a tasklet.
+    NotInTasklet,
+    /// The caller is being killed and is only running destructors.
+    Dying,
+}
+
+pub(crate) struct Scheduler {
+    runq: RefCell<VecDeque<Rc<Task>>>,
+    current: RefCell<Option<Rc<Task>>>,
+    /// Every tasklet not yet finished; what `shutdown` kills.
+    registry: RefCell<Slab<Rc<Task>>>,
+    pub(crate) stacks: RefCell<StackPool>,
+    pub(crate) timers: RefCell<Timers<Waiter>>,
+    /// None when the OS refused an epoll instance; IO then fails with that error.
+    pub(crate) reactor: RefCell<Result<Reactor, io::ErrorKind>>,
+    /// Tasklets parked on blocking jobs, keyed by what the helper thread sends back.
+    pub(crate) blocked_on_jobs: RefCell<Slab<Waiter>>,
+    /// Blocking jobs whose completion message has not arrived yet.
+    pub(crate) jobs_in_flight: Cell<usize>,
+    next_id: Cell<u64>,
+    /// The loop is on this thread's stack (guards against running it re-entrantly).
+    looping: Cell<bool>,
+    stop_requested: Cell<bool>,
+}
+
+impl Scheduler {
+    fn new() -> Scheduler {
+        Scheduler {
+            runq: RefCell::new(VecDeque::new()),
+            current: RefCell::new(None),
+            registry: RefCell::new(Slab::new()),
+            stacks: RefCell::new(StackPool::new()),
+            timers: RefCell::new(Timers::new()),
+            reactor: RefCell::new(Reactor::new().map_err(|e| e.kind())),
+            blocked_on_jobs: RefCell::new(Slab::new()),
+            jobs_in_flight: Cell::new(0),
+            next_id: Cell::new(1),
+            looping: Cell::new(false),
+            stop_requested: Cell::new(false),
+        }
+    }
+
+    pub(crate) fn current(&self) -> Option<Rc<Task>> {
+        self.current.borrow().clone()
+    }
+
+    pub(crate) fn in_tasklet(&self) -> bool {
+        self.current.borrow().is_some()
+    }
+
+    pub(crate) fn remote(&self) -> io::Result<Remote> {
+        match &*self.reactor.borrow() {
+            Ok(reactor) => Ok(reactor.remote.clone()),
+            Err(kind) => Err(io::Error::new(*kind, "this thread has no reactor")),
+        }
+    }
+
+    pub(crate) fn runnable(&self) -> usize {
+        self.runq.borrow().len()
+    }
+
+    pub(crate) fn alive(&self) -> usize {
+        self.registry.borrow().len()
+    }
+
+    pub(crate) fn spawn<F, T>(
+        &self,
+        name: Option<Box<str>>,
+        stack_size: Option<usize>,
+        f: F,
+    ) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let stack = {
+            let mut stacks = self.stacks.borrow_mut();
+            let size = stack_size.unwrap_or(stacks.default_size());
+            stacks.get(size)?
+        };
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let task = Rc::new(Task::new(id, name));
+        let result = Rc::new(RefCell::new(None));
+        let slot = result.clone();
+        let coro = Coro::with_stack(stack, move |yielder, ()| {
+            with(|s| {
+                if let Some(me) = &*s.current.borrow() {
+                    me.yielder.set(yielder);
+                }
+            });
+            let value = f();
+            *slot.borrow_mut() = Some(value);
+        });
+        *task.coro.borrow_mut() = Some(coro);
+        task.registry_key.set(Some(self.registry.borrow_mut().insert(task.clone())));
+        self.runq.borrow_mut().push_back(task.clone());
+        Ok(JoinHandle { tasklet: Tasklet { task }, result })
+    }
+
+    /// Resumes one tasklet until it parks, yields or ends.
+    fn run_task(&self, task: Rc<Task>) {
+        if task.state.get() != State::Runnable {
+            return;
+        }
+        let Some(mut coro) = task.coro.borrow_mut().take() else { return };
+        task.state.set(State::Running);
+        let outer = self.current.replace(Some(task.clone()));
+        let outcome = catch_unwind(AssertUnwindSafe(|| coro.resume(())));
+        self.current.replace(outer);
+        match outcome {
+            Ok(CoroutineResult::Yield(())) => *task.coro.borrow_mut() = Some(coro),
+            Ok(CoroutineResult::Return(())) => self.finish(&task, coro),
+            Err(payload) => {
+                if payload.is::<TaskletExit>() {
+                    task.killed.set(true);
+                } else {
+                    let msg = panic_message(&*payload);
+                    tracing::error!(tasklet = task.id, name = task.name.as_deref(), "tasklet panicked: {msg}");
+                    *task.panic_message.borrow_mut() = Some(msg);
+                }
+                self.finish(&task, coro);
+            }
+        }
+    }
+
+    fn finish(&self, task: &Rc<Task>, coro: Coro) {
+        task.state.set(State::Done);
+        if let Some(key) = task.registry_key.take() {
+            self.registry.borrow_mut().remove(key);
+        }
+        if coro.done() {
+            self.stacks.borrow_mut().put(coro.into_stack());
+        } else {
+            // Unreachable in practice (finished or unwound coroutines are done); dropping it
+            // unwinds whatever is left rather than reusing a stack that is still in use.
+            self.stacks.borrow_mut().mapped -= 1;
+            drop(coro);
+        }
+        let joiner = task.joiner.borrow_mut().take();
+        if let Some((joiner, seq)) = joiner {
+            self.wake(&joiner, seq, Wake::Normal, false);
+        }
+    }
+
+    /// Suspends the current tasklet until a waker holding its current sequence wakes it.
+    pub(crate) fn park(&self) -> Result<Wake, ParkError> {
+        let task = self.current().ok_or(ParkError::NotInTasklet)?;
+        if task.state.get() == State::Dying {
+            return Err(ParkError::Dying);
+        }
+        task.state.set(State::Parked);
+        suspend(&task);
+        Ok(task.wake.get())
+    }
+
+    /// Makes a parked tasklet runnable, at the front or the back of the run queue. Returns
+    /// false when `seq` is stale or the tasklet is not parked (another waker came first).
+    pub(crate) fn wake(&self, task: &Rc<Task>, seq: u32, why: Wake, front: bool) -> bool {
+        if task.state.get() != State::Parked || task.seq.get() != seq {
+            return false;
+        }
+        task.seq.set(seq.wrapping_add(1));
+        task.wake.set(why);
+        task.state.set(State::Runnable);
+        let mut runq = self.runq.borrow_mut();
+        if front {
+            runq.push_front(task.clone());
+        } else {
+            runq.push_back(task.clone());
+        }
+        true
+    }
+
+    /// Yields: the caller goes to the back of the run queue and the head runs.
+    pub(crate) fn schedule_current(&self) {
+        let Some(task) = self.current() else { return };
+        if task.state.get() == State::Dying {
+            return;
+        }
+        task.state.set(State::Runnable);
+        self.runq.borrow_mut().push_back(task.clone());
+        suspend(&task);
+    }
+
+    /// The loop: runs tasklets, polls IO and fires timers until `done()` or, when
+    /// `stop_when_idle`, until nothing is runnable and nothing is waited on.
+    pub(crate) fn run_loop(&self, done: impl Fn() -> bool, stop_when_idle: bool) {
+        if self.looping.get() || self.in_tasklet() {
+            return;
+        }
+        self.looping.set(true);
+        let _reset = ResetOnDrop(&self.looping);
+        loop {
+            if done() {
+                return;
+            }
+            // One pass over what is runnable now, then a look at IO: a tasklet that keeps
+            // yielding cannot starve sockets and timers.
+            let batch = self.runq.borrow().len();
+            for _ in 0..batch {
+                let next = self.runq.borrow_mut().pop_front();
+                let Some(task) = next else { break };
+                self.run_task(task);
+            }
+            if done() || self.stop_requested.take() {
+                return;
+            }
+            let runnable = !self.runq.borrow().is_empty();
+            if !runnable && stop_when_idle && self.is_idle() {
+                return;
+            }
+            self.poll(runnable);
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        let io_waiting = self.reactor.borrow().as_ref().map_or(0, |r| r.waiting);
+        io_waiting == 0 && self.timers.borrow().is_empty() && self.jobs_in_flight.get() == 0
+    }
+
+    /// Waits for IO, timers or remote messages (not at all when `runnable`), then wakes
+    /// whoever they concern.
+    fn poll(&self, runnable: bool) {
+        let now = Instant::now();
+        let timeout = if runnable {
+            Some(Duration::ZERO)
+        } else {
+            self.timers.borrow_mut().next_deadline().map(|d| d.saturating_duration_since(now))
+        };
+        let mut messages = Vec::new();
+        {
+            let mut reactor = self.reactor.borrow_mut();
+            match &mut *reactor {
+                Ok(r) => {
+                    let Reactor { poll, events, io, waiting, remote } = r;
+                    if let Err(e) = poll.poll(events, timeout) {
+                        if e.kind() != io::ErrorKind::Interrupted {
+                            tracing::error!("poll failed: {e}");
+                        }
+                    }
+                    for event in events.iter() {
+                        if event.token() == WAKER_TOKEN {
+                            messages = remote.take_all();
+                            continue;
+                        }
+                        let Some(entry) = io.get_mut(Key::from_u64(event.token().0 as u64)) else {
+                            continue;
+                        };
+                        let failed = event.is_error();
+                        if event.is_readable() || event.is_read_closed() || failed {
+                            if let Some((task, seq)) = entry.reader.take() {
+                                *waiting -= 1;
+                                self.wake(&task, seq, Wake::Normal, false);
+                            }
+                        }
+                        if event.is_writable() || event.is_write_closed() || failed {
+                            if let Some((task, seq)) = entry.writer.take() {
+                                *waiting -= 1;
+                                self.wake(&task, seq, Wake::Normal, false);
+                            }
+                        }
+                    }
+                }
+                Err(_) => {
+                    if let Some(t) = timeout {
+                        std::thread::sleep(t);
+                    }
+                }
+            }
+        }
+        for message in messages {
+            self.receive(message);
+        }
+        let now = Instant::now();
+        loop {
+            let expired = self.timers.borrow_mut().pop_expired(now);
+            let Some((task, seq)) = expired else { break };
+            self.wake(&task, seq, Wake::Timeout, false);
+        }
+    }
+
+    fn receive(&self, message: RemoteMessage) {
+        match message {
+            RemoteMessage::Spawn(f) => {
+                if let Err(e) = self.spawn(None, None, f) {
+                    tracing::error!("cannot spawn a tasklet handed over by another thread: {e}");
+                }
+            }
+            RemoteMessage::Wake(key) => {
+                self.jobs_in_flight.set(self.jobs_in_flight.get().saturating_sub(1));
+                let waiter = self.blocked_on_jobs.borrow_mut().remove(Key::from_u64(key));
+                if let Some((task, seq)) = waiter {
+                    self.wake(&task, seq, Wake::Normal, false);
+                }
+            }
+            RemoteMessage::Stop => self.stop_requested.set(true),
+        }
+    }
+
+    /// Kills every tasklet still alive and refuses further remote work. Called when a
+    /// runtime thread ends, while this thread's scheduler is still reachable.
+    pub(crate) fn shutdown(&self) {
+        if let Ok(reactor) = &*self.reactor.borrow() {
+            drop(reactor.remote.close());
+        }
+        loop {
+            let tasks = self.registry.borrow_mut().drain();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                let _ = kill_task(self, &task);
+            }
+        }
+        self.runq.borrow_mut().clear();
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        // Tasklets still parked when the thread ends are leaked, not unwound: their
+        // destructors would need this scheduler, which is being destroyed.
+        for task in self.registry.get_mut().drain() {
+            if let Some(coro) = task.coro.borrow_mut().take() {
+                std::mem::forget(coro);
+            }
+        }
+    }
+}
+
+struct ResetOnDrop<'a>(&'a Cell<bool>);
+
+impl Drop for ResetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+fn suspend(task: &Task) {
+    let yielder = task.yielder.get();
+    debug_assert!(!yielder.is_null());
+    // SAFETY: `task` is the tasklet running now (callers take it from `current`), so its
+    // coroutine is alive and the yielder it stored at entry lives at the bottom of that
+    // coroutine's stack, which is the stack we are on.
+    unsafe { (*yielder).suspend(()) }
+}
+
+pub(crate) fn kill(task: &Rc<Task>) -> Result<(), KillError> {
+    with(|s| kill_task(s, task))
+}
+
+fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
+    if task.is_done() {
+        return Err(KillError::Finished);
+    }
+    if s.current.borrow().as_ref().is_some_and(|c| Rc::ptr_eq(c, task)) {
+        task.killed.set(true);
+        std::panic::resume_unwind(Box::new(TaskletExit));
+    }
+    let Some(mut coro) = task.coro.borrow_mut().take() else {
+        return Err(KillError::Busy);
+    };
+    task.killed.set(true);
+    task.state.set(State::Dying);
+    // The victim's destructors run on its own stack but see it as current, so anything they
+    // try that would block refuses (it is Dying) instead of suspending the killer.
+    let outer = s.current.replace(Some(task.clone()));
+    let unwound = catch_unwind(AssertUnwindSafe(|| coro.force_unwind()));
+    s.current.replace(outer);
+    if let Err(payload) = unwound {
+        tracing::error!(tasklet = task.id, "destructor panicked while the tasklet was killed: {}", panic_message(&*payload));
+    }
+    s.finish(task, coro);
+    Ok(())
+}
+
+/// Parks the caller until `task` is done; outside a tasklet, runs the loop until then.
+pub(crate) fn wait_for(task: &Rc<Task>) {
+    with(|s| match s.current() {
+        Some(me) => {
+            if Rc::ptr_eq(&me, task) {
+                return;
+            }
+            *task.joiner.borrow_mut() = Some((me.clone(), me.seq.get()));
+            let _ = s.park();
+        }
+        None => s.run_loop(|| task.is_done(), true),
+    })
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
