@@ -1,5 +1,6 @@
 //! The `stackmail` command: argument parsing, config loading and process wiring.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -14,12 +15,38 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the mail server (SMTP in, spool, Maildir delivery).
+    Serve {
+        /// The TOML config file; without it every key has its default.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
 
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Serve { config } => serve(config),
+    }
+}
+
+fn serve(config: Option<PathBuf>) -> ExitCode {
+    let config = match stackmail::config::Config::load(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stackmail: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match stackmail::smtp::server::serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stackmail serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (`info` when it is unset).

@@ -276,6 +276,21 @@ impl Spool {
             .collect()
     }
 
+    /// The ids of every committed message, oldest first, without touching anything (unlike
+    /// [`Spool::recover`], this is safe while commits are in flight).
+    pub fn queued_ids(&self) -> Result<Vec<QueueId>, SpoolError> {
+        let dir = self.root.join("env");
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_err("list", &dir))? {
+            let entry = entry.map_err(io_err("list", &dir))?;
+            if let Some(id) = entry.file_name().to_str().and_then(QueueId::parse) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Reads a committed message's record.
     pub fn load(&self, id: &QueueId) -> Result<QueuedMessage, SpoolError> {
         let path = self.env_path(id);
