@@ -23,7 +23,10 @@ pub fn have_peer(tool: &str) -> bool {
 
 /// Runs `tool script` and returns its stdout; panics with stderr when it fails.
 pub fn run_script(tool: &str, script: &Path) -> String {
-    let out = Command::new(tool).arg(script).output().expect("peer tool runs");
+    let out = Command::new(tool)
+        .arg(script)
+        .output()
+        .expect("peer tool runs");
     assert!(
         out.status.success(),
         "{tool} {} failed:\n{}",

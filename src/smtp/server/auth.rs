@@ -4,5 +4,9 @@
 use crate::smtp::proto::{Reply, Verdict};
 
 pub(super) fn verdict(_username: &str, _password: &str) -> Verdict {
-    Verdict::Reject(Reply::new(454, (4, 7, 0), "Temporary authentication failure"))
+    Verdict::Reject(Reply::new(
+        454,
+        (4, 7, 0),
+        "Temporary authentication failure",
+    ))
 }

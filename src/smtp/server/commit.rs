@@ -41,10 +41,14 @@ impl Committer {
                         Err(_) => break,
                     }
                 }
-                let (msgs, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.msg, j.reply)).unzip();
+                let (msgs, replies): (Vec<_>, Vec<_>) =
+                    batch.into_iter().map(|j| (j.msg, j.reply)).unzip();
                 let spool = shared.spool.clone();
                 let outcomes = rt::blocking(move || spool.commit_batch(msgs));
-                let ids: Vec<QueueId> = outcomes.iter().filter_map(|o| o.as_ref().ok().cloned()).collect();
+                let ids: Vec<QueueId> = outcomes
+                    .iter()
+                    .filter_map(|o| o.as_ref().ok().cloned())
+                    .collect();
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Err(e) = &outcome {
                         tracing::error!("commit failed: {e}");
@@ -63,7 +67,14 @@ impl Committer {
     /// Commits `msg` with whatever else is waiting; returns once it is durable (or failed).
     pub fn commit(&self, msg: PendingMessage) -> Outcome {
         let reply: Channel<Outcome> = Channel::new();
-        if self.jobs.send(Job { msg, reply: reply.clone() }).is_err() {
+        if self
+            .jobs
+            .send(Job {
+                msg,
+                reply: reply.clone(),
+            })
+            .is_err()
+        {
             return Err(committer_gone());
         }
         reply.receive().unwrap_or_else(|_| Err(committer_gone()))

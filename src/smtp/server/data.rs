@@ -19,7 +19,12 @@ pub(super) struct Client {
 /// `Received: from HELO ([IP]) by HOST (stackmail) with PROTO; DATE`, folded over three
 /// lines. `for <rcpt>` is added only for a single recipient, so that one recipient does not
 /// learn about the others (the Bcc case).
-pub(super) fn received_header(client: &Client, envelope: &Envelope, hostname: &str, now: SystemTime) -> String {
+pub(super) fn received_header(
+    client: &Client,
+    envelope: &Envelope,
+    hostname: &str,
+    now: SystemTime,
+) -> String {
     // RFC 3848 protocol names.
     let proto = match (client.esmtp, client.tls, client.auth_user.is_some()) {
         (false, _, _) => "SMTP",
@@ -28,8 +33,15 @@ pub(super) fn received_header(client: &Client, envelope: &Envelope, hostname: &s
         (true, false, true) => "ESMTPA",
         (true, true, true) => "ESMTPSA",
     };
-    let helo: String = envelope.helo.chars().filter(|c| !c.is_control() && *c != '(' && *c != ')').collect();
-    let mut h = format!("Received: from {helo} ([{}])\r\n\tby {hostname} (stackmail) with {proto}", client.ip);
+    let helo: String = envelope
+        .helo
+        .chars()
+        .filter(|c| !c.is_control() && *c != '(' && *c != ')')
+        .collect();
+    let mut h = format!(
+        "Received: from {helo} ([{}])\r\n\tby {hostname} (stackmail) with {proto}",
+        client.ip
+    );
     if let [only] = envelope.rcpts.as_slice() {
         h.push_str(&format!("\r\n\tfor <{only}>"));
     }
@@ -56,7 +68,11 @@ pub(super) fn pending_message(
             helo: envelope.helo,
             auth_user: client.auth_user.clone(),
             from: envelope.from.map(|m| m.to_string()).unwrap_or_default(),
-            rcpts: envelope.rcpts.iter().map(|r| Recipient::new(r.to_string())).collect(),
+            rcpts: envelope
+                .rcpts
+                .iter()
+                .map(|r| Recipient::new(r.to_string()))
+                .collect(),
         },
         body: full,
     }
@@ -65,20 +81,31 @@ pub(super) fn pending_message(
 pub(super) fn verdict(committed: &Result<QueueId, SpoolError>) -> Verdict {
     match committed {
         Ok(id) => Verdict::AcceptWith(Reply::queued(id.as_str())),
-        Err(_) => Verdict::Reject(Reply::new(451, (4, 3, 0), "Temporary failure: cannot queue the message")),
+        Err(_) => Verdict::Reject(Reply::new(
+            451,
+            (4, 3, 0),
+            "Temporary failure: cannot queue the message",
+        )),
     }
 }
 
 /// `Wed, 25 Nov 2026 18:20:00 +0000` (RFC 5322 3.3), in UTC.
 pub(super) fn rfc5322_date(unix: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = unix / 86_400;
     let rem = unix % 86_400;
     let (y, m, d) = civil_from_days(days as i64);
     let weekday = DAYS[(days % 7) as usize];
     let month = MONTHS[(m - 1) as usize % 12];
-    format!("{weekday}, {d} {month} {y} {:02}:{:02}:{:02} +0000", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{weekday}, {d} {month} {y} {:02}:{:02}:{:02} +0000",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's `civil_from_days`.
@@ -103,21 +130,37 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(rfc5322_date(0), "Thu, 1 Jan 1970 00:00:00 +0000");
-        assert_eq!(rfc5322_date(1_764_094_800), "Tue, 25 Nov 2025 18:20:00 +0000");
+        assert_eq!(
+            rfc5322_date(1_764_094_800),
+            "Tue, 25 Nov 2025 18:20:00 +0000"
+        );
         assert_eq!(rfc5322_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
     }
 
     #[test]
     fn received_header_names_client_and_protocol() {
-        let client = Client { ip: "192.0.2.7".parse().unwrap(), esmtp: true, tls: false, auth_user: None };
+        let client = Client {
+            ip: "192.0.2.7".parse().unwrap(),
+            esmtp: true,
+            tls: false,
+            auth_user: None,
+        };
         let rcpt: ForwardPath = forward_path("<bob@example.test>").unwrap().0;
-        let env = Envelope { helo: "client(evil)\r\n".into(), from: None, params: MailParams::default(), rcpts: vec![rcpt.clone()] };
+        let env = Envelope {
+            helo: "client(evil)\r\n".into(),
+            from: None,
+            params: MailParams::default(),
+            rcpts: vec![rcpt.clone()],
+        };
         let h = received_header(&client, &env, "mx.test", UNIX_EPOCH);
         assert_eq!(
             h,
             "Received: from clientevil ([192.0.2.7])\r\n\tby mx.test (stackmail) with ESMTP\r\n\tfor <bob@example.test>;\r\n\tThu, 1 Jan 1970 00:00:00 +0000\r\n"
         );
-        let two = Envelope { rcpts: vec![rcpt.clone(), rcpt], ..env };
+        let two = Envelope {
+            rcpts: vec![rcpt.clone(), rcpt],
+            ..env
+        };
         assert!(!received_header(&client, &two, "mx.test", UNIX_EPOCH).contains("for <"));
     }
 }

@@ -20,7 +20,10 @@ pub(crate) struct InFlight(Mutex<HashSet<QueueId>>);
 
 impl InFlight {
     fn claim(&self, id: &QueueId) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone())
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone())
     }
 
     fn release(&self, id: &QueueId) {
@@ -35,19 +38,28 @@ pub(super) fn deliver(shared: &Arc<Shared>, ids: Vec<QueueId>) {
 }
 
 fn deliver_now(shared: &Shared, ids: &[QueueId]) {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     for id in ids {
         if !shared.deliveries.claim(id) {
             continue;
         }
         let result = shared.spool.load(id).and_then(|mut msg| {
-            deliver_local(&shared.spool, &mut msg, &shared.config.local, &shared.config.server.hostname, now)
+            deliver_local(
+                &shared.spool,
+                &mut msg,
+                &shared.config.local,
+                &shared.config.server.hostname,
+                now,
+            )
         });
         shared.deliveries.release(id);
         match result {
             Ok(_) => {}
             // Delivered and removed by another pass between the listing and the claim.
-            Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            }
             Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
         }
     }

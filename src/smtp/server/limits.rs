@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 pub(crate) struct ConnectionLimits {
     max_total: usize,
@@ -28,7 +28,12 @@ pub(crate) struct Slot {
 
 impl ConnectionLimits {
     pub fn new(max_total: usize, max_per_ip: usize) -> Self {
-        ConnectionLimits { max_total, max_per_ip, total: AtomicUsize::new(0), per_ip: Mutex::new(HashMap::new()) }
+        ConnectionLimits {
+            max_total,
+            max_per_ip,
+            total: AtomicUsize::new(0),
+            per_ip: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn acquire(shared: &Arc<super::Shared>, ip: IpAddr) -> Result<Slot, Refused> {
@@ -45,7 +50,10 @@ impl ConnectionLimits {
             return Err(Refused::PerIp);
         }
         *count += 1;
-        Ok(Slot { limits: shared.clone(), ip })
+        Ok(Slot {
+            limits: shared.clone(),
+            ip,
+        })
     }
 }
 

@@ -42,7 +42,10 @@ pub fn serve(config: Config) -> io::Result<()> {
     let listen = resolve_ports(&config.server.listen)?;
     let threads = config.server.threads;
     let shared = Arc::new(Shared {
-        limits: ConnectionLimits::new(config.server.max_connections, config.server.max_connections_per_ip),
+        limits: ConnectionLimits::new(
+            config.server.max_connections,
+            config.server.max_connections_per_ip,
+        ),
         config,
         spool,
         deliveries: delivery::InFlight::default(),
@@ -51,7 +54,9 @@ pub fn serve(config: Config) -> io::Result<()> {
     for addr in &listen {
         bind(*addr)?;
     }
-    Runtime::new().threads(threads).run(move |index| thread_main(index, &shared, &listen))
+    Runtime::new()
+        .threads(threads)
+        .run(move |index| thread_main(index, &shared, &listen))
 }
 
 /// Port 0 ("any free port") must resolve to one port for all threads, or each thread's
@@ -70,7 +75,13 @@ fn resolve_ports(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
 }
 
 fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    TcpListener::bind_with(addr, &ListenOptions { reuse_port: true, ..ListenOptions::default() })
+    TcpListener::bind_with(
+        addr,
+        &ListenOptions {
+            reuse_port: true,
+            ..ListenOptions::default()
+        },
+    )
 }
 
 fn thread_main(index: usize, shared: &Arc<Shared>, listen: &[SocketAddr]) {

@@ -18,7 +18,12 @@ use super::{Shared, auth, data, ehlo, mail, rcpt};
 /// Read buffer per connection: small, since idle connections must stay cheap.
 const READ_BUF: usize = 4096;
 
-pub(super) fn run(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, committer: &Committer) {
+pub(super) fn run(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    committer: &Committer,
+) {
     let server = &shared.config.server;
     let _slot = match ConnectionLimits::acquire(shared, peer.ip()) {
         Ok(slot) => slot,
@@ -40,7 +45,12 @@ pub(super) fn run(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>,
     config.tls_available = false;
     config.auth_available = false;
     let mut session = ServerSession::new(config);
-    let mut client = Client { ip: peer.ip(), esmtp: false, tls: false, auth_user: None };
+    let mut client = Client {
+        ip: peer.ip(),
+        esmtp: false,
+        tls: false,
+        auth_user: None,
+    };
     let mut out: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; READ_BUF];
     tracing::debug!(client = %peer, "connected");
@@ -70,14 +80,22 @@ pub(super) fn run(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>,
             }
             out.clear();
         }
-        let timeout = if session.in_data() { server.data_timeout() } else { server.command_timeout() };
+        let timeout = if session.in_data() {
+            server.data_timeout()
+        } else {
+            server.command_timeout()
+        };
         stream.set_read_timeout(Some(timeout));
         match stream.read(&mut buf) {
             Ok(0) => return,
             Ok(n) => session.feed(buf.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
                 tracing::info!(client = %peer, "timeout");
-                session.close_with(Reply::new(421, (4, 4, 2), format!("{} Error: timeout exceeded", server.hostname)));
+                session.close_with(Reply::new(
+                    421,
+                    (4, 4, 2),
+                    format!("{} Error: timeout exceeded", server.hostname),
+                ));
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => return,
@@ -85,7 +103,13 @@ pub(super) fn run(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>,
     }
 }
 
-fn decide(event: Event, client: &mut Client, shared: &Arc<Shared>, committer: &Committer, peer: SocketAddr) -> Verdict {
+fn decide(
+    event: Event,
+    client: &mut Client,
+    shared: &Arc<Shared>,
+    committer: &Committer,
+    peer: SocketAddr,
+) -> Verdict {
     match event {
         Event::Helo { name, extended } => {
             let verdict = ehlo::verdict(&name);
@@ -95,10 +119,18 @@ fn decide(event: Event, client: &mut Client, shared: &Arc<Shared>, committer: &C
             verdict
         }
         Event::Mail { from, params } => mail::verdict(&from, &params),
-        Event::Rcpt { to } => rcpt::verdict(&to, &shared.config, client.ip, client.auth_user.as_deref()),
+        Event::Rcpt { to } => {
+            rcpt::verdict(&to, &shared.config, client.ip, client.auth_user.as_deref())
+        }
         Event::Message { envelope, body } => {
             let (from, rcpts, size) = (envelope.from.clone(), envelope.rcpts.len(), body.len());
-            let msg = data::pending_message(client, envelope, body, &shared.config.server.hostname, SystemTime::now());
+            let msg = data::pending_message(
+                client,
+                envelope,
+                body,
+                &shared.config.server.hostname,
+                SystemTime::now(),
+            );
             let committed = committer.commit(msg);
             match &committed {
                 Ok(id) => tracing::info!(
@@ -113,6 +145,8 @@ fn decide(event: Event, client: &mut Client, shared: &Arc<Shared>, committer: &C
             }
             data::verdict(&committed)
         }
-        Event::Auth { username, password, .. } => auth::verdict(&username, &password),
+        Event::Auth {
+            username, password, ..
+        } => auth::verdict(&username, &password),
     }
 }
