@@ -12,7 +12,8 @@ use crate::smtp::proto::{Envelope, Reply, Verdict};
 pub(super) struct Client {
     pub ip: IpAddr,
     pub esmtp: bool,
-    pub tls: bool,
+    /// The TLS version and cipher, once STARTTLS succeeded.
+    pub tls: Option<String>,
     pub auth_user: Option<String>,
 }
 
@@ -26,7 +27,11 @@ pub(super) fn received_header(
     now: SystemTime,
 ) -> String {
     // RFC 3848 protocol names.
-    let proto = match (client.esmtp, client.tls, client.auth_user.is_some()) {
+    let proto = match (
+        client.esmtp,
+        client.tls.is_some(),
+        client.auth_user.is_some(),
+    ) {
         (false, _, _) => "SMTP",
         (true, false, false) => "ESMTP",
         (true, true, false) => "ESMTPS",
@@ -42,6 +47,9 @@ pub(super) fn received_header(
         "Received: from {helo} ([{}])\r\n\tby {hostname} (stackmail) with {proto}",
         client.ip
     );
+    if let Some(tls) = &client.tls {
+        h.push_str(&format!(" ({tls})"));
+    }
     if let [only] = envelope.rcpts.as_slice() {
         h.push_str(&format!("\r\n\tfor <{only}>"));
     }
@@ -142,7 +150,7 @@ mod tests {
         let client = Client {
             ip: "192.0.2.7".parse().unwrap(),
             esmtp: true,
-            tls: false,
+            tls: None,
             auth_user: None,
         };
         let rcpt: ForwardPath = forward_path("<bob@example.test>").unwrap().0;

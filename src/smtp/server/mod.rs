@@ -15,6 +15,8 @@ mod limits;
 mod mail;
 mod rcpt;
 mod session;
+mod tls;
+pub mod users;
 
 use std::io;
 use std::net::SocketAddr;
@@ -32,6 +34,11 @@ pub(crate) struct Shared {
     pub spool: Spool,
     pub limits: ConnectionLimits,
     pub deliveries: delivery::InFlight,
+    /// Set when `tls.cert` and `tls.key` are configured: STARTTLS is offered.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Set when `auth.users_file` is configured: AUTH is offered (after TLS, or on loopback
+    /// when the config allows it).
+    pub users: Option<Arc<users::Users>>,
 }
 
 /// Recovers the spool, then serves SMTP on every `server.listen` address until the process
@@ -39,6 +46,14 @@ pub(crate) struct Shared {
 pub fn serve(config: Config) -> io::Result<()> {
     let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
     spool.recover().map_err(io::Error::other)?;
+    let tls = match (&config.tls.cert, &config.tls.key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ => None,
+    };
+    let users = match &config.auth.users_file {
+        Some(path) => Some(Arc::new(users::Users::load(path)?)),
+        None => None,
+    };
     let listen = resolve_ports(&config.server.listen)?;
     let threads = config.server.threads;
     let shared = Arc::new(Shared {
@@ -49,6 +64,8 @@ pub fn serve(config: Config) -> io::Result<()> {
         config,
         spool,
         deliveries: delivery::InFlight::default(),
+        tls,
+        users,
     });
     // Bind on this thread first, so a bad address fails the command instead of a thread.
     for addr in &listen {

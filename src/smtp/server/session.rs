@@ -13,18 +13,20 @@ use crate::smtp::proto::{Action, Event, Reply, ServerSession, Verdict};
 use super::commit::Committer;
 use super::data::Client;
 use super::limits::{ConnectionLimits, Refused};
+use super::tls::Conn;
 use super::{Shared, auth, data, ehlo, mail, rcpt};
 
 /// Read buffer per connection: small, since idle connections must stay cheap.
 const READ_BUF: usize = 4096;
 
 pub(super) fn run(
-    mut stream: TcpStream,
+    mut tcp: TcpStream,
     peer: SocketAddr,
     shared: &Arc<Shared>,
     committer: &Committer,
 ) {
     let server = &shared.config.server;
+    tcp.set_write_timeout(Some(server.command_timeout()));
     let _slot = match ConnectionLimits::acquire(shared, peer.ip()) {
         Ok(slot) => slot,
         Err(why) => {
@@ -34,23 +36,22 @@ pub(super) fn run(
             };
             tracing::info!(client = %peer, "connection refused: {text}");
             let reply = Reply::new(421, (4, 7, 0), format!("{} {text}", server.hostname));
-            stream.set_write_timeout(Some(server.command_timeout()));
-            let _ = stream.write_all(&reply.to_bytes());
+            let _ = tcp.write_all(&reply.to_bytes());
             return;
         }
     };
-    stream.set_write_timeout(Some(server.command_timeout()));
     let mut config = shared.config.session_config(peer.ip().is_loopback());
-    // STARTTLS and AUTH are not wired to rustls and the users file yet: offer neither.
-    config.tls_available = false;
-    config.auth_available = false;
+    // Offer only what actually loaded.
+    config.tls_available = shared.tls.is_some();
+    config.auth_available = shared.users.is_some();
     let mut session = ServerSession::new(config);
     let mut client = Client {
         ip: peer.ip(),
         esmtp: false,
-        tls: false,
+        tls: None,
         auth_user: None,
     };
+    let mut stream = Conn::Plain(tcp);
     let mut out: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; READ_BUF];
     tracing::debug!(client = %peer, "connected");
@@ -63,19 +64,41 @@ pub(super) fn run(
                     session.decide(verdict);
                 }
                 Action::StartTls => {
-                    // Never offered, so the session cannot ask; end the connection if it does.
-                    let _ = stream.write_all(&out);
-                    return;
+                    // The 220 goes out in plaintext; the session has already dropped any
+                    // bytes the client pipelined after STARTTLS.
+                    if stream.write_all(&out).is_err() {
+                        return;
+                    }
+                    out.clear();
+                    let Some(tls) = &shared.tls else { return };
+                    match stream.start_tls(tls, server.command_timeout()) {
+                        Ok(info) => {
+                            tracing::debug!(client = %peer, tls = %info, "TLS established");
+                            client.tls = Some(info);
+                            client.esmtp = false;
+                            client.auth_user = None;
+                            session.tls_established();
+                        }
+                        Err(e) => {
+                            tracing::info!(client = %peer, "TLS handshake failed: {e}");
+                            return;
+                        }
+                    }
                 }
                 Action::Close => {
                     let _ = stream.write_all(&out);
+                    let _ = stream.flush();
                     tracing::debug!(client = %peer, "closed");
                     return;
                 }
             }
         }
         if !out.is_empty() {
-            if stream.write_all(&out).is_err() {
+            if stream
+                .write_all(&out)
+                .and_then(|()| stream.flush())
+                .is_err()
+            {
                 return;
             }
             out.clear();
@@ -85,7 +108,7 @@ pub(super) fn run(
         } else {
             server.command_timeout()
         };
-        stream.set_read_timeout(Some(timeout));
+        stream.set_read_timeout(timeout);
         match stream.read(&mut buf) {
             Ok(0) => return,
             Ok(n) => session.feed(buf.get(..n).unwrap_or_default()),
@@ -139,6 +162,8 @@ fn decide(
                     from = %from.map(|m| m.to_string()).unwrap_or_default(),
                     rcpts,
                     size,
+                    tls = client.tls.is_some(),
+                    user = client.auth_user.as_deref().unwrap_or(""),
                     "queued"
                 ),
                 Err(e) => tracing::error!(client = %peer, "not queued: {e}"),
@@ -146,7 +171,20 @@ fn decide(
             data::verdict(&committed)
         }
         Event::Auth {
-            username, password, ..
-        } => auth::verdict(&username, &password),
+            authzid,
+            username,
+            password,
+            ..
+        } => {
+            let verdict = auth::verdict(shared.users.as_ref(), &authzid, &username, &password);
+            match &verdict {
+                Verdict::Accept => {
+                    tracing::info!(client = %peer, user = %username, "authenticated");
+                    client.auth_user = Some(username);
+                }
+                _ => tracing::info!(client = %peer, user = %username, "authentication failed"),
+            }
+            verdict
+        }
     }
 }
