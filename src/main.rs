@@ -1,5 +1,6 @@
 //! The `stackmail` command: argument parsing, config loading and process wiring.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -14,12 +15,103 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the mail server (SMTP in, spool, Maildir delivery).
+    Serve {
+        /// The TOML config file; without it every key has its default.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Manage the AUTH users file.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user, or set a new password; the password is read from the first line of stdin.
+    Add {
+        name: String,
+        /// The config whose `auth.users_file` to write.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Write this users file instead of the config's.
+        #[arg(long)]
+        users_file: Option<PathBuf>,
+    },
+}
 
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Serve { config } => serve(config),
+        Command::User {
+            action:
+                UserAction::Add {
+                    name,
+                    config,
+                    users_file,
+                },
+        } => user_add(&name, config, users_file),
+    }
+}
+
+fn user_add(name: &str, config: Option<PathBuf>, users_file: Option<PathBuf>) -> ExitCode {
+    let path = match users_file {
+        Some(p) => p,
+        None => match stackmail::config::Config::load(config.as_deref()) {
+            Ok(c) => match c.auth.users_file {
+                Some(p) => p,
+                None => {
+                    eprintln!(
+                        "stackmail: no users file: set auth.users_file in the config or pass --users-file"
+                    );
+                    return ExitCode::from(2);
+                }
+            },
+            Err(e) => {
+                eprintln!("stackmail: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("stackmail: cannot read the password: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("stackmail: empty password (give it on stdin)");
+        return ExitCode::from(2);
+    }
+    match stackmail::smtp::server::users::add_user(&path, name, password) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stackmail: {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Option<PathBuf>) -> ExitCode {
+    let config = match stackmail::config::Config::load(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stackmail: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match stackmail::smtp::server::serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stackmail serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (`info` when it is unset).

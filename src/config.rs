@@ -1,0 +1,375 @@
+//! The one TOML config file of `stackmail serve --config FILE`.
+//!
+//! Every key has a default, so no file at all gives a working local MTA on a loopback port;
+//! a key we do not know is an error that names it (a typo must not silently fall back to a
+//! default). README.md, section Configuration, documents every key; a test keeps it honest.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::smtp::proto::SessionConfig;
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub spool: SpoolConfig,
+    pub local: LocalConfig,
+    pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub relay: RelayConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub hostname: String,
+    pub listen: Vec<SocketAddr>,
+    /// Scheduler threads, each with its own SO_REUSEPORT listener.
+    pub threads: usize,
+    pub max_message_size: usize,
+    pub max_recipients: usize,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Seconds (RFC 5321 4.5.3.2 suggests 5 minutes).
+    pub command_timeout: u64,
+    /// Seconds without progress while reading message data.
+    pub data_timeout: u64,
+    pub max_bad_commands: u32,
+    pub allow_auth_on_loopback_without_tls: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            hostname: "localhost".into(),
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 2525))],
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_message_size: 25 * 1024 * 1024,
+            max_recipients: 100,
+            max_connections: 1000,
+            max_connections_per_ip: 20,
+            command_timeout: 300,
+            data_timeout: 600,
+            max_bad_commands: 20,
+            allow_auth_on_loopback_without_tls: false,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn command_timeout(&self) -> Duration {
+        Duration::from_secs(self.command_timeout)
+    }
+
+    pub fn data_timeout(&self) -> Duration {
+        Duration::from_secs(self.data_timeout)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpoolConfig {
+    pub dir: PathBuf,
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            dir: "var/spool".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalConfig {
+    /// Mail for these domains is delivered here; anyone may send to them.
+    pub domains: Vec<String>,
+    /// Maildir path template; `{user}` is the recipient's local part.
+    pub maildir: String,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        LocalConfig {
+            domains: vec!["localhost".into()],
+            maildir: "var/mail/{user}".into(),
+        }
+    }
+}
+
+impl LocalConfig {
+    /// Domain names compare case-insensitively (RFC 5321 2.4).
+    pub fn is_local_domain(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain; STARTTLS is offered only when both files are set.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.cert.is_some() && self.key.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `user:argon2-hash` lines; AUTH is offered only when set.
+    pub users_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelayConfig {
+    /// Clients in these networks may relay to any domain without AUTH.
+    pub networks: Vec<Network>,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            networks: vec![Network::LOOPBACK_V4, Network::LOOPBACK_V6],
+        }
+    }
+}
+
+impl RelayConfig {
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.networks.iter().any(|n| n.contains(ip))
+    }
+}
+
+/// An IP network in CIDR notation (`192.0.2.0/24`, `2001:db8::/32`); a bare address is a /32
+/// or /128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Network {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    const LOOPBACK_V4: Network = Network {
+        addr: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        prefix: 8,
+    };
+    const LOOPBACK_V6: Network = Network {
+        addr: IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        prefix: 128,
+    };
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
+    let bits = usize::from(prefix);
+    let (full, rest) = (bits / 8, bits % 8);
+    if a.get(..full) != b.get(..full) {
+        return false;
+    }
+    if rest == 0 {
+        return true;
+    }
+    let mask = 0xffu8 << (8 - rest);
+    match (a.get(full), b.get(full)) {
+        (Some(x), Some(y)) => x & mask == y & mask,
+        _ => false,
+    }
+}
+
+impl FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid network {s:?}: bad address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|&p| p <= max)
+                .ok_or(format!("invalid network {s:?}: bad prefix length"))?,
+            None => max,
+        };
+        Ok(Network { addr, prefix })
+    }
+}
+
+impl TryFrom<String> for Network {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Network> for String {
+    fn from(n: Network) -> String {
+        n.to_string()
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+#[derive(Debug)]
+pub enum ConfigError {
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Syntax, a wrong type or an unknown key; toml's message names the key and the line.
+    Parse {
+        path: Option<PathBuf>,
+        message: String,
+    },
+    /// Parsed, but inconsistent (e.g. a TLS cert without a key).
+    Invalid(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read { path, source } => {
+                write!(f, "cannot read config {}: {source}", path.display())
+            }
+            ConfigError::Parse {
+                path: Some(p),
+                message,
+            } => write!(f, "config {}: {message}", p.display()),
+            ConfigError::Parse {
+                path: None,
+                message,
+            } => write!(f, "config: {message}"),
+            ConfigError::Invalid(m) => write!(f, "config: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads `path`, or gives the defaults when there is none.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: Some(path.to_path_buf()),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: None,
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if s.listen.is_empty() {
+            return invalid("server.listen must name at least one address");
+        }
+        if s.threads == 0 {
+            return invalid("server.threads must be at least 1");
+        }
+        if s.hostname.is_empty()
+            || s.hostname
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return invalid("server.hostname must be a single word");
+        }
+        if s.max_message_size == 0
+            || s.max_recipients == 0
+            || s.max_connections == 0
+            || s.max_connections_per_ip == 0
+        {
+            return invalid(
+                "server limits (max_message_size, max_recipients, max_connections, max_connections_per_ip) must be at least 1",
+            );
+        }
+        if s.command_timeout == 0 || s.data_timeout == 0 || s.max_bad_commands == 0 {
+            return invalid(
+                "server.command_timeout, data_timeout and max_bad_commands must be at least 1",
+            );
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return invalid("tls.cert and tls.key must be set together");
+        }
+        if self.local.maildir.is_empty() {
+            return invalid("local.maildir must not be empty");
+        }
+        Ok(())
+    }
+
+    /// The protocol settings for one connection. `loopback` is whether the client connected
+    /// from a loopback address, where AUTH may be allowed without TLS.
+    pub fn session_config(&self, loopback: bool) -> SessionConfig {
+        let s = &self.server;
+        SessionConfig {
+            hostname: s.hostname.clone(),
+            max_message_size: s.max_message_size,
+            max_recipients: s.max_recipients,
+            max_bad_commands: s.max_bad_commands,
+            max_data_line: 1000,
+            tls_available: self.tls.enabled(),
+            auth_available: self.auth.users_file.is_some(),
+            auth_without_tls: loopback && s.allow_auth_on_loopback_without_tls,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,269 @@
+//! Maildir delivery (<https://cr.yp.to/proto/maildir.html>): write into `tmp/`, fsync, then
+//! link into `new/`, where a mail reader may pick the file up at once.
+//!
+//! The file name is derived from the queue id and the recipient's index instead of drawn at
+//! random. It is still unique (queue ids are), and it makes delivery idempotent: if the daemon
+//! dies after the link but before the spool records the recipient as delivered, the retry
+//! finds the file already there and does not deliver a second copy.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::DeliveryError;
+
+fn transient<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DeliveryError + 'a {
+    move |source| DeliveryError::Transient {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The Maildir for `user` from a template such as `var/mail/{user}`. The user (a local part)
+/// is lower-cased and must be usable as one path component: no `/`, no NUL, not starting with
+/// `.`, so that no address can write outside the mail root.
+pub fn maildir_path(template: &str, user: &str) -> Result<PathBuf, DeliveryError> {
+    let bad = |why: &str| {
+        Err(DeliveryError::Permanent(format!(
+            "invalid mailbox name {user:?}: {why}"
+        )))
+    };
+    if user.is_empty() {
+        return bad("empty");
+    }
+    if user.starts_with('.') {
+        return bad("starts with a dot");
+    }
+    if user
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return bad("contains a path separator or control character");
+    }
+    Ok(PathBuf::from(
+        template.replace("{user}", &user.to_lowercase()),
+    ))
+}
+
+/// `time.unique.host` per the Maildir spec, with `unique` = `Q<queue id>R<recipient index>`.
+/// `/` and `:` in the host name are encoded as the spec says (`\057`, `\072`).
+pub fn maildir_name(received: u64, queue_id: &str, rcpt_index: usize, hostname: &str) -> String {
+    let host = hostname.replace('/', "\\057").replace(':', "\\072");
+    format!("{received}.Q{queue_id}R{rcpt_index}.{host}")
+}
+
+/// What a delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// The message is now at this path in `new/`.
+    New(PathBuf),
+    /// A file of that name was already in `new/` or `cur/`: an earlier attempt got through.
+    AlreadyThere(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Maildir {
+    root: PathBuf,
+}
+
+impl Maildir {
+    /// The Maildir at `root`, created (with `tmp/`, `new/`, `cur/`) if missing.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Maildir, DeliveryError> {
+        let root = root.into();
+        for sub in ["tmp", "new", "cur"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).map_err(transient("create", &dir))?;
+        }
+        Ok(Maildir { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Delivers `body` under `name` (from [`maildir_name`]). On `Ok` the message is durable
+    /// in `new/`; on `Err` nothing visible was delivered and the attempt may be repeated.
+    /// `retry` also searches `cur/`, in case a reader already moved an earlier copy there;
+    /// first attempts skip that scan, which costs a directory listing.
+    pub fn deliver(
+        &self,
+        name: &str,
+        body: &[u8],
+        retry: bool,
+    ) -> Result<Delivered, DeliveryError> {
+        if name.is_empty() || name.contains('/') || name.contains(':') || name.starts_with('.') {
+            return Err(DeliveryError::Permanent(format!(
+                "invalid Maildir file name {name:?}"
+            )));
+        }
+        let new = self.root.join("new").join(name);
+        if retry {
+            if let Some(found) = self.find_delivered(name)? {
+                return Ok(Delivered::AlreadyThere(found));
+            }
+        }
+        let tmp = self.root.join("tmp").join(name);
+        // A stale tmp file of this name is our own interrupted attempt: truncate it.
+        let written = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .and_then(|mut f: File| {
+                f.write_all(body)?;
+                f.sync_all()
+            })
+            .map_err(transient("write", &tmp));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // link, not rename: it never replaces an existing file, so a copy delivered by an
+        // earlier attempt is detected instead of overwritten (the spec's own advice).
+        let outcome = match fs::hard_link(&tmp, &new) {
+            Ok(()) => Delivered::New(new.clone()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Delivered::AlreadyThere(new.clone())
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(transient("link", &new)(e));
+            }
+        };
+        // The new/ entry must be durable before the spool forgets the message.
+        let new_dir = self.root.join("new");
+        File::open(&new_dir)
+            .and_then(|d| d.sync_all())
+            .map_err(transient("fsync", &new_dir))?;
+        if let Err(e) = fs::remove_file(&tmp) {
+            // Harmless: a leftover in tmp/ is never read and readers clean tmp/ after 36 hours.
+            tracing::warn!(path = %tmp.display(), error = %e, "maildir: cannot remove tmp file");
+        }
+        Ok(outcome)
+    }
+
+    fn find_delivered(&self, name: &str) -> Result<Option<PathBuf>, DeliveryError> {
+        let new = self.root.join("new").join(name);
+        if new.exists() {
+            return Ok(Some(new));
+        }
+        let cur = self.root.join("cur");
+        let with_info = format!("{name}:");
+        for entry in fs::read_dir(&cur).map_err(transient("list", &cur))? {
+            let entry = entry.map_err(transient("list", &cur))?;
+            let file = entry.file_name();
+            let file = file.to_string_lossy();
+            if file == name || file.starts_with(&with_info) {
+                return Ok(Some(entry.path()));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivers_into_new_and_creates_the_maildir() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path().join("mail/bob")).unwrap();
+        let name = maildir_name(1_764_094_000, "0006270C0DDA6C000001001F2A", 0, "mx.test");
+        let got = md
+            .deliver(&name, b"Subject: hi\r\n\r\nbody\r\n", false)
+            .unwrap();
+        let Delivered::New(path) = got else {
+            panic!("expected a new delivery")
+        };
+        assert_eq!(path, md.root().join("new").join(&name));
+        assert_eq!(fs::read(&path).unwrap(), b"Subject: hi\r\n\r\nbody\r\n");
+        assert_eq!(fs::read_dir(md.root().join("tmp")).unwrap().count(), 0);
+        assert!(md.root().join("cur").is_dir());
+    }
+
+    #[test]
+    fn redelivery_is_detected_not_duplicated() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path()).unwrap();
+        let name = maildir_name(1, "ABC", 2, "h");
+        assert!(matches!(
+            md.deliver(&name, b"one", false).unwrap(),
+            Delivered::New(_)
+        ));
+        assert!(matches!(
+            md.deliver(&name, b"one", false).unwrap(),
+            Delivered::AlreadyThere(_)
+        ));
+        // A reader moved it to cur/ with flags: a retry still finds it.
+        fs::rename(
+            md.root().join("new").join(&name),
+            md.root().join("cur").join(format!("{name}:2,S")),
+        )
+        .unwrap();
+        assert!(matches!(
+            md.deliver(&name, b"one", true).unwrap(),
+            Delivered::AlreadyThere(_)
+        ));
+        assert_eq!(fs::read_dir(md.root().join("new")).unwrap().count(), 0);
+        // A stale tmp file from a crashed attempt does not get in the way.
+        let other = maildir_name(1, "ABC", 3, "h");
+        fs::write(
+            md.root().join("tmp").join(&other),
+            b"partial garbage that is longer",
+        )
+        .unwrap();
+        assert!(matches!(
+            md.deliver(&other, b"two", true).unwrap(),
+            Delivered::New(_)
+        ));
+        assert_eq!(
+            fs::read(md.root().join("new").join(&other)).unwrap(),
+            b"two"
+        );
+    }
+
+    #[test]
+    fn failed_write_is_a_transient_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path().join("m")).unwrap();
+        // new/ replaced by a file: the link fails, nothing is delivered, the error is retryable.
+        fs::remove_dir(md.root().join("new")).unwrap();
+        fs::write(md.root().join("new"), b"").unwrap();
+        let err = md.deliver("1.QXR0.h", b"x", false).unwrap_err();
+        assert!(!err.is_permanent(), "{err}");
+        assert_eq!(fs::read_dir(md.root().join("tmp")).unwrap().count(), 0);
+        // Once the problem is fixed, the retry delivers.
+        fs::remove_file(md.root().join("new")).unwrap();
+        let md = Maildir::open(md.root()).unwrap();
+        assert!(matches!(
+            md.deliver("1.QXR0.h", b"x", true).unwrap(),
+            Delivered::New(_)
+        ));
+    }
+
+    #[test]
+    fn mailbox_paths_stay_inside_the_root() {
+        assert_eq!(
+            maildir_path("var/mail/{user}", "Bob").unwrap(),
+            PathBuf::from("var/mail/bob")
+        );
+        for bad in ["", "../root", ".hidden", "a/b", "a\\b", "a\0b", "a\nb"] {
+            assert!(
+                maildir_path("var/mail/{user}", bad)
+                    .unwrap_err()
+                    .is_permanent(),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(maildir_name(5, "Q", 1, "a/b:c"), "5.QQR1.a\\057b\\072c");
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path().join("x")).unwrap();
+        assert!(
+            md.deliver("../escape", b"", false)
+                .unwrap_err()
+                .is_permanent()
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! Delivery. Only local Maildir delivery so far; SMTP/LMTP relay and the retry scheduler
+//! build on the same error type.
+
+mod local;
+mod maildir;
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+pub use local::{deliver_local, retry_delay};
+pub use maildir::{Delivered, Maildir, maildir_name, maildir_path};
+
+/// Why a delivery failed, split by what the queue must do about it.
+#[derive(Debug)]
+pub enum DeliveryError {
+    /// Disk full, permissions, an IO error: keep the message and retry later.
+    Transient {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// Retrying cannot help (e.g. a user name that cannot be a mailbox): bounce.
+    Permanent(String),
+}
+
+impl DeliveryError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, DeliveryError::Permanent(_))
+    }
+}
+
+impl fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeliveryError::Transient { op, path, source } => {
+                write!(f, "{op} {}: {source}", path.display())
+            }
+            DeliveryError::Permanent(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for DeliveryError {}

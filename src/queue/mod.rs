@@ -1,0 +1,427 @@
+//! The durable spool. A message is accepted (250) only once both its body and its envelope
+//! record are on disk: body written and fsynced, then the record written to `tmp/`, fsynced,
+//! renamed into `env/` and the directory fsynced. The record is the commit marker.
+//!
+//! Everything here is synchronous and blocking on purpose: the server calls it on the
+//! runtime's blocking pool. [`Spool::commit_batch`] is the group commit: the server gathers
+//! the messages that finished DATA at about the same time and pays the fsyncs once per batch
+//! (concurrent fsyncs share journal commits; the directory fsyncs are one per batch).
+//!
+//! Layout under the spool directory:
+//! - `body/ID`: the message as it will be delivered (Received: header included);
+//! - `env/ID`: the envelope record, see [`envelope`];
+//! - `tmp/`: records being written; leftovers are from crashed writes and are dropped;
+//! - `corrupt/`: files that recovery could not trust, kept for a human to look at.
+//!
+//! A message's record is updated by one writer at a time (its delivery tasklet).
+
+mod envelope;
+mod id;
+mod recover;
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use envelope::{Envelope, RcptStatus, Recipient};
+pub use id::QueueId;
+pub use recover::Recovery;
+
+/// A message ready to be committed.
+#[derive(Debug, Clone)]
+pub struct PendingMessage {
+    pub envelope: Envelope,
+    pub body: Vec<u8>,
+}
+
+/// A committed message, as read back from its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: QueueId,
+    pub envelope: Envelope,
+    pub body_size: u64,
+}
+
+/// What an update left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    /// Some recipients are still pending; the record was rewritten.
+    Kept,
+    /// Every recipient is done; the message was removed from the spool.
+    Removed,
+}
+
+#[derive(Debug)]
+pub enum SpoolError {
+    /// The disk said no (full, permissions, IO error): transient for the client (451).
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// A record that does not parse or does not match its body.
+    Corrupt { path: PathBuf, why: String },
+}
+
+impl fmt::Display for SpoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpoolError::Io { op, path, source } => {
+                write!(f, "spool: {op} {}: {source}", path.display())
+            }
+            SpoolError::Corrupt { path, why } => {
+                write!(f, "spool: corrupt {}: {why}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpoolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SpoolError::Io { source, .. } => Some(source),
+            SpoolError::Corrupt { .. } => None,
+        }
+    }
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SpoolError + 'a {
+    move |source| SpoolError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Spool {
+    root: PathBuf,
+}
+
+impl Spool {
+    /// Opens (creating if needed) the spool at `root`. Call [`Spool::recover`] before use.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
+        let spool = Spool { root: root.into() };
+        for sub in ["body", "env", "tmp", "corrupt"] {
+            let dir = spool.root.join(sub);
+            fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+        }
+        sync_dir(&spool.root)?;
+        Ok(spool)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn body_path(&self, id: &QueueId) -> PathBuf {
+        self.root.join("body").join(id.as_str())
+    }
+
+    fn env_path(&self, id: &QueueId) -> PathBuf {
+        self.root.join("env").join(id.as_str())
+    }
+
+    fn tmp_path(&self, id: &QueueId) -> PathBuf {
+        self.root.join("tmp").join(id.as_str())
+    }
+
+    /// Commits one message. Prefer [`Spool::commit_batch`] when several are waiting.
+    pub fn commit(&self, msg: PendingMessage) -> Result<QueueId, SpoolError> {
+        self.commit_batch(vec![msg]).pop().unwrap_or_else(|| {
+            Err(SpoolError::Corrupt {
+                path: self.root.clone(),
+                why: "empty commit result".into(),
+            })
+        })
+    }
+
+    /// Commits many messages with one round of fsyncs; the results are in input order, and
+    /// `Ok(id)` means that message is durable and may be answered 250. A failure affects
+    /// only its own message (and leaves no trace of it in the spool).
+    pub fn commit_batch(&self, msgs: Vec<PendingMessage>) -> Vec<Result<QueueId, SpoolError>> {
+        let now = SystemTime::now();
+        // Phase 1: bodies written, not yet synced.
+        let mut slots: Vec<Result<(QueueId, File, PendingMessage), SpoolError>> =
+            msgs.into_iter().map(|m| self.write_body(now, m)).collect();
+        // Phase 2: bodies and their directory entries made durable, before any record
+        // exists that points at them.
+        let files: Vec<&File> = slots
+            .iter()
+            .filter_map(|s| s.as_ref().ok().map(|(_, f, _)| f))
+            .collect();
+        let synced = sync_files(&files);
+        let mut synced = synced.into_iter();
+        for slot in slots.iter_mut() {
+            if let Ok((id, _, _)) = slot {
+                if let Some(Err(e)) = synced.next() {
+                    let path = self.body_path(id);
+                    *slot = Err(SpoolError::Io {
+                        op: "fsync",
+                        path,
+                        source: e,
+                    });
+                }
+            }
+        }
+        let body_dir = self.root.join("body");
+        if let Err(e) = sync_dir(&body_dir) {
+            return self.abandon(slots, e);
+        }
+        // Phase 3: records written to tmp/ and synced together.
+        let mut records: Vec<Result<(QueueId, File), SpoolError>> = slots
+            .into_iter()
+            .map(|slot| {
+                let (id, _, msg) = slot?;
+                let tmp = self.tmp_path(&id);
+                let bytes = envelope::encode(&id, msg.body.len() as u64, &msg.envelope);
+                match write_new(&tmp, &bytes) {
+                    Ok(f) => Ok((id, f)),
+                    Err(e) => {
+                        let _ = fs::remove_file(self.body_path(&id));
+                        Err(e)
+                    }
+                }
+            })
+            .collect();
+        let files: Vec<&File> = records
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(_, f)| f))
+            .collect();
+        let synced = sync_files(&files);
+        let mut synced = synced.into_iter();
+        for rec in records.iter_mut() {
+            if let Ok((id, _)) = rec {
+                if let Some(Err(e)) = synced.next() {
+                    let path = self.tmp_path(id);
+                    let _ = fs::remove_file(&path);
+                    let _ = fs::remove_file(self.body_path(id));
+                    *rec = Err(SpoolError::Io {
+                        op: "fsync",
+                        path,
+                        source: e,
+                    });
+                }
+            }
+        }
+        // Phase 4: the renames commit; one directory fsync makes them all durable.
+        let mut results: Vec<Result<QueueId, SpoolError>> = records
+            .into_iter()
+            .map(|rec| {
+                let (id, _) = rec?;
+                let (tmp, env) = (self.tmp_path(&id), self.env_path(&id));
+                fs::rename(&tmp, &env).map_err(|e| {
+                    let _ = fs::remove_file(&tmp);
+                    let _ = fs::remove_file(self.body_path(&id));
+                    io_err("rename", &env)(e)
+                })?;
+                Ok(id)
+            })
+            .collect();
+        if let Err(e) = sync_dir(&self.root.join("env")) {
+            // Not durable, so not accepted: take the records back; the client will retry.
+            for r in results.iter_mut() {
+                if let Ok(id) = r {
+                    let _ = fs::remove_file(self.env_path(id));
+                    let _ = fs::remove_file(self.body_path(id));
+                    *r = Err(e.duplicate());
+                }
+            }
+        }
+        results
+    }
+
+    fn write_body(
+        &self,
+        now: SystemTime,
+        msg: PendingMessage,
+    ) -> Result<(QueueId, File, PendingMessage), SpoolError> {
+        // create_new never overwrites; an id collision (clock stepped back, pid reuse) just
+        // draws another id.
+        for _ in 0..8 {
+            let id = QueueId::generate(now);
+            let path = self.body_path(&id);
+            match write_new(&path, &msg.body) {
+                Ok(f) => return Ok((id, f, msg)),
+                Err(SpoolError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::AlreadyExists =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SpoolError::Io {
+            op: "create",
+            path: self.root.join("body"),
+            source: io::Error::new(io::ErrorKind::AlreadyExists, "no free queue id"),
+        })
+    }
+
+    /// A batch-wide failure before any record was written: drop every body.
+    fn abandon(
+        &self,
+        slots: Vec<Result<(QueueId, File, PendingMessage), SpoolError>>,
+        e: SpoolError,
+    ) -> Vec<Result<QueueId, SpoolError>> {
+        slots
+            .into_iter()
+            .map(|slot| {
+                let (id, _, _) = slot?;
+                let _ = fs::remove_file(self.body_path(&id));
+                Err(e.duplicate())
+            })
+            .collect()
+    }
+
+    /// The ids of every committed message, oldest first, without touching anything (unlike
+    /// [`Spool::recover`], this is safe while commits are in flight).
+    pub fn queued_ids(&self) -> Result<Vec<QueueId>, SpoolError> {
+        let dir = self.root.join("env");
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_err("list", &dir))? {
+            let entry = entry.map_err(io_err("list", &dir))?;
+            if let Some(id) = entry.file_name().to_str().and_then(QueueId::parse) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Reads a committed message's record.
+    pub fn load(&self, id: &QueueId) -> Result<QueuedMessage, SpoolError> {
+        let path = self.env_path(id);
+        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+        let (rec_id, body_size, envelope) =
+            envelope::decode(&bytes).map_err(|why| SpoolError::Corrupt {
+                path: path.clone(),
+                why,
+            })?;
+        if &rec_id != id {
+            return Err(SpoolError::Corrupt {
+                path,
+                why: format!("record names {rec_id}"),
+            });
+        }
+        Ok(QueuedMessage {
+            id: rec_id,
+            envelope,
+            body_size,
+        })
+    }
+
+    pub fn read_body(&self, id: &QueueId) -> Result<Vec<u8>, SpoolError> {
+        let path = self.body_path(id);
+        fs::read(&path).map_err(io_err("read", &path))
+    }
+
+    /// Durably records the recipients' new statuses (tmp, fsync, rename, directory fsync), or
+    /// removes the message once every recipient is done.
+    pub fn update(&self, msg: &QueuedMessage) -> Result<UpdateOutcome, SpoolError> {
+        if msg.envelope.all_done() {
+            self.remove(&msg.id)?;
+            return Ok(UpdateOutcome::Removed);
+        }
+        let tmp = self.tmp_path(&msg.id);
+        let bytes = envelope::encode(&msg.id, msg.body_size, &msg.envelope);
+        let _ = fs::remove_file(&tmp);
+        let f = write_new(&tmp, &bytes)?;
+        f.sync_all().map_err(io_err("fsync", &tmp))?;
+        let env = self.env_path(&msg.id);
+        fs::rename(&tmp, &env).map_err(io_err("rename", &env))?;
+        sync_dir(&self.root.join("env"))?;
+        Ok(UpdateOutcome::Kept)
+    }
+
+    /// Removes a message: the record first, so that a crash in between leaves an orphan body
+    /// (moved aside by recovery) rather than a record without its body.
+    pub fn remove(&self, id: &QueueId) -> Result<(), SpoolError> {
+        let env = self.env_path(id);
+        match fs::remove_file(&env) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("remove", &env)(e)),
+        }
+        sync_dir(&self.root.join("env"))?;
+        let body = self.body_path(id);
+        match fs::remove_file(&body) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("remove", &body)(e)),
+        }
+    }
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<File, SpoolError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io_err("create", path))?;
+    if let Err(e) = f.write_all(bytes) {
+        let _ = fs::remove_file(path);
+        return Err(io_err("write", path)(e));
+    }
+    Ok(f)
+}
+
+/// fsyncs the files concurrently: on a journaling filesystem, fsyncs in flight together are
+/// folded into one journal commit, which is what makes group commit pay.
+fn sync_files(files: &[&File]) -> Vec<io::Result<()>> {
+    const MAX_THREADS: usize = 16;
+    if files.len() <= 1 {
+        return files.iter().map(|f| f.sync_data()).collect();
+    }
+    let per_thread = files.len().div_ceil(MAX_THREADS);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|f| f.sync_data()).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(files.chunks(per_thread))
+            .flat_map(|(h, chunk)| {
+                h.join().unwrap_or_else(|_| {
+                    chunk
+                        .iter()
+                        .map(|_| Err(io::Error::other("fsync thread panicked")))
+                        .collect()
+                })
+            })
+            .collect()
+    })
+}
+
+/// Makes a directory's entries (creations, renames, removals) durable.
+fn sync_dir(dir: &Path) -> Result<(), SpoolError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("fsync", dir))
+}
+
+impl SpoolError {
+    /// One batch-wide failure is reported to every message of the batch; io::Error is not
+    /// Clone, so keep its kind and text.
+    fn duplicate(&self) -> SpoolError {
+        match self {
+            SpoolError::Io { op, path, source } => SpoolError::Io {
+                op,
+                path: path.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            SpoolError::Corrupt { path, why } => SpoolError::Corrupt {
+                path: path.clone(),
+                why: why.clone(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+use std::fs;
+
+use super::*;
+
+fn msg(from: &str, rcpts: &[&str], body: &[u8]) -> PendingMessage {
+    PendingMessage {
+        envelope: Envelope {
+            received: 1_764_094_000,
+            client: Some("192.0.2.1".parse().unwrap()),
+            helo: "client.test".into(),
+            auth_user: None,
+            from: from.into(),
+            rcpts: rcpts.iter().map(|r| Recipient::new(*r)).collect(),
+        },
+        body: body.to_vec(),
+    }
+}
+
+fn spool() -> (tempfile::TempDir, Spool) {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path().join("spool")).unwrap();
+    (dir, spool)
+}
+
+fn count(dir: &std::path::Path) -> usize {
+    fs::read_dir(dir).unwrap().count()
+}
+
+#[test]
+fn commit_then_load() {
+    let (_d, spool) = spool();
+    let m = msg(
+        "a@b.test",
+        &["c@d.test", "e@f.test"],
+        b"Subject: x\r\n\r\nhi\r\n",
+    );
+    let id = spool.commit(m.clone()).unwrap();
+    let loaded = spool.load(&id).unwrap();
+    assert_eq!(loaded.envelope, m.envelope);
+    assert_eq!(loaded.body_size, m.body.len() as u64);
+    assert_eq!(spool.read_body(&id).unwrap(), m.body);
+    assert_eq!(count(&spool.root().join("tmp")), 0);
+}
+
+#[test]
+fn batch_commit_gives_distinct_sorted_ids() {
+    let (_d, spool) = spool();
+    let msgs: Vec<_> = (0..40)
+        .map(|i| msg("", &["x@y.test"], format!("body {i}\r\n").as_bytes()))
+        .collect();
+    let ids: Vec<QueueId> = spool
+        .commit_batch(msgs)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 40);
+    assert_eq!(sorted, ids, "ids sort in commit order");
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            spool.read_body(id).unwrap(),
+            format!("body {i}\r\n").as_bytes()
+        );
+    }
+    assert_eq!(spool.recover().unwrap().messages.len(), 40);
+}
+
+#[test]
+fn ids_are_unique_across_threads() {
+    let now = std::time::SystemTime::now();
+    let ids: Vec<QueueId> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(move || {
+                    (0..1000)
+                        .map(|_| QueueId::generate(now))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let set: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(set.len(), ids.len());
+    assert!(ids.iter().all(|id| QueueId::parse(id.as_str()).is_some()));
+    assert!(QueueId::parse("../etc/passwd").is_none());
+}
+
+#[test]
+fn update_records_status_and_removes_when_done() {
+    let (_d, spool) = spool();
+    let id = spool
+        .commit(msg("a@b.test", &["c@d.test", "e@f.test"], b"x\r\n"))
+        .unwrap();
+    let mut m = spool.load(&id).unwrap();
+    m.envelope.rcpts[0].status = RcptStatus::Delivered;
+    m.envelope.rcpts[1].attempts = 1;
+    m.envelope.rcpts[1].next_attempt = 1_764_094_300;
+    m.envelope.rcpts[1].last_error = Some("451 4.3.0 try\nlater %".into());
+    assert_eq!(spool.update(&m).unwrap(), UpdateOutcome::Kept);
+    assert_eq!(spool.load(&id).unwrap(), m);
+    m.envelope.rcpts[1].status = RcptStatus::Failed;
+    assert_eq!(spool.update(&m).unwrap(), UpdateOutcome::Removed);
+    assert!(spool.load(&id).is_err());
+    assert_eq!(count(&spool.root().join("body")), 0);
+    assert_eq!(count(&spool.root().join("env")), 0);
+}
+
+#[test]
+fn envelope_escapes_round_trip() {
+    let mut m = msg("we%ird\r\nfrom", &["\"a b\"@c.test"], b"");
+    m.envelope.helo = "evil\nrcpt delivered 0 0 x@y".into();
+    m.envelope.auth_user = Some("bob".into());
+    m.envelope.client = None;
+    let id = QueueId::generate(std::time::SystemTime::now());
+    let bytes = envelope::encode(&id, 0, &m.envelope);
+    let (id2, size, env) = envelope::decode(&bytes).unwrap();
+    assert_eq!((id2, size, env), (id, 0, m.envelope));
+}
+
+#[test]
+fn recovery_sets_aside_what_it_cannot_trust() {
+    let (_d, spool) = spool();
+    let good = spool
+        .commit(msg("a@b.test", &["c@d.test"], b"good\r\n"))
+        .unwrap();
+    let ids: Vec<QueueId> = spool
+        .commit_batch(
+            (0..6)
+                .map(|i| msg("a@b.test", &["c@d.test"], format!("m{i}\r\n").as_bytes()))
+                .collect(),
+        )
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let env = |id: &QueueId| spool.root().join("env").join(id.as_str());
+    let body = |id: &QueueId| spool.root().join("body").join(id.as_str());
+    // 0: garbage record; 1: truncated record; 2: a flipped byte; 3: body missing;
+    // 4: body of the wrong length; 5: record removed (orphan body).
+    fs::write(env(&ids[0]), b"\x00\xffgarbage").unwrap();
+    let rec = fs::read(env(&ids[1])).unwrap();
+    fs::write(env(&ids[1]), &rec[..rec.len() - 7]).unwrap();
+    let mut rec = fs::read(env(&ids[2])).unwrap();
+    rec[30] ^= 1;
+    fs::write(env(&ids[2]), rec).unwrap();
+    fs::remove_file(body(&ids[3])).unwrap();
+    fs::write(body(&ids[4]), b"longer than before\r\n").unwrap();
+    fs::remove_file(env(&ids[5])).unwrap();
+    // Stale tmp file and a stray name.
+    fs::write(spool.root().join("tmp").join(good.as_str()), b"half").unwrap();
+    fs::write(spool.root().join("env").join("README"), b"not a record").unwrap();
+    fs::write(
+        env(&ids[0]).with_file_name("00000000000000000000000000"),
+        b"",
+    )
+    .unwrap();
+
+    let r = spool.recover().unwrap();
+    assert_eq!(
+        r.messages.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        vec![good.clone()]
+    );
+    assert_eq!(r.tmp_removed, 1);
+    // records 0,1,2,3,4 + bodies 0,1,2,4 + orphan body 5 + README + empty record = 12
+    assert_eq!(r.moved_aside.len(), 12, "{:#?}", r.moved_aside);
+    assert_eq!(count(&spool.root().join("corrupt")), 12);
+    assert_eq!(count(&spool.root().join("env")), 1);
+    assert_eq!(count(&spool.root().join("body")), 1);
+    // Idempotent: a second pass finds nothing more to do.
+    let again = spool.recover().unwrap();
+    assert_eq!(again.messages.len(), 1);
+    assert!(again.moved_aside.is_empty());
+}

@@ -1,0 +1,26 @@
+//! Sans-IO SMTP: the command and reply grammar of RFC 5321 (with ESMTP extensions
+//! PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, CHUNKING, STARTTLS, AUTH)
+//! and a server session state machine that is fed bytes and returns replies and events.
+//!
+//! Nothing here touches a socket, a file or the clock: a driver moves bytes between a
+//! [`ServerSession`] and the network, and answers each [`Event`] with a [`Verdict`] that it
+//! decided (relay policy, filters, spool commit).
+
+mod address;
+mod command;
+mod data;
+mod error;
+mod reply;
+mod session;
+
+pub use address::{
+    Domain, ForwardPath, Mailbox, ReversePath, domain, forward_path, mailbox, reverse_path,
+};
+pub use command::{Body, Command, MailParams, RcptParams, command, esmtp_param, mail_parameters};
+pub use data::{DataDecoder, DataEnd, DataError};
+pub use error::ProtoError;
+pub use reply::{EnhancedStatus, Reply};
+pub use session::{Action, AuthMechanism, Envelope, Event, ServerSession, SessionConfig, Verdict};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,80 @@
+//! Local delivery of committed messages, on the blocking pool: right after each commit
+//! batch, and by a retry loop for the deferred ones and those recovered at start.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::deliver::deliver_local;
+use crate::queue::{QueueId, SpoolError};
+use crate::rt;
+
+use super::Shared;
+
+const RETRY_SCAN: Duration = Duration::from_secs(30);
+
+/// Messages being delivered now: the spool allows one writer per record, and the retry
+/// scan must not pick up a message whose first delivery is still running.
+#[derive(Default)]
+pub(crate) struct InFlight(Mutex<HashSet<QueueId>>);
+
+impl InFlight {
+    fn claim(&self, id: &QueueId) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone())
+    }
+
+    fn release(&self, id: &QueueId) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}
+
+/// Delivers `ids` on a helper thread; the calling tasklet parks meanwhile.
+pub(super) fn deliver(shared: &Arc<Shared>, ids: Vec<QueueId>) {
+    let shared = shared.clone();
+    rt::blocking(move || deliver_now(&shared, &ids));
+}
+
+fn deliver_now(shared: &Shared, ids: &[QueueId]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for id in ids {
+        if !shared.deliveries.claim(id) {
+            continue;
+        }
+        let result = shared.spool.load(id).and_then(|mut msg| {
+            deliver_local(
+                &shared.spool,
+                &mut msg,
+                &shared.config.local,
+                &shared.config.server.hostname,
+                now,
+            )
+        });
+        shared.deliveries.release(id);
+        match result {
+            Ok(_) => {}
+            // Delivered and removed by another pass between the listing and the claim.
+            Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            }
+            Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
+        }
+    }
+}
+
+/// Every `RETRY_SCAN`, and once at start, tries every queued message that is due.
+pub(super) fn retry_loop(shared: &Arc<Shared>) {
+    loop {
+        let scan = shared.clone();
+        let ids = rt::blocking(move || scan.spool.queued_ids());
+        match ids {
+            Ok(ids) if !ids.is_empty() => deliver(shared, ids),
+            Ok(_) => {}
+            Err(e) => tracing::error!("retry scan: {e}"),
+        }
+        rt::sleep(RETRY_SCAN);
+    }
+}

@@ -1,0 +1,139 @@
+//! The SMTP server: one tasklet per connection, driving a sans-IO
+//! [`ServerSession`](crate::smtp::proto::ServerSession) over a runtime socket; one scheduler
+//! thread per core, each with its own SO_REUSEPORT listeners.
+//!
+//! Policy lives in one file per phase (`ehlo`, `mail`, `rcpt`, `data`, `auth`), each a
+//! function from the event to a [`Verdict`](crate::smtp::proto::Verdict), so it is testable
+//! without a socket; `session` is the only place that moves bytes.
+
+mod auth;
+mod commit;
+mod data;
+mod delivery;
+mod ehlo;
+mod limits;
+mod mail;
+mod rcpt;
+mod session;
+mod tls;
+pub mod users;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::queue::Spool;
+use crate::rt::{self, Runtime, net::ListenOptions, net::TcpListener};
+
+use limits::ConnectionLimits;
+
+/// What every thread shares. Per-thread state (the group committer) is made on each thread.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub spool: Spool,
+    pub limits: ConnectionLimits,
+    pub deliveries: delivery::InFlight,
+    /// Set when `tls.cert` and `tls.key` are configured: STARTTLS is offered.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Set when `auth.users_file` is configured: AUTH is offered (after TLS, or on loopback
+    /// when the config allows it).
+    pub users: Option<Arc<users::Users>>,
+}
+
+/// Recovers the spool, then serves SMTP on every `server.listen` address until the process
+/// is stopped.
+pub fn serve(config: Config) -> io::Result<()> {
+    let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
+    spool.recover().map_err(io::Error::other)?;
+    let tls = match (&config.tls.cert, &config.tls.key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ => None,
+    };
+    let users = match &config.auth.users_file {
+        Some(path) => Some(Arc::new(users::Users::load(path)?)),
+        None => None,
+    };
+    let listen = resolve_ports(&config.server.listen)?;
+    let threads = config.server.threads;
+    let shared = Arc::new(Shared {
+        limits: ConnectionLimits::new(
+            config.server.max_connections,
+            config.server.max_connections_per_ip,
+        ),
+        config,
+        spool,
+        deliveries: delivery::InFlight::default(),
+        tls,
+        users,
+    });
+    // Bind on this thread first, so a bad address fails the command instead of a thread.
+    for addr in &listen {
+        bind(*addr)?;
+    }
+    Runtime::new()
+        .threads(threads)
+        .run(move |index| thread_main(index, &shared, &listen))
+}
+
+/// Port 0 ("any free port") must resolve to one port for all threads, or each thread's
+/// SO_REUSEPORT socket would get a different one.
+fn resolve_ports(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
+    addrs
+        .iter()
+        .map(|addr| {
+            if addr.port() != 0 {
+                return Ok(*addr);
+            }
+            let probe = std::net::TcpListener::bind(addr)?;
+            probe.local_addr()
+        })
+        .collect()
+}
+
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind_with(
+        addr,
+        &ListenOptions {
+            reuse_port: true,
+            ..ListenOptions::default()
+        },
+    )
+}
+
+fn thread_main(index: usize, shared: &Arc<Shared>, listen: &[SocketAddr]) {
+    let committer = commit::Committer::start(shared.clone());
+    for addr in listen {
+        let listener = match bind(*addr) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(%addr, thread = index, "cannot listen: {e}");
+                continue;
+            }
+        };
+        tracing::info!(addr = %listener.local_addr().unwrap_or(*addr), thread = index, "listening");
+        let shared = shared.clone();
+        let committer = committer.clone();
+        rt::spawn(move || accept_loop(&listener, &shared, &committer));
+    }
+    if index == 0 {
+        let shared = shared.clone();
+        rt::spawn(move || delivery::retry_loop(&shared));
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, committer: &commit::Committer) {
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                rt::sleep(std::time::Duration::from_millis(100));
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let committer = committer.clone();
+        rt::spawn(move || session::run(stream, peer, &shared, &committer));
+    }
+}
