@@ -40,7 +40,7 @@ impl Default for ListenOptions {
 /// Registers a socket with this thread's reactor under a fresh key.
 fn register(source: &mut impl mio::event::Source) -> io::Result<Key> {
     sched::with(|s| {
-        let mut reactor = s.reactor.borrow_mut();
+        let mut reactor = s.reactor().borrow_mut();
         let reactor = reactor
             .as_mut()
             .map_err(|kind| io::Error::new(*kind, "this thread has no reactor"))?;
@@ -61,7 +61,7 @@ fn register(source: &mut impl mio::event::Source) -> io::Result<Key> {
 
 fn deregister(source: &mut impl mio::event::Source, key: Key) {
     sched::with(|s| {
-        if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
+        if let Ok(mut reactor) = s.reactor().try_borrow_mut() {
             if let Ok(reactor) = reactor.as_mut() {
                 let _ = reactor.poll.registry().deregister(source);
                 if let Some(entry) = reactor.io.remove(key) {
@@ -87,7 +87,7 @@ fn wait(key: Key, write: bool, deadline: Option<Instant>) -> io::Result<()> {
         }
         let seq = me.seq.get();
         {
-            let mut reactor = s.reactor.borrow_mut();
+            let mut reactor = s.reactor().borrow_mut();
             let Ok(reactor) = reactor.as_mut() else {
                 return Err(io::Error::other("this thread has no reactor"));
             };
@@ -135,7 +135,7 @@ struct ClearWaiter {
 impl Drop for ClearWaiter {
     fn drop(&mut self) {
         sched::with(|s| {
-            let Ok(mut reactor) = s.reactor.try_borrow_mut() else {
+            let Ok(mut reactor) = s.reactor().try_borrow_mut() else {
                 return;
             };
             let Ok(reactor) = reactor.as_mut() else {

@@ -6,7 +6,7 @@
 //! caller and resumes the head; waking "in front" puts a tasklet where it runs next.
 #![allow(unsafe_code)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -25,7 +25,7 @@ use super::timer::Timers;
 const POLL_EVERY: u32 = 61;
 
 thread_local! {
-    static SCHED: Scheduler = Scheduler::new();
+    static SCHED: Scheduler = const { Scheduler::new() };
 }
 
 /// Runs `f` with this thread's scheduler.
@@ -47,13 +47,18 @@ pub(crate) enum ParkError {
 
 pub(crate) struct Scheduler {
     runq: RefCell<VecDeque<Rc<Task>>>,
-    current: RefCell<Option<Rc<Task>>>,
+    /// The tasklet running now, or null on the thread's own stack. A plain pointer because
+    /// it is read on every channel operation; whoever sets it (`run_task`, `kill_task`) holds
+    /// an `Rc` to that tasklet until it puts the previous value back.
+    current: Cell<*const Task>,
     /// Every tasklet not yet finished; what `shutdown` kills.
     registry: RefCell<Slab<Rc<Task>>>,
     pub(crate) stacks: RefCell<StackPool>,
     pub(crate) timers: RefCell<Timers<Waiter>>,
     /// None when the OS refused an epoll instance; IO then fails with that error.
-    pub(crate) reactor: RefCell<Result<Reactor, io::ErrorKind>>,
+    /// Made on first use, so that the thread-local scheduler has a const initializer (the
+    /// cheapest thread-local access) and pure-channel threads never open an epoll instance.
+    reactor: OnceCell<RefCell<Result<Reactor, io::ErrorKind>>>,
     /// Tasklets parked on blocking jobs, keyed by what the helper thread sends back.
     pub(crate) blocked_on_jobs: RefCell<Slab<Waiter>>,
     /// Blocking jobs whose completion message has not arrived yet.
@@ -65,14 +70,14 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    fn new() -> Scheduler {
+    const fn new() -> Scheduler {
         Scheduler {
             runq: RefCell::new(VecDeque::new()),
-            current: RefCell::new(None),
+            current: Cell::new(std::ptr::null()),
             registry: RefCell::new(Slab::new()),
             stacks: RefCell::new(StackPool::new()),
             timers: RefCell::new(Timers::new()),
-            reactor: RefCell::new(Reactor::new().map_err(|e| e.kind())),
+            reactor: OnceCell::new(),
             blocked_on_jobs: RefCell::new(Slab::new()),
             jobs_in_flight: Cell::new(0),
             next_id: Cell::new(1),
@@ -81,16 +86,31 @@ impl Scheduler {
         }
     }
 
+    /// This thread's poller; None inside means the OS refused one and IO fails with that.
+    pub(crate) fn reactor(&self) -> &RefCell<Result<Reactor, io::ErrorKind>> {
+        self.reactor
+            .get_or_init(|| RefCell::new(Reactor::new().map_err(|e| e.kind())))
+    }
+
     pub(crate) fn current(&self) -> Option<Rc<Task>> {
-        self.current.borrow().clone()
+        let task = self.current.get();
+        if task.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `current` points at a live Rc allocation (see the field), so
+        // taking one more strong reference to it is sound.
+        unsafe {
+            Rc::increment_strong_count(task);
+            Some(Rc::from_raw(task))
+        }
     }
 
     pub(crate) fn in_tasklet(&self) -> bool {
-        self.current.borrow().is_some()
+        !self.current.get().is_null()
     }
 
     pub(crate) fn remote(&self) -> io::Result<Remote> {
-        match &*self.reactor.borrow() {
+        match &*self.reactor().borrow() {
             Ok(reactor) => Ok(reactor.remote.clone()),
             Err(kind) => Err(io::Error::new(*kind, "this thread has no reactor")),
         }
@@ -126,7 +146,7 @@ impl Scheduler {
         let slot = result.clone();
         let coro = Coro::with_stack(stack, move |yielder, ()| {
             with(|s| {
-                if let Some(me) = &*s.current.borrow() {
+                if let Some(me) = s.current() {
                     me.yielder.set(yielder);
                 }
             });
@@ -155,7 +175,7 @@ impl Scheduler {
         };
         let Some(coro) = slot.as_mut() else { return };
         task.state.set(State::Running);
-        let outer = self.current.replace(Some(task.clone()));
+        let outer = self.current.replace(Rc::as_ptr(&task));
         let outcome = catch_unwind(AssertUnwindSafe(|| coro.resume(())));
         self.current.replace(outer);
         let panic = match outcome {
@@ -202,11 +222,7 @@ impl Scheduler {
 
     /// The current tasklet if it may park (it is not being killed).
     pub(crate) fn current_parkable(&self) -> Option<Rc<Task>> {
-        self.current
-            .borrow()
-            .as_ref()
-            .filter(|t| t.state.get() != State::Dying)
-            .cloned()
+        self.current().filter(|t| t.state.get() != State::Dying)
     }
 
     /// Parks `me`, which must be the current, parkable tasklet (see `current_parkable`).
@@ -296,14 +312,14 @@ impl Scheduler {
     }
 
     fn has_remote_messages(&self) -> bool {
-        self.reactor
+        self.reactor()
             .borrow()
             .as_ref()
             .is_ok_and(|r| r.remote.has_messages())
     }
 
     fn is_idle(&self) -> bool {
-        let io_waiting = self.reactor.borrow().as_ref().map_or(0, |r| r.waiting);
+        let io_waiting = self.reactor().borrow().as_ref().map_or(0, |r| r.waiting);
         io_waiting == 0 && self.timers.borrow().is_empty() && self.jobs_in_flight.get() == 0
     }
 
@@ -321,7 +337,7 @@ impl Scheduler {
         };
         let mut messages = Vec::new();
         {
-            let mut reactor = self.reactor.borrow_mut();
+            let mut reactor = self.reactor().borrow_mut();
             match &mut *reactor {
                 Ok(r) => {
                     let Reactor {
@@ -403,7 +419,7 @@ impl Scheduler {
     /// Kills every tasklet still alive and refuses further remote work. Called when a
     /// runtime thread ends, while this thread's scheduler is still reachable.
     pub(crate) fn shutdown(&self) {
-        if let Ok(reactor) = &*self.reactor.borrow() {
+        if let Ok(reactor) = &*self.reactor().borrow() {
             drop(reactor.remote.close());
         }
         loop {
@@ -456,11 +472,7 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     if task.is_done() {
         return Err(KillError::Finished);
     }
-    if s.current
-        .borrow()
-        .as_ref()
-        .is_some_and(|c| Rc::ptr_eq(c, task))
-    {
+    if std::ptr::eq(s.current.get(), Rc::as_ptr(task)) {
         task.killed.set(true);
         std::panic::resume_unwind(Box::new(TaskletExit));
     }
@@ -471,7 +483,7 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     task.state.set(State::Dying);
     // The victim's destructors run on its own stack but see it as current, so anything they
     // try that would block refuses (it is Dying) instead of suspending the killer.
-    let outer = s.current.replace(Some(task.clone()));
+    let outer = s.current.replace(Rc::as_ptr(task));
     let unwound = catch_unwind(AssertUnwindSafe(|| coro.force_unwind()));
     s.current.replace(outer);
     if let Err(payload) = unwound {
