@@ -14,12 +14,26 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run a filter script (a Python subset) as `python3 FILE.py ARGS` would.
+    Run {
+        /// The script to run.
+        file: std::path::PathBuf,
+        /// Arguments passed to the script as `sys.argv[1:]`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
 
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Run { file, args } => {
+            let status = stackmail::vm::run_file(&file, &args);
+            ExitCode::from(status.clamp(0, 255) as u8)
+        }
+    }
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (`info` when it is unset).

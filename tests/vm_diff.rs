@@ -1,0 +1,69 @@
+//! Differential tests: every `tests/py/*.py` runs under `python3` and under `stackmail run`;
+//! stdout and the exit status must match byte for byte.
+//!
+//! Without `python3` on PATH the test is skipped, unless `STACKMAIL_REQUIRE_PEERS=1`, which
+//! turns a missing peer into a failure (CI sets it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scripts() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/py exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "py") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("mod_")))
+        .collect();
+    v.sort();
+    v
+}
+
+fn python_available() -> bool {
+    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn scripts_match_cpython() {
+    if !python_available() {
+        if std::env::var("STACKMAIL_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("python3 is required (STACKMAIL_REQUIRE_PEERS=1) but was not found");
+        }
+        eprintln!("skipping differential tests: python3 not found");
+        return;
+    }
+    let only = std::env::var("STACKMAIL_ONLY").ok();
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    for script in scripts() {
+        let name = script.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let dir = script.parent().unwrap_or(Path::new("."));
+        let expected = Command::new("python3").arg(&name).current_dir(dir).output().expect("run python3");
+        let actual = Command::new(env!("CARGO_BIN_EXE_stackmail"))
+            .arg("run")
+            .arg(&name)
+            .current_dir(dir)
+            .output()
+            .expect("run stackmail");
+        if expected.stdout != actual.stdout || expected.status.code() != actual.status.code() {
+            let exp = String::from_utf8_lossy(&expected.stdout);
+            let act = String::from_utf8_lossy(&actual.stdout);
+            let first_diff = exp.lines().zip(act.lines()).position(|(a, b)| a != b);
+            failures.push(format!(
+                "{name}: status {:?} vs {:?}; first differing line {:?}\n  python3:   {:?}\n  stackmail: {:?}\n  stderr: {}",
+                expected.status.code(),
+                actual.status.code(),
+                first_diff.map(|i| i + 1),
+                first_diff.and_then(|i| exp.lines().nth(i)).unwrap_or(""),
+                first_diff.and_then(|i| act.lines().nth(i)).unwrap_or(""),
+                String::from_utf8_lossy(&actual.stderr).lines().last().unwrap_or("")
+            ));
+        } else {
+            passed += 1;
+        }
+    }
+    eprintln!("{passed} scripts match CPython");
+    assert!(failures.is_empty(), "{} scripts differ:\n{}", failures.len(), failures.join("\n"));
+}
