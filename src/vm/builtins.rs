@@ -672,12 +672,12 @@ fn bi_iter(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn bi_next(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    match vm.next_sync(arg(args, 0))? {
+    if let Some(d) = args.get(1) {
+        return Ok(vm.next_sync(arg(args, 0))?.unwrap_or(*d));
+    }
+    match vm.next_raw(arg(args, 0))? {
         Some(v) => Ok(v),
-        None => match args.get(1) {
-            Some(d) => Ok(*d),
-            None => err(ExcKind::StopIteration, ""),
-        },
+        None => err(ExcKind::StopIteration, ""),
     }
 }
 
@@ -745,6 +745,9 @@ fn bi_hash(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         return Ok(Value::Int(b as i64));
     }
     let k = vm.hash_key(v)?;
+    if let super::dict::HashKey::Int(i) = k {
+        return Ok(Value::Int(if i == -1 { -2 } else { i }));
+    }
     let mut h = std::collections::hash_map::DefaultHasher::new();
     k.hash(&mut h);
     Ok(Value::Int((h.finish() >> 2) as i64))

@@ -298,8 +298,9 @@ impl Vm {
                         return Ok(None);
                     }
                     Some(Op::SendIter(t)) => {
+                        // The sent value was consumed when the subiterator was resumed.
                         let v = self.exc_arg0(exc);
-                        self.popn(2);
+                        self.popn(1);
                         self.push(v);
                         self.top().ip = t as usize;
                         return Ok(None);
@@ -376,7 +377,7 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!("local variable '{name}' referenced before assignment"),
+                        format!("cannot access local variable '{name}' where it is not associated with a value"),
                     );
                 }
             },
@@ -389,7 +390,7 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!("local variable '{name}' referenced before assignment"),
+                        format!("cannot access local variable '{name}' where it is not associated with a value"),
                     );
                 }
             }
@@ -804,7 +805,7 @@ impl Vm {
                         return Ok(None);
                     }
                     Some(Op::SendIter(t)) => {
-                        self.popn(2);
+                        self.popn(1);
                         self.push(v);
                         self.top().ip = t as usize;
                         return Ok(None);

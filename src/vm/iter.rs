@@ -197,8 +197,19 @@ impl Vm {
         }
     }
 
-    /// `next()` from native code.
+    /// `next()` from native code: `None` when exhausted.
     pub fn next_sync(&mut self, it: Value) -> PResult<Option<Value>> {
+        match self.next_raw(it) {
+            Ok(v) => Ok(v),
+            Err(Exc::New(ExcKind::StopIteration, _)) => Ok(None),
+            Err(Exc::Obj(e)) if self.is_instance_of_kind(e, ExcKind::StopIteration) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Like `next_sync`, but a StopIteration raised by Python code (with its value) is
+    /// passed on as is; `Ok(None)` only for exhausted native iterators.
+    pub fn next_raw(&mut self, it: Value) -> PResult<Option<Value>> {
         let Value::Obj(r) = it else {
             let t = self.type_name(it);
             return type_err(format!("'{t}' object is not an iterator"));
@@ -232,12 +243,7 @@ impl Vm {
                 self.call_sync(f, Vec::new(), Vec::new())
             }
         };
-        match res {
-            Ok(v) => Ok(Some(v)),
-            Err(Exc::New(ExcKind::StopIteration, _)) => Ok(None),
-            Err(Exc::Obj(e)) if self.is_instance_of_kind(e, ExcKind::StopIteration) => Ok(None),
-            Err(e) => Err(e),
-        }
+        res.map(Some)
     }
 
     /// `ForIter`: pushes the next item or pops the iterator and jumps.

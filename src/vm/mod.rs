@@ -35,6 +35,9 @@ mod subscr;
 pub mod symtable;
 pub mod value;
 
+#[cfg(test)]
+mod tests;
+
 use std::rc::Rc;
 
 use error::{Exc, ExcKind, SyntaxError};
