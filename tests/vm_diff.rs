@@ -47,18 +47,22 @@ fn scripts_match_cpython() {
             .current_dir(dir)
             .output()
             .expect("run stackmail");
-        if expected.stdout != actual.stdout || expected.status.code() != actual.status.code() {
+        // For uncaught exceptions, the last stderr line (type and message) must agree too.
+        let last = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string();
+        let exc_differs = expected.status.code() == Some(1) && last(&expected) != last(&actual);
+        if expected.stdout != actual.stdout || expected.status.code() != actual.status.code() || exc_differs {
             let exp = String::from_utf8_lossy(&expected.stdout);
             let act = String::from_utf8_lossy(&actual.stdout);
             let first_diff = exp.lines().zip(act.lines()).position(|(a, b)| a != b);
             failures.push(format!(
-                "{name}: status {:?} vs {:?}; first differing line {:?}\n  python3:   {:?}\n  stackmail: {:?}\n  stderr: {}",
+                "{name}: status {:?} vs {:?}; first differing line {:?}\n  python3:   {:?}\n  stackmail: {:?}\n  stderr: {} | python3: {}",
                 expected.status.code(),
                 actual.status.code(),
                 first_diff.map(|i| i + 1),
                 first_diff.and_then(|i| exp.lines().nth(i)).unwrap_or(""),
                 first_diff.and_then(|i| act.lines().nth(i)).unwrap_or(""),
-                String::from_utf8_lossy(&actual.stderr).lines().last().unwrap_or("")
+                last(&actual),
+                last(&expected)
             ));
         } else {
             passed += 1;
