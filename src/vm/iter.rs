@@ -153,6 +153,9 @@ impl Vm {
                 }
             }
             IterState::Zip(its) => {
+                if its.is_empty() {
+                    return Ok(None);
+                }
                 let its = its.clone();
                 let mut out = Vec::with_capacity(its.len());
                 for it in its {

@@ -321,7 +321,7 @@ impl Vm {
                 BinOp::Mul => x.checked_mul(y),
                 BinOp::FloorDiv | BinOp::Mod => {
                     if y == 0 {
-                        return err(ExcKind::ZeroDivisionError, "integer division or modulo by zero");
+                        return err(ExcKind::ZeroDivisionError, zero_div_msg(op));
                     }
                     if op == BinOp::FloorDiv { x.checked_div_euclid(y).map(|_| Integer::div_floor(&x, &y)) } else { x.checked_rem(y).map(|_| x.mod_floor(&y)) }
                 }
@@ -371,7 +371,7 @@ impl Vm {
             }
             BinOp::FloorDiv | BinOp::Mod => {
                 if y.is_zero() {
-                    return err(ExcKind::ZeroDivisionError, "integer division or modulo by zero");
+                    return err(ExcKind::ZeroDivisionError, zero_div_msg(op));
                 }
                 if op == BinOp::FloorDiv { x.div_floor(&y) } else { x.mod_floor(&y) }
             }
@@ -837,6 +837,10 @@ impl Vm {
         }
         Ok(())
     }
+}
+
+fn zero_div_msg(op: BinOp) -> &'static str {
+    if op == BinOp::Mod { "integer modulo by zero" } else { "integer division or modulo by zero" }
 }
 
 fn flip(op: CmpOp) -> CmpOp {
