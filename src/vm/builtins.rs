@@ -116,6 +116,7 @@ pub fn new_vm() -> Vm {
         sources: Vec::new(),
         pinned: Vec::new(),
         empty_tuple: Value::Obj(empty),
+        host_classes: Vec::new(),
     };
     for (t, name) in TYPES {
         let base = if *t == BuiltinType::Object { None } else { Some(vm.types[0]) };

@@ -129,6 +129,8 @@ pub struct Vm {
     /// Values that must never be collected (interned names, module code constants).
     pub pinned: Vec<Value>,
     pub empty_tuple: Value,
+    /// Classes of host objects made by built-in modules (`re.Pattern`...), by name.
+    pub host_classes: Vec<(&'static str, Ref)>,
 }
 
 impl Vm {
@@ -172,6 +174,7 @@ impl Vm {
         out.extend(self.nested_result);
         out.extend_from_slice(&self.pinned);
         out.push(self.empty_tuple);
+        out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
         out
     }
 

@@ -31,6 +31,7 @@ mod objects;
 pub mod op;
 mod ops;
 pub mod parser;
+mod re;
 mod subscr;
 pub mod symtable;
 pub mod value;

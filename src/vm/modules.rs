@@ -77,6 +77,7 @@ impl Vm {
                 self.dict_set_str(d, &Rc::from("version"), v);
                 Ok(m)
             }
+            "re" => Ok(super::re::make_module(self)),
             _ => self.import_file(name),
         }
     }
