@@ -14,8 +14,10 @@
 //!   collector waits while one is active. See `interp` for the full rule.
 
 pub mod ast;
+mod bifuncs;
 mod builtins;
 mod call;
+mod compare;
 pub mod compile;
 mod dict;
 pub mod error;
@@ -33,6 +35,7 @@ mod ops;
 pub mod parser;
 mod re;
 mod subscr;
+mod unwind;
 pub mod symtable;
 pub mod value;
 

@@ -181,7 +181,7 @@ fn list_sort(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         Some((_, v)) => vm.truthy(*v)?,
         None => false,
     };
-    let sorted = super::super::builtins::sort_values(vm, items, key, rev)?;
+    let sorted = super::super::bifuncs::sort_values(vm, items, key, rev)?;
     with_list(vm, args, |l| *l = sorted)?;
     Ok(Value::None)
 }
