@@ -280,7 +280,7 @@ pub(super) fn bi_sum(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     for x in items {
         acc = match (acc, x) {
             (Value::Int(a), Value::Int(b)) if a.checked_add(b).is_some() => Value::Int(a + b),
-            _ => vm.binary_value(acc, x, super::ast::BinOp::Add, false)?,
+            _ => vm.binary_sync(acc, x, super::ast::BinOp::Add)?,
         };
     }
     Ok(acc)

@@ -334,7 +334,7 @@ fn m_prod(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let items = vm.iterate(args.first().copied().unwrap_or(Value::None))?;
     let mut acc = Value::Int(1);
     for x in items {
-        acc = vm.binary_value(acc, x, super::ast::BinOp::Mul, false)?;
+        acc = vm.binary_sync(acc, x, super::ast::BinOp::Mul)?;
     }
     Ok(acc)
 }

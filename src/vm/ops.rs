@@ -137,6 +137,31 @@ impl Vm {
         Ok(())
     }
 
+    /// A binary operator from native code (`sum`, `math.prod`): dunders run nested, and a
+    /// `NotImplemented` from the left operand falls back to the reflected method.
+    pub fn binary_sync(&mut self, l: Value, r: Value, op: BinOp) -> PResult<Value> {
+        if self.is_user_instance(l) || self.is_user_instance(r) {
+            let (f, rf, _) = dunder(op);
+            if self.is_user_instance(l)
+                && let Some(m) = self.has_attr(l, f)?
+            {
+                let v = self.call_sync(m, vec![r], Vec::new())?;
+                if !matches!(v, Value::NotImplemented) {
+                    return Ok(v);
+                }
+            }
+            if self.is_user_instance(r)
+                && let Some(m) = self.has_attr(r, rf)?
+            {
+                let v = self.call_sync(m, vec![l], Vec::new())?;
+                if !matches!(v, Value::NotImplemented) {
+                    return Ok(v);
+                }
+            }
+        }
+        self.binary_value(l, r, op, false)
+    }
+
     /// Binary operators on built-in values.
     pub fn binary_value(&mut self, l: Value, r: Value, op: BinOp, inplace: bool) -> PResult<Value> {
         if let (Some(a), Some(b)) = (self.num(l), self.num(r)) {
