@@ -52,6 +52,10 @@ pub(super) fn bi_len(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             Obj::List(l) => l.len(),
             Obj::Tuple(t) => t.len(),
             Obj::Dict(d) | Obj::Set(d, _) => d.len(),
+            Obj::View(d, _) => match vm.heap.get(*d) {
+                Obj::Dict(d) => d.len(),
+                _ => 0,
+            },
             Obj::Range(a, b, c) => super::ops::range_len(*a, *b, *c) as usize,
             Obj::Instance(_) => {
                 if let Some(f) = vm.has_attr(v, "__len__")? {

@@ -46,6 +46,9 @@ const TYPES: &[(BuiltinType, &str)] = &[
     (BuiltinType::NotImplementedType, "NotImplementedType"),
     (BuiltinType::Ellipsis, "ellipsis"),
     (BuiltinType::Host, "host"),
+    (BuiltinType::DictKeys, "dict_keys"),
+    (BuiltinType::DictValues, "dict_values"),
+    (BuiltinType::DictItems, "dict_items"),
 ];
 
 /// Types that scripts can name in the builtins module.

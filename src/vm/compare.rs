@@ -23,6 +23,7 @@ impl Vm {
                 Obj::Tuple(t) => !t.is_empty(),
                 Obj::Dict(d) | Obj::Set(d, _) => !d.is_empty(),
                 Obj::Range(a, b, c) => range_len(*a, *b, *c) > 0,
+                Obj::View(d, _) => !matches!(self.heap.get(*d), Obj::Dict(x) if x.is_empty()),
                 Obj::Instance(_) => {
                     if let Some(f) = self.has_attr(v, "__bool__")? {
                         let r = self.call_sync(f, Vec::new(), Vec::new())?;
@@ -258,6 +259,10 @@ impl Vm {
                     let hk = self.hash_key(item)?;
                     let (Obj::Dict(d) | Obj::Set(d, _)) = self.heap.get(r) else { return Ok(false) };
                     return Ok(d.contains(&hk));
+                }
+                Obj::View(d, 0) => {
+                    let d = *d;
+                    return self.contains(Value::Obj(d), item);
                 }
                 Obj::Range(a, b, c) => {
                     let (a, b, c) = (*a, *b, *c);

@@ -244,6 +244,12 @@ impl Vm {
                         }
                     }
                     Obj::Iter(_) => format!("<iterator object at 0x{:x}>", r.0),
+                    Obj::View(..) => {
+                        let name = self.type_name(v);
+                        let items = self.iterate(v)?;
+                        let parts = self.repr_all(&items, seen)?;
+                        format!("{name}([{}])", parts.join(", "))
+                    }
                     Obj::Cell(_) => "<cell>".into(),
                     Obj::Property(..) => "<property object>".into(),
                     Obj::StaticMethod(_) => "<staticmethod object>".into(),

@@ -22,6 +22,7 @@ impl Vm {
             Obj::Dict(_) => IterState::Dict(r, 0, 0),
             Obj::Set(d, _) => IterState::Snapshot(d.keys().into(), 0),
             Obj::Iter(_) | Obj::Generator(_) => return Ok(Some(v)),
+            Obj::View(d, k) => IterState::Dict(*d, 0, *k),
             Obj::Instance(_) => return Ok(None),
             _ => {
                 let t = self.type_name(v);

@@ -130,6 +130,7 @@ impl Vm {
                 Obj::Cell(_) => T::Cell,
                 Obj::Generator(_) => T::Generator,
                 Obj::Iter(_) => T::Iterator,
+                Obj::View(_, k) => [T::DictKeys, T::DictValues, T::DictItems][(*k as usize).min(2)],
                 Obj::Property(..) => T::Property,
                 Obj::StaticMethod(_) => T::StaticMethod,
                 Obj::ClassMethod(_) => T::ClassMethod,

@@ -109,6 +109,9 @@ pub enum BuiltinType {
     Ellipsis,
     /// A host object type (e.g. `re.Pattern`): methods come from the class dict.
     Host,
+    DictKeys,
+    DictValues,
+    DictItems,
 }
 
 pub struct Instance {
@@ -179,6 +182,8 @@ pub enum Obj {
     StaticMethod(Value),
     ClassMethod(Value),
     Super(Ref, Value),
+    /// `dict.keys()` (0), `.values()` (1), `.items()` (2): live views of a dict.
+    View(Ref, u8),
     /// Opaque host data for built-in modules (compiled regexes, match objects).
     Host(Ref, Rc<dyn std::any::Any>),
 }
@@ -235,7 +240,7 @@ impl Obj {
             },
             Obj::StaticMethod(v) | Obj::ClassMethod(v) => out.push(*v),
             Obj::Super(c, v) => out.extend([Value::Obj(*c), *v]),
-            Obj::Host(c, _) => out.push(Value::Obj(*c)),
+            Obj::Host(c, _) | Obj::View(c, _) => out.push(Value::Obj(*c)),
         }
     }
 

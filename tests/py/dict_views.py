@@ -24,3 +24,8 @@ print({i: i for i in range(3)}.pop(1), dict(a=1).get("a"))
 del d2["a"]
 d2["a"] = 9
 print(list(d2))
+v = {"x": 1, "y": 2}
+ks, vs, its = v.keys(), v.values(), v.items()
+v["z"] = 3
+print(ks, vs, its, len(ks), "z" in ks, ("x", 1) in its, 3 in vs, type(ks).__name__)
+print(list(reversed(list(ks))), sorted(vs, reverse=True), bool({}.keys()))

@@ -223,22 +223,8 @@ fn dict_get(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn dict_view(vm: &mut Vm, args: &[Value], kind: u8) -> PResult<Value> {
-    // Views are snapshots as lists: iteration, len, `in` and printing via list() agree
-    // with CPython; live-view semantics are not modelled.
     let d = dict_ref(vm, args)?;
-    let pairs: Vec<(Value, Value)> = match vm.heap.get(d) {
-        Obj::Dict(d) => d.iter().collect(),
-        _ => vec![],
-    };
-    let items: Vec<Value> = pairs
-        .into_iter()
-        .map(|(k, v)| match kind {
-            0 => k,
-            1 => v,
-            _ => vm.new_tuple(vec![k, v]),
-        })
-        .collect();
-    Ok(vm.new_list(items))
+    Ok(vm.alloc(Obj::View(d, kind)))
 }
 
 fn dict_keys(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
