@@ -75,3 +75,37 @@ fn imports_find_modules_next_to_the_script() {
     let o = Command::new(env!("CARGO_BIN_EXE_stackmail")).args(["run", "main.py"]).current_dir(std::env::temp_dir()).output().expect("run");
     assert_eq!(o.status.code(), Some(2), "missing file is a usage error");
 }
+
+#[test]
+fn hostile_scripts_fail_cleanly_without_panics() {
+    let cases = [
+        "x = [1,2,3]\nprint(x[1:2:0])",
+        "a = []\na.append(a)\nprint(a)",
+        "print(-9223372036854775808 // -1, abs(-9223372036854775808))",
+        "raise 5",
+        "raise",
+        "for x in 5: pass",
+        "print(sorted([1, 'a']))",
+        "class B:\n    def __init__(self): return 5\nB()",
+        "class D:\n    def __repr__(self): return 5\nprint(D())",
+        "print({[]: 1})",
+        "print(super())",
+        "def k(a, b): pass\nk(1, 2, 3)",
+        "print(1 if else 2)",
+        "x = (1,\n",
+        "print(f\"{x!z}\")",
+        "print(0 ** -1)",
+        "import json\njson.loads('[' * 10000)",
+        "import re\nprint(re.match(r'(a+)+$', 'a' * 30 + 'b'))",
+        "print(bytes([300]))",
+        "def gg():\n    try:\n        yield 1\n    finally:\n        yield 2\nx = gg()\nnext(x)\nx.close()",
+        "s = 'x'\nwhile True:\n    s = s + s",
+        "print(2 ** 100000 * 2 ** 100000 > 0, str(2 ** 100000))",
+    ];
+    for (i, src) in cases.iter().enumerate() {
+        let o = run_script(&format!("hostile{i}.py"), src);
+        let e = stderr(&o);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "case {i} ({src:?}): status {:?}\n{e}", o.status.code());
+        assert!(!e.contains("panicked"), "case {i} ({src:?}) panicked:\n{e}");
+    }
+}

@@ -484,6 +484,12 @@ pub fn parse_int(vm: &mut Vm, s: &str, base: u32) -> PResult<Value> {
         return bad();
     }
     let digits: String = body.chars().filter(|c| *c != '_').collect();
+    if base == 10 && digits.len() > 4300 {
+        return value_err(format!(
+            "Exceeds the limit (4300 digits) for integer string conversion: value has {} digits; use sys.set_int_max_str_digits() to increase the limit",
+            digits.len()
+        ));
+    }
     if !(2..=36).contains(&base) {
         return value_err("int() base must be >= 2 and <= 36, or 0");
     }

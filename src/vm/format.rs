@@ -135,7 +135,13 @@ impl Vm {
                 match self.heap.get(r) {
                     Obj::Str(s) => repr_str(s),
                     Obj::Bytes(b) => repr_bytes(b),
-                    Obj::BigInt(b) => b.to_string(),
+                    Obj::BigInt(b) => {
+                        // CPython's guard against quadratic-time conversion of huge ints.
+                        if b.bits() > 14_300 && (b.bits() as f64 * std::f64::consts::LOG10_2) as u64 >= 4300 {
+                            return value_err("Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit");
+                        }
+                        b.to_string()
+                    }
                     Obj::List(l) => {
                         let l = l.clone();
                         seen.push(r);

@@ -34,7 +34,7 @@ impl Heap {
             since_gc: 0,
             threshold: 100_000,
             bytes: 0,
-            limit: 2 << 30,
+            limit: 1 << 30,
         }
     }
 

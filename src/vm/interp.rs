@@ -243,6 +243,12 @@ impl Vm {
                 }
                 *b -= 1;
             }
+            if self.heap.bytes > self.heap.limit && self.nested == 0 {
+                self.collect_garbage();
+                if self.heap.bytes > self.heap.limit {
+                    return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
+                }
+            }
             if self.heap.gc_due() && self.nested == 0 {
                 self.collect_garbage();
                 if self.heap.bytes > self.heap.limit {

@@ -185,6 +185,9 @@ impl Vm {
         if let (Value::Obj(lr), Value::Obj(rr)) = (l, r) {
             match (self.heap.get(lr), self.heap.get(rr), op) {
                 (Obj::Str(a), Obj::Str(b), BinOp::Add) => {
+                    if self.heap.bytes.saturating_add(a.len() + b.len()) > self.heap.limit {
+                        return Err(super::error::Exc::Fatal("MemoryError".into()));
+                    }
                     let mut s = String::with_capacity(a.len() + b.len());
                     s.push_str(a);
                     s.push_str(b);
