@@ -336,9 +336,6 @@ impl Vm {
     }
 
     pub fn format(&mut self, v: Value, spec: &str) -> PResult<String> {
-        if spec.is_empty() {
-            return self.to_str(v);
-        }
         if let Value::Obj(r) = v
             && matches!(self.heap.get(r), Obj::Instance(_))
         {
@@ -346,11 +343,20 @@ impl Vm {
                 let b = self.alloc(Obj::BoundMethod(v, f));
                 let s = self.new_str(spec);
                 let out = self.call_sync(b, vec![s], Vec::new())?;
-                return Ok(self.str_val(out).map(|s| s.to_string()).unwrap_or_default());
+                return match self.str_val(out) {
+                    Some(s) => Ok(s.to_string()),
+                    None => type_err("__format__ must return a str"),
+                };
+            }
+            if spec.is_empty() {
+                return self.to_str(v);
             }
             let s = self.to_str(v)?;
             let sv = self.new_str(s);
             return self.format(sv, spec);
+        }
+        if spec.is_empty() {
+            return self.to_str(v);
         }
         let sp = parse_spec(spec)?;
         if let Some(s) = self.str_val(v) {
