@@ -132,7 +132,7 @@ impl Vm {
         let defaults = f.defaults.clone();
         let kwdefaults = f.kwdefaults.clone();
         let closure = f.closure.clone();
-        let name = code.name.clone();
+        let name = code.qualname.clone();
         let argc = code.argcount as usize;
         let kwonly = code.kwonlycount as usize;
         let mut fast: Vec<Option<Value>> = vec![None; code.varnames.len()];

@@ -48,6 +48,16 @@ impl Vm {
         if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
             return Ok(num_cmp(&x, &y) == Some(std::cmp::Ordering::Equal));
         }
+        if self.is_user_instance(a) || self.is_user_instance(b) {
+            let (x, y) = if self.is_user_instance(a) { (a, b) } else { (b, a) };
+            if let Some(f) = self.has_attr(x, "__eq__")? {
+                let r = self.call_sync(f, vec![y], Vec::new())?;
+                if !matches!(r, Value::NotImplemented) {
+                    return self.truthy(r);
+                }
+            }
+            return Ok(false);
+        }
         let (Value::Obj(ra), Value::Obj(rb)) = (a, b) else { return Ok(false) };
         match (self.heap.get(ra), self.heap.get(rb)) {
             (Obj::Str(x), Obj::Str(y)) => Ok(x == y),

@@ -19,10 +19,16 @@ impl Vm {
             Obj::Str(s) => IterState::Str(s.clone(), 0),
             Obj::Bytes(b) => IterState::Bytes(b.clone(), 0),
             Obj::Range(a, b, c) => IterState::Range(*a, *b, *c),
-            Obj::Dict(_) => IterState::Dict(r, 0, 0),
+            Obj::Dict(d) => IterState::Dict(r, 0, 0, d.len()),
             Obj::Set(d, _) => IterState::Snapshot(d.keys().into(), 0),
             Obj::Iter(_) | Obj::Generator(_) => return Ok(Some(v)),
-            Obj::View(d, k) => IterState::Dict(*d, 0, *k),
+            Obj::View(d, k) => {
+                let n = match self.heap.get(*d) {
+                    Obj::Dict(x) => x.len(),
+                    _ => 0,
+                };
+                IterState::Dict(*d, 0, *k, n)
+            }
             Obj::Instance(_) => return Ok(None),
             _ => {
                 let t = self.type_name(v);
@@ -104,12 +110,15 @@ impl Vm {
                     Ok(None)
                 }
             }
-            IterState::Dict(d, _, kind) => {
-                let (d, kind) = (*d, *kind);
+            IterState::Dict(d, _, kind, len0) => {
+                let (d, kind, len0) = (*d, *kind, *len0);
+                if matches!(self.heap.get(d), Obj::Dict(x) if x.len() != len0) {
+                    return super::error::err(ExcKind::RuntimeError, "dictionary changed size during iteration");
+                }
                 loop {
                     let idx = {
                         let Obj::Iter(st) = self.heap.get_mut(r) else { return Ok(None) };
-                        let IterState::Dict(_, i, _) = &mut **st else { return Ok(None) };
+                        let IterState::Dict(_, i, _, _) = &mut **st else { return Ok(None) };
                         *i += 1;
                         *i - 1
                     };

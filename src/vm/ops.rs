@@ -270,6 +270,11 @@ impl Vm {
             }
         }
         let (a, b) = (self.type_name(l), self.type_name(r));
+        let is_seq = |t: &str| matches!(t, "str" | "list" | "tuple" | "bytes");
+        if op == BinOp::Mul && (is_seq(&a) || is_seq(&b)) {
+            let other = if is_seq(&a) { &b } else { &a };
+            return type_err(format!("can't multiply sequence by non-int of type '{other}'"));
+        }
         if op == BinOp::Add && &*a == "str" {
             return type_err(format!("can only concatenate str (not \"{b}\") to str"));
         }

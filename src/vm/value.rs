@@ -147,7 +147,7 @@ pub enum IterState {
     Bytes(Rc<[u8]>, usize),
     Range(i64, i64, i64),
     /// Over a dict's entries (0 keys, 1 values, 2 items) by entry index.
-    Dict(Ref, usize, u8),
+    Dict(Ref, usize, u8, usize),
     /// A snapshot, for sets and other cases where order is fixed at creation.
     Snapshot(Rc<[Value]>, usize),
     Reversed(Value, usize),
@@ -229,7 +229,7 @@ impl Obj {
             Obj::Iter(it) => match &**it {
                 IterState::Seq(v, _) | IterState::Reversed(v, _) | IterState::Enumerate(v, _) => out.push(*v),
                 IterState::Str(..) | IterState::Bytes(..) | IterState::Range(..) => {}
-                IterState::Dict(r, _, _) => out.push(Value::Obj(*r)),
+                IterState::Dict(r, ..) => out.push(Value::Obj(*r)),
                 IterState::Snapshot(v, _) => out.extend_from_slice(v),
                 IterState::Zip(v) => out.extend_from_slice(v),
                 IterState::Map(f, v) => {
