@@ -504,6 +504,8 @@ fn gen_next(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn gen_throw(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    // Read first: instantiating the exception below runs calls that reset it.
+    let hook = vm.pending_hook;
     let g = gen_ref(vm, args)?;
     let mut e = a(args, 1);
     if let Value::Obj(r) = e
@@ -515,7 +517,6 @@ fn gen_throw(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     if vm.exc_data(e).is_none() {
         return type_err("exceptions must derive from BaseException");
     }
-    let hook = vm.pending_hook;
     vm.gen_resume(g, Value::None, Some(e), hook)?;
     Err(Exc::FramePushed)
 }
