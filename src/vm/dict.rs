@@ -117,6 +117,22 @@ impl Dict {
         v.into_iter().filter_map(|(i, k)| self.entries[i].map(|(a, b)| (k.clone(), a, b))).collect()
     }
 
+    /// Iteration order of a set. Sets of ints iterate in the order CPython's hash table
+    /// gives them (ints hash to themselves, so scripts can and do observe it); other sets
+    /// keep insertion order (CPython's order for strings depends on a random hash seed).
+    pub fn set_order(&self) -> Vec<Value> {
+        let keyed = self.keyed();
+        let mut hashes = Vec::with_capacity(keyed.len());
+        for (k, _, _) in &keyed {
+            match k {
+                HashKey::Int(i) => hashes.push(cpython_int_hash(*i)),
+                _ => return keyed.into_iter().map(|e| e.1).collect(),
+            }
+        }
+        let slots = simulate_set_table(&hashes);
+        slots.into_iter().map(|i| keyed[i].1).collect()
+    }
+
     pub fn keys(&self) -> Vec<Value> {
         self.iter().map(|e| e.0).collect()
     }
@@ -143,4 +159,59 @@ impl Dict {
             out.push(v);
         }
     }
+}
+
+fn cpython_int_hash(i: i64) -> u64 {
+    const P: i128 = (1 << 61) - 1;
+    let v = i as i128;
+    let h = if v >= 0 { v % P } else { -((-v) % P) };
+    let h = if h == -1 { -2 } else { h };
+    h as i64 as u64
+}
+
+/// Replays CPython 3.11's `set_add_entry` / `set_table_resize` for the given hashes (in
+/// insertion order, all distinct) and returns the indices in table order.
+fn simulate_set_table(hashes: &[u64]) -> Vec<usize> {
+    const LINEAR_PROBES: usize = 9;
+    fn insert(table: &mut [Option<usize>], hashes: &[u64], idx: usize) {
+        let mask = table.len() - 1;
+        let h = hashes[idx];
+        let mut perturb = h;
+        let mut i = (h as usize) & mask;
+        loop {
+            if table[i].is_none() {
+                table[i] = Some(idx);
+                return;
+            }
+            if i + LINEAR_PROBES <= mask {
+                for j in 1..=LINEAR_PROBES {
+                    if table[i + j].is_none() {
+                        table[i + j] = Some(idx);
+                        return;
+                    }
+                }
+            }
+            perturb >>= 5;
+            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+        }
+    }
+    let mut table: Vec<Option<usize>> = vec![None; 8];
+    let mut used = 0usize;
+    for idx in 0..hashes.len() {
+        insert(&mut table, hashes, idx);
+        used += 1;
+        let mask = table.len() - 1;
+        if used * 5 >= mask * 3 {
+            let minused = if used > 50_000 { used * 2 } else { used * 4 };
+            let mut size = 8;
+            while size <= minused {
+                size <<= 1;
+            }
+            let old = std::mem::replace(&mut table, vec![None; size]);
+            for e in old.into_iter().flatten() {
+                insert(&mut table, hashes, e);
+            }
+        }
+    }
+    table.into_iter().flatten().collect()
 }

@@ -195,7 +195,7 @@ impl Vm {
                     }
                     Obj::Set(d, frozen) => {
                         let frozen = *frozen;
-                        let keys = d.keys();
+                        let keys = d.set_order();
                         seen.push(r);
                         let parts = self.repr_all(&keys, seen)?;
                         seen.pop();

@@ -20,7 +20,7 @@ impl Vm {
             Obj::Bytes(b) => IterState::Bytes(b.clone(), 0),
             Obj::Range(a, b, c) => IterState::Range(*a, *b, *c),
             Obj::Dict(d) => IterState::Dict(r, 0, 0, d.len()),
-            Obj::Set(d, _) => IterState::Snapshot(d.keys().into(), 0),
+            Obj::Set(d, _) => IterState::Snapshot(d.set_order().into(), 0),
             Obj::Iter(_) | Obj::Generator(_) => return Ok(Some(v)),
             Obj::View(d, k) => {
                 let n = match self.heap.get(*d) {
@@ -310,7 +310,8 @@ impl Vm {
             match self.heap.get(r) {
                 Obj::List(l) => return Ok(l.clone()),
                 Obj::Tuple(t) => return Ok(t.to_vec()),
-                Obj::Dict(d) | Obj::Set(d, _) => return Ok(d.keys()),
+                Obj::Dict(d) => return Ok(d.keys()),
+                Obj::Set(d, _) => return Ok(d.set_order()),
                 _ => {}
             }
         }

@@ -362,7 +362,11 @@ impl Vm {
                     if y == 0 {
                         return err(ExcKind::ZeroDivisionError, "division by zero");
                     }
-                    return Ok(Value::Float(x as f64 / y as f64));
+                    const EXACT: i64 = 1 << 53;
+                    if x.abs() <= EXACT && y.abs() <= EXACT {
+                        return Ok(Value::Float(x as f64 / y as f64));
+                    }
+                    return Ok(Value::Float(big_true_div(&BigInt::from(x), &BigInt::from(y))));
                 }
                 BinOp::Pow => {
                     if y < 0 {
@@ -412,7 +416,7 @@ impl Vm {
                 if y.is_zero() {
                     return err(ExcKind::ZeroDivisionError, "division by zero");
                 }
-                return Ok(Value::Float(num_f64(&Num::B(x)) / num_f64(&Num::B(y))));
+                return Ok(Value::Float(big_true_div(&x, &y)));
             }
             BinOp::Pow => {
                 if y.is_negative() {
@@ -528,6 +532,18 @@ impl Vm {
 
 fn zero_div_msg(op: BinOp) -> &'static str {
     if op == BinOp::Mod { "integer modulo by zero" } else { "integer division or modulo by zero" }
+}
+
+/// `int / int` for values past 2**53: scale so the integer quotient carries 64 significant
+/// bits, then convert once, so the result is rounded like CPython's (almost always exactly).
+fn big_true_div(a: &BigInt, b: &BigInt) -> f64 {
+    let neg = a.is_negative() != b.is_negative();
+    let (a, b) = (a.abs(), b.abs());
+    let shift = (b.bits() as i64 - a.bits() as i64 + 64).max(0);
+    let q = (a << shift as u64) / b;
+    let (q, extra) = if q.bits() > 1000 { let e = q.bits() - 64; (q >> e, e as i64) } else { (q, 0) };
+    let v = q.to_f64().unwrap_or(f64::INFINITY) * 2f64.powi((extra - shift) as i32);
+    if neg { -v } else { v }
 }
 
 pub fn range_len(a: i64, b: i64, c: i64) -> i64 {
