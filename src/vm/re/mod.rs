@@ -406,7 +406,7 @@ fn re_escape(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = text_of(vm, arg(args, 0))?;
     let mut out = String::new();
     for c in s.chars() {
-        if !(c.is_alphanumeric() || c == '_') && (c as u32) < 128 {
+        if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {
             out.push('\\');
         }
         out.push(c);
