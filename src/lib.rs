@@ -6,9 +6,11 @@
 //! - [`queue`]: the durable spool (group commit, per-recipient status, recovery).
 //! - [`deliver`]: local delivery into Maildir.
 //! - [`config`]: the TOML config file (used by the CLI to wire everything).
+//! - [`vm`]: the stackless Python-subset VM that runs filter scripts.
 
 pub mod config;
 pub mod deliver;
 pub mod queue;
 pub mod rt;
 pub mod smtp;
+pub mod vm;
