@@ -12,14 +12,22 @@ fn scripts() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/py exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "py") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("mod_")))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "py")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("mod_"))
+        })
         .collect();
     v.sort();
     v
 }
 
 fn python_available() -> bool {
-    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -34,7 +42,10 @@ fn scripts_match_cpython() {
     let only = std::env::var("STACKMAIL_ONLY").ok();
     let todo: Vec<PathBuf> = scripts()
         .into_iter()
-        .filter(|p| only.as_deref().is_none_or(|o| p.to_string_lossy().contains(o)))
+        .filter(|p| {
+            only.as_deref()
+                .is_none_or(|o| p.to_string_lossy().contains(o))
+        })
         .collect();
     // A few workers: each script costs two process start-ups.
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -56,19 +67,45 @@ fn scripts_match_cpython() {
     let mut failures: Vec<String> = results.into_iter().flatten().collect();
     failures.sort();
     eprintln!("{passed} scripts match CPython");
-    assert!(failures.is_empty(), "{} scripts differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} scripts differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Runs one script under both interpreters; `Some(report)` when they disagree.
 fn compare(script: &Path) -> Option<String> {
-    let name = script.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = script
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let dir = script.parent().unwrap_or(Path::new("."));
-    let expected = Command::new("python3").arg(&name).current_dir(dir).output().expect("run python3");
-    let actual = Command::new(env!("CARGO_BIN_EXE_stackmail")).arg("run").arg(&name).current_dir(dir).output().expect("run stackmail");
+    let expected = Command::new("python3")
+        .arg(&name)
+        .current_dir(dir)
+        .output()
+        .expect("run python3");
+    let actual = Command::new(env!("CARGO_BIN_EXE_stackmail"))
+        .arg("run")
+        .arg(&name)
+        .current_dir(dir)
+        .output()
+        .expect("run stackmail");
     // For uncaught exceptions, the last stderr line (type and message) must agree too.
-    let last = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string();
+    let last = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string()
+    };
     let exc_differs = expected.status.code() == Some(1) && last(&expected) != last(&actual);
-    if expected.stdout == actual.stdout && expected.status.code() == actual.status.code() && !exc_differs {
+    if expected.stdout == actual.stdout
+        && expected.status.code() == actual.status.code()
+        && !exc_differs
+    {
         return None;
     }
     let exp = String::from_utf8_lossy(&expected.stdout);

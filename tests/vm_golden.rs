@@ -10,10 +10,17 @@ fn check(path: &Path, actual: &str) {
         std::fs::write(path, actual).expect("write golden file");
         return;
     }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with STACKMAIL_BLESS=1", path.display()));
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with STACKMAIL_BLESS=1",
+            path.display()
+        )
+    });
     if expected != actual {
-        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b);
         panic!(
             "{} differs from the golden file (first differing line {:?}); rerun with STACKMAIL_BLESS=1 if intended",
             path.display(),
@@ -26,11 +33,21 @@ fn check(path: &Path, actual: &str) {
 fn front_end_listings_match_golden_files() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut n = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("tests/golden").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/golden")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     entries.sort();
-    for src_path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "py")) {
+    for src_path in entries
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+    {
         let src = std::fs::read_to_string(&src_path).expect("read");
-        let name = src_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = src_path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let toks = lexer::tokenize(&src).expect("tokenize");
         check(&src_path.with_extension("tokens"), &lexer::listing(&toks));
         let module = parser::parse_module(&src).expect("parse");

@@ -13,17 +13,41 @@ pub struct Expr {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
-    Add, Sub, Mul, Div, FloorDiv, Mod, Pow, LShift, RShift, BitAnd, BitOr, BitXor, MatMul,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    FloorDiv,
+    Mod,
+    Pow,
+    LShift,
+    RShift,
+    BitAnd,
+    BitOr,
+    BitXor,
+    MatMul,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryOp {
-    Neg, Pos, Not, Invert,
+    Neg,
+    Pos,
+    Not,
+    Invert,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpOp {
-    Lt, Le, Gt, Ge, Eq, Ne, In, NotIn, Is, IsNot,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    In,
+    NotIn,
+    Is,
+    IsNot,
 }
 
 #[derive(Clone, Debug)]
@@ -68,12 +92,19 @@ pub enum ExprKind {
 #[derive(Clone, Debug)]
 pub enum FStrPart {
     Lit(String),
-    Expr { expr: Expr, conv: Option<char>, spec: Vec<FStrPart> },
+    Expr {
+        expr: Expr,
+        conv: Option<char>,
+        spec: Vec<FStrPart>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompKind {
-    List, Set, Dict, Gen,
+    List,
+    Set,
+    Dict,
+    Gen,
 }
 
 #[derive(Clone, Debug)]
@@ -162,7 +193,12 @@ pub enum StmtKind {
     Del(Vec<Expr>),
     Assert(Expr, Option<Expr>),
     Raise(Option<Expr>, Option<Expr>),
-    Try { body: Vec<Stmt>, handlers: Vec<Handler>, orelse: Vec<Stmt>, finalbody: Vec<Stmt> },
+    Try {
+        body: Vec<Stmt>,
+        handlers: Vec<Handler>,
+        orelse: Vec<Stmt>,
+        finalbody: Vec<Stmt>,
+    },
     With(Vec<(Expr, Option<Expr>)>, Vec<Stmt>),
     Global(Vec<Name>),
     Nonlocal(Vec<Name>),

@@ -9,7 +9,13 @@ use super::op::Code;
 use super::value::*;
 
 impl Vm {
-    pub fn make_function(&mut self, code: Rc<Code>, defaults: Value, kwdefaults: Value, closure: Value) -> PResult<Value> {
+    pub fn make_function(
+        &mut self,
+        code: Rc<Code>,
+        defaults: Value,
+        kwdefaults: Value,
+        closure: Value,
+    ) -> PResult<Value> {
         let defaults = self.list_items(defaults);
         let mut kwd = Vec::new();
         if let Value::Obj(r) = kwdefaults
@@ -21,7 +27,11 @@ impl Vm {
                 }
             }
         }
-        let closure: Vec<Ref> = self.list_items(closure).iter().filter_map(|v| v.as_ref()).collect();
+        let closure: Vec<Ref> = self
+            .list_items(closure)
+            .iter()
+            .filter_map(|v| v.as_ref())
+            .collect();
         let globals = self.top().globals;
         Ok(self.alloc(Obj::Function(Box::new(Function {
             code,
@@ -35,7 +45,13 @@ impl Vm {
 
     /// Calls `f`. Natives run now and their result is delivered through `hook`; Python
     /// functions get a frame pushed and deliver through `hook` when they return.
-    pub fn invoke(&mut self, f: Value, mut args: Vec<Value>, kw: Vec<(Rc<str>, Value)>, hook: Hook) -> PResult<()> {
+    pub fn invoke(
+        &mut self,
+        f: Value,
+        mut args: Vec<Value>,
+        kw: Vec<(Rc<str>, Value)>,
+        hook: Hook,
+    ) -> PResult<()> {
         let Value::Obj(r) = f else {
             let t = self.type_name(f);
             return type_err(format!("'{t}' object is not callable"));
@@ -68,7 +84,10 @@ impl Vm {
                 match init {
                     Some(init) => {
                         args.insert(0, inst);
-                        let h = Hook { target: hook.target, transform: Transform::Init(inst) };
+                        let h = Hook {
+                            target: hook.target,
+                            transform: Transform::Init(inst),
+                        };
                         match hook.transform {
                             Transform::None => self.invoke(init, args, kw, h),
                             // Rare (e.g. `not Cls()`): run __init__ nested, then apply the hook.
@@ -101,7 +120,13 @@ impl Vm {
         }
     }
 
-    fn call_function(&mut self, fr: Ref, args: Vec<Value>, kw: Vec<(Rc<str>, Value)>, hook: Hook) -> PResult<()> {
+    fn call_function(
+        &mut self,
+        fr: Ref,
+        args: Vec<Value>,
+        kw: Vec<(Rc<str>, Value)>,
+        hook: Hook,
+    ) -> PResult<()> {
         if self.frames.len() >= self.recursion_limit {
             return err(ExcKind::RecursionError, "maximum recursion depth exceeded");
         }
@@ -114,7 +139,9 @@ impl Vm {
                 finished: false,
                 name,
             })));
-            if let (Value::Obj(gr), Some(Obj::Generator(genr))) = (g, g.as_ref().map(|r| self.heap.get_mut(r))) {
+            if let (Value::Obj(gr), Some(Obj::Generator(genr))) =
+                (g, g.as_ref().map(|r| self.heap.get_mut(r)))
+            {
                 if let Some(f) = &mut genr.frame {
                     f.genr = Some(gr);
                 }
@@ -125,8 +152,16 @@ impl Vm {
         Ok(())
     }
 
-    fn bind_args(&mut self, fr: Ref, args: Vec<Value>, kw: Vec<(Rc<str>, Value)>, hook: Hook) -> PResult<Frame> {
-        let Obj::Function(f) = self.heap.get(fr) else { return type_err("not a function") };
+    fn bind_args(
+        &mut self,
+        fr: Ref,
+        args: Vec<Value>,
+        kw: Vec<(Rc<str>, Value)>,
+        hook: Hook,
+    ) -> PResult<Frame> {
+        let Obj::Function(f) = self.heap.get(fr) else {
+            return type_err("not a function");
+        };
         let code = f.code.clone();
         let globals = f.globals;
         let defaults = f.defaults.clone();
@@ -151,7 +186,11 @@ impl Vm {
                 };
                 return type_err(format!(
                     "{name}() takes {takes} positional argument{} but {given} {} given",
-                    if argc == 1 && defaults.is_empty() { "" } else { "s" },
+                    if argc == 1 && defaults.is_empty() {
+                        ""
+                    } else {
+                        "s"
+                    },
                     if given == 1 { "was" } else { "were" }
                 ));
             }
@@ -162,13 +201,17 @@ impl Vm {
             match code.varnames[..argc + kwonly].iter().position(|n| *n == k) {
                 Some(i) => {
                     if fast[i].is_some() {
-                        return type_err(format!("{name}() got multiple values for argument '{k}'"));
+                        return type_err(format!(
+                            "{name}() got multiple values for argument '{k}'"
+                        ));
                     }
                     fast[i] = Some(v);
                 }
                 None => {
                     if !code.flags.varkw {
-                        return type_err(format!("{name}() got an unexpected keyword argument '{k}'"));
+                        return type_err(format!(
+                            "{name}() got an unexpected keyword argument '{k}'"
+                        ));
                     }
                     kwextra.push((k, v));
                 }
@@ -199,7 +242,9 @@ impl Vm {
                 match kwdefaults.iter().find(|(k, _)| k == n) {
                     Some((_, v)) => fast[i] = Some(*v),
                     None => {
-                        return type_err(format!("{name}() missing 1 required keyword-only argument: '{n}'"));
+                        return type_err(format!(
+                            "{name}() missing 1 required keyword-only argument: '{n}'"
+                        ));
                     }
                 }
             }
@@ -244,8 +289,12 @@ impl Vm {
     }
 
     pub fn kwargs_from(&mut self, d: Value) -> PResult<Vec<(Rc<str>, Value)>> {
-        let Value::Obj(r) = d else { return Ok(Vec::new()) };
-        let Obj::Dict(d) = self.heap.get(r) else { return type_err("argument after ** must be a mapping") };
+        let Value::Obj(r) = d else {
+            return Ok(Vec::new());
+        };
+        let Obj::Dict(d) = self.heap.get(r) else {
+            return type_err("argument after ** must be a mapping");
+        };
         let mut out = Vec::new();
         for (k, v) in d.iter() {
             match self.str_val(k) {
@@ -258,8 +307,16 @@ impl Vm {
 
     /// Resumes a generator: `Ok(())` once its frame is on the stack. `throw` raises `exc`
     /// inside it instead of sending a value.
-    pub fn gen_resume(&mut self, g: Ref, send: Value, throw: Option<Value>, hook: Hook) -> PResult<()> {
-        let Obj::Generator(genr) = self.heap.get_mut(g) else { return type_err("not a generator") };
+    pub fn gen_resume(
+        &mut self,
+        g: Ref,
+        send: Value,
+        throw: Option<Value>,
+        hook: Hook,
+    ) -> PResult<()> {
+        let Obj::Generator(genr) = self.heap.get_mut(g) else {
+            return type_err("not a generator");
+        };
         if genr.running {
             return err(ExcKind::ValueError, "generator already executing");
         }

@@ -13,7 +13,11 @@ type CResult<T> = Result<T, SyntaxError>;
 
 #[derive(Clone)]
 enum FBlock {
-    Loop { is_for: bool, start: usize, breaks: Vec<usize> },
+    Loop {
+        is_for: bool,
+        start: usize,
+        breaks: Vec<usize>,
+    },
     Try,
     Finally(Vec<Stmt>),
     Handler,
@@ -38,15 +42,31 @@ pub fn compile_module(module: &[Stmt], filename: &str) -> CResult<Rc<Code>> {
     let scopes = symtable::analyze(module)?;
     let filename: Rc<str> = Rc::from(filename);
     let scope = scopes.get(&0).cloned().unwrap_or_default();
-    let mut c = Compiler { scopes, units: Vec::new(), filename };
-    c.push_unit(Rc::from("<module>"), Rc::from("<module>"), CodeKind::Module, scope, 1);
+    let mut c = Compiler {
+        scopes,
+        units: Vec::new(),
+        filename,
+    };
+    c.push_unit(
+        Rc::from("<module>"),
+        Rc::from("<module>"),
+        CodeKind::Module,
+        scope,
+        1,
+    );
     c.body(module)?;
     c.emit_const(Const::None);
     c.emit(Op::Return);
     Ok(Rc::new(c.pop_unit()))
 }
 
-fn new_code(name: Rc<str>, qualname: Rc<str>, filename: Rc<str>, kind: CodeKind, line: u32) -> Code {
+fn new_code(
+    name: Rc<str>,
+    qualname: Rc<str>,
+    filename: Rc<str>,
+    kind: CodeKind,
+    line: u32,
+) -> Code {
     Code {
         name,
         qualname,
@@ -70,7 +90,14 @@ fn new_code(name: Rc<str>, qualname: Rc<str>, filename: Rc<str>, kind: CodeKind,
 }
 
 impl Compiler {
-    fn push_unit(&mut self, name: Rc<str>, qualname: Rc<str>, kind: CodeKind, scope: Rc<ScopeInfo>, line: u32) {
+    fn push_unit(
+        &mut self,
+        name: Rc<str>,
+        qualname: Rc<str>,
+        kind: CodeKind,
+        scope: Rc<ScopeInfo>,
+        line: u32,
+    ) {
         let mut code = new_code(name, qualname, self.filename.clone(), kind, line);
         let skind = match kind {
             CodeKind::Module => ScopeKind::Module,
@@ -83,13 +110,28 @@ impl Compiler {
         code.cellvars = scope.cells.clone();
         code.freevars = scope.frees.clone();
         code.flags.generator = scope.generator && skind == ScopeKind::Function;
-        self.units.push(Unit { code, scope, skind, fblocks: Vec::new(), line });
+        self.units.push(Unit {
+            code,
+            scope,
+            skind,
+            fblocks: Vec::new(),
+            line,
+        });
     }
 
     fn pop_unit(&mut self) -> Code {
         let u = self.units.pop();
-        let mut code = u.map(|u| u.code).unwrap_or_else(|| new_code("?".into(), "?".into(), self.filename.clone(), CodeKind::Module, 0));
-        let params = code.argcount + code.kwonlycount + code.flags.varargs as u32 + code.flags.varkw as u32;
+        let mut code = u.map(|u| u.code).unwrap_or_else(|| {
+            new_code(
+                "?".into(),
+                "?".into(),
+                self.filename.clone(),
+                CodeKind::Module,
+                0,
+            )
+        });
+        let params =
+            code.argcount + code.kwonlycount + code.flags.varargs as u32 + code.flags.varkw as u32;
         for (ci, cell) in code.cellvars.iter().enumerate() {
             if let Some(pi) = code.varnames.iter().position(|v| v == cell)
                 && (pi as u32) < params
@@ -235,7 +277,11 @@ impl Compiler {
                 let start = self.here();
                 self.expr(c)?;
                 let exit = self.emit(Op::PopJumpIfFalse(0));
-                self.unit().fblocks.push(FBlock::Loop { is_for: false, start, breaks: vec![] });
+                self.unit().fblocks.push(FBlock::Loop {
+                    is_for: false,
+                    start,
+                    breaks: vec![],
+                });
                 self.body(body)?;
                 self.emit(Op::Jump(start as u32));
                 let fb = self.unit().fblocks.pop();
@@ -251,7 +297,11 @@ impl Compiler {
                 let start = self.here();
                 let exit = self.emit(Op::ForIter(0));
                 self.store(t)?;
-                self.unit().fblocks.push(FBlock::Loop { is_for: true, start, breaks: vec![] });
+                self.unit().fblocks.push(FBlock::Loop {
+                    is_for: true,
+                    start,
+                    breaks: vec![],
+                });
                 self.body(body)?;
                 self.emit(Op::Jump(start as u32));
                 let fb = self.unit().fblocks.pop();
@@ -261,7 +311,9 @@ impl Compiler {
                     breaks.into_iter().for_each(|b| self.patch_here(b));
                 }
             }
-            StmtKind::Break | StmtKind::Continue => self.break_continue(matches!(s.kind, StmtKind::Break))?,
+            StmtKind::Break | StmtKind::Continue => {
+                self.break_continue(matches!(s.kind, StmtKind::Break))?
+            }
             StmtKind::Return(v) => {
                 match v {
                     Some(v) => self.expr(v)?,
@@ -310,7 +362,12 @@ impl Compiler {
                 }
                 self.emit(Op::Raise(n));
             }
-            StmtKind::Try { body, handlers, orelse, finalbody } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+            } => {
                 if finalbody.is_empty() {
                     self.try_except(body, handlers, orelse)?;
                 } else {
@@ -323,7 +380,9 @@ impl Compiler {
                 for (n, alias) in names {
                     let i = self.name_idx(n);
                     self.emit(Op::Import(i));
-                    let bound = alias.clone().unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
+                    let bound = alias
+                        .clone()
+                        .unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
                     self.store_name(&bound);
                 }
             }
@@ -347,7 +406,11 @@ impl Compiler {
 
     /// Emits the cleanup for every fblock up to (not including) the innermost loop, or all
     /// of them for `return`. With `preserve_tos`, a return value sits on top of the stack.
-    fn unwind_fblocks(&mut self, stop_at_loop: Option<bool>, preserve_tos: bool) -> CResult<Option<usize>> {
+    fn unwind_fblocks(
+        &mut self,
+        stop_at_loop: Option<bool>,
+        preserve_tos: bool,
+    ) -> CResult<Option<usize>> {
         let blocks = self.unit().fblocks.clone();
         for (idx, fb) in blocks.iter().enumerate().rev() {
             match fb {
@@ -395,7 +458,11 @@ impl Compiler {
 
     fn break_continue(&mut self, is_break: bool) -> CResult<()> {
         let Some(idx) = self.unwind_fblocks(Some(is_break), false)? else {
-            return Err(SyntaxError { msg: "'break' outside loop".into(), line: self.unit().line, col: 1 });
+            return Err(SyntaxError {
+                msg: "'break' outside loop".into(),
+                line: self.unit().line,
+                col: 1,
+            });
         };
         let j = self.emit(Op::Jump(0));
         if let FBlock::Loop { start, breaks, .. } = &mut self.unit().fblocks[idx] {
@@ -448,9 +515,17 @@ impl Compiler {
         Ok(())
     }
 
-    fn try_finally(&mut self, body: &[Stmt], handlers: &[Handler], orelse: &[Stmt], finalbody: &[Stmt]) -> CResult<()> {
+    fn try_finally(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[Handler],
+        orelse: &[Stmt],
+        finalbody: &[Stmt],
+    ) -> CResult<()> {
         let setup = self.emit(Op::SetupExcept(0));
-        self.unit().fblocks.push(FBlock::Finally(finalbody.to_vec()));
+        self.unit()
+            .fblocks
+            .push(FBlock::Finally(finalbody.to_vec()));
         if handlers.is_empty() {
             self.body(body)?;
         } else {
@@ -533,7 +608,13 @@ impl Compiler {
                 self.emit(Op::Rot3);
                 self.emit(Op::StoreSubscr);
             }
-            _ => return Err(SyntaxError { msg: "illegal expression for augmented assignment".into(), line: t.line, col: 1 }),
+            _ => {
+                return Err(SyntaxError {
+                    msg: "illegal expression for augmented assignment".into(),
+                    line: t.line,
+                    col: 1,
+                });
+            }
         }
         Ok(())
     }
@@ -552,7 +633,10 @@ impl Compiler {
                 self.emit(Op::StoreSubscr);
             }
             ExprKind::Tuple(items) | ExprKind::List(items) => {
-                match items.iter().position(|i| matches!(i.kind, ExprKind::Starred(_))) {
+                match items
+                    .iter()
+                    .position(|i| matches!(i.kind, ExprKind::Starred(_)))
+                {
                     Some(star) => {
                         self.emit(Op::UnpackEx(star as u16, (items.len() - star - 1) as u16));
                     }
@@ -565,7 +649,13 @@ impl Compiler {
                 }
             }
             ExprKind::Starred(inner) => self.store(inner)?,
-            _ => return Err(SyntaxError { msg: "cannot assign to expression".into(), line: t.line, col: 1 }),
+            _ => {
+                return Err(SyntaxError {
+                    msg: "cannot assign to expression".into(),
+                    line: t.line,
+                    col: 1,
+                });
+            }
         }
         Ok(())
     }
@@ -588,7 +678,13 @@ impl Compiler {
                     self.delete(i)?;
                 }
             }
-            _ => return Err(SyntaxError { msg: "cannot delete expression".into(), line: t.line, col: 1 }),
+            _ => {
+                return Err(SyntaxError {
+                    msg: "cannot delete expression".into(),
+                    line: t.line,
+                    col: 1,
+                });
+            }
         }
         Ok(())
     }
@@ -648,7 +744,11 @@ impl Compiler {
             self.emit(Op::BuildMap(n));
             flags |= 2;
         }
-        let scope = self.scopes.get(&symtable::func_key(f)).cloned().unwrap_or_default();
+        let scope = self
+            .scopes
+            .get(&symtable::func_key(f))
+            .cloned()
+            .unwrap_or_default();
         let qual = self.qualname(&f.name);
         self.push_unit(f.name.clone(), qual, CodeKind::Function, scope, f.line);
         {
@@ -680,7 +780,11 @@ impl Compiler {
         for d in &c.decorators {
             self.expr(d)?;
         }
-        let scope = self.scopes.get(&symtable::class_key(c)).cloned().unwrap_or_default();
+        let scope = self
+            .scopes
+            .get(&symtable::class_key(c))
+            .cloned()
+            .unwrap_or_default();
         let qual = self.qualname(&c.name);
         self.push_unit(c.name.clone(), qual, CodeKind::Class, scope, c.line);
         self.body(&c.body)?;

@@ -43,7 +43,9 @@ impl Dict {
     }
 
     pub fn get(&self, k: &HashKey) -> Option<Value> {
-        self.index.get(k).and_then(|i| self.entries[*i].map(|e| e.1))
+        self.index
+            .get(k)
+            .and_then(|i| self.entries[*i].map(|e| e.1))
     }
 
     pub fn get_entry(&self, k: &HashKey) -> Option<(Value, Value)> {
@@ -114,7 +116,9 @@ impl Dict {
     pub fn keyed(&self) -> Vec<(HashKey, Value, Value)> {
         let mut v: Vec<(usize, &HashKey)> = self.index.iter().map(|(k, i)| (*i, k)).collect();
         v.sort_unstable_by_key(|e| e.0);
-        v.into_iter().filter_map(|(i, k)| self.entries[i].map(|(a, b)| (k.clone(), a, b))).collect()
+        v.into_iter()
+            .filter_map(|(i, k)| self.entries[i].map(|(a, b)| (k.clone(), a, b)))
+            .collect()
     }
 
     /// Iteration order of a set. Sets of ints iterate in the order CPython's hash table
@@ -192,7 +196,11 @@ fn simulate_set_table(hashes: &[u64]) -> Vec<usize> {
                 }
             }
             perturb >>= 5;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
         }
     }
     let mut table: Vec<Option<usize>> = vec![None; 8];

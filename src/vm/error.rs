@@ -47,33 +47,121 @@ pub enum ExcKind {
 impl ExcKind {
     pub const ALL: &'static [(ExcKind, &'static str, Option<ExcKind>)] = &[
         (ExcKind::BaseException, "BaseException", None),
-        (ExcKind::SystemExit, "SystemExit", Some(ExcKind::BaseException)),
-        (ExcKind::KeyboardInterrupt, "KeyboardInterrupt", Some(ExcKind::BaseException)),
-        (ExcKind::GeneratorExit, "GeneratorExit", Some(ExcKind::BaseException)),
-        (ExcKind::Exception, "Exception", Some(ExcKind::BaseException)),
-        (ExcKind::StopIteration, "StopIteration", Some(ExcKind::Exception)),
-        (ExcKind::ArithmeticError, "ArithmeticError", Some(ExcKind::Exception)),
-        (ExcKind::ZeroDivisionError, "ZeroDivisionError", Some(ExcKind::ArithmeticError)),
-        (ExcKind::OverflowError, "OverflowError", Some(ExcKind::ArithmeticError)),
-        (ExcKind::AssertionError, "AssertionError", Some(ExcKind::Exception)),
-        (ExcKind::AttributeError, "AttributeError", Some(ExcKind::Exception)),
-        (ExcKind::LookupError, "LookupError", Some(ExcKind::Exception)),
-        (ExcKind::IndexError, "IndexError", Some(ExcKind::LookupError)),
+        (
+            ExcKind::SystemExit,
+            "SystemExit",
+            Some(ExcKind::BaseException),
+        ),
+        (
+            ExcKind::KeyboardInterrupt,
+            "KeyboardInterrupt",
+            Some(ExcKind::BaseException),
+        ),
+        (
+            ExcKind::GeneratorExit,
+            "GeneratorExit",
+            Some(ExcKind::BaseException),
+        ),
+        (
+            ExcKind::Exception,
+            "Exception",
+            Some(ExcKind::BaseException),
+        ),
+        (
+            ExcKind::StopIteration,
+            "StopIteration",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::ArithmeticError,
+            "ArithmeticError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::ZeroDivisionError,
+            "ZeroDivisionError",
+            Some(ExcKind::ArithmeticError),
+        ),
+        (
+            ExcKind::OverflowError,
+            "OverflowError",
+            Some(ExcKind::ArithmeticError),
+        ),
+        (
+            ExcKind::AssertionError,
+            "AssertionError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::AttributeError,
+            "AttributeError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::LookupError,
+            "LookupError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::IndexError,
+            "IndexError",
+            Some(ExcKind::LookupError),
+        ),
         (ExcKind::KeyError, "KeyError", Some(ExcKind::LookupError)),
         (ExcKind::NameError, "NameError", Some(ExcKind::Exception)),
-        (ExcKind::UnboundLocalError, "UnboundLocalError", Some(ExcKind::NameError)),
-        (ExcKind::RuntimeError, "RuntimeError", Some(ExcKind::Exception)),
-        (ExcKind::RecursionError, "RecursionError", Some(ExcKind::RuntimeError)),
-        (ExcKind::NotImplementedError, "NotImplementedError", Some(ExcKind::RuntimeError)),
+        (
+            ExcKind::UnboundLocalError,
+            "UnboundLocalError",
+            Some(ExcKind::NameError),
+        ),
+        (
+            ExcKind::RuntimeError,
+            "RuntimeError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::RecursionError,
+            "RecursionError",
+            Some(ExcKind::RuntimeError),
+        ),
+        (
+            ExcKind::NotImplementedError,
+            "NotImplementedError",
+            Some(ExcKind::RuntimeError),
+        ),
         (ExcKind::TypeError, "TypeError", Some(ExcKind::Exception)),
         (ExcKind::ValueError, "ValueError", Some(ExcKind::Exception)),
-        (ExcKind::UnicodeError, "UnicodeError", Some(ExcKind::ValueError)),
-        (ExcKind::UnicodeDecodeError, "UnicodeDecodeError", Some(ExcKind::UnicodeError)),
-        (ExcKind::MemoryError, "MemoryError", Some(ExcKind::Exception)),
-        (ExcKind::ImportError, "ImportError", Some(ExcKind::Exception)),
-        (ExcKind::ModuleNotFoundError, "ModuleNotFoundError", Some(ExcKind::ImportError)),
+        (
+            ExcKind::UnicodeError,
+            "UnicodeError",
+            Some(ExcKind::ValueError),
+        ),
+        (
+            ExcKind::UnicodeDecodeError,
+            "UnicodeDecodeError",
+            Some(ExcKind::UnicodeError),
+        ),
+        (
+            ExcKind::MemoryError,
+            "MemoryError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::ImportError,
+            "ImportError",
+            Some(ExcKind::Exception),
+        ),
+        (
+            ExcKind::ModuleNotFoundError,
+            "ModuleNotFoundError",
+            Some(ExcKind::ImportError),
+        ),
         (ExcKind::OSError, "OSError", Some(ExcKind::Exception)),
-        (ExcKind::SyntaxErrorExc, "SyntaxError", Some(ExcKind::Exception)),
+        (
+            ExcKind::SyntaxErrorExc,
+            "SyntaxError",
+            Some(ExcKind::Exception),
+        ),
     ];
 }
 

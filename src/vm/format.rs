@@ -5,9 +5,9 @@ use std::fmt::Write;
 use std::rc::Rc;
 
 use super::error::{ExcKind, PResult, err, type_err, value_err};
+use super::interp::Vm;
 use super::ops::Num;
 use super::value::*;
-use super::interp::Vm;
 
 /// `repr(float)`: the shortest digits that round-trip, laid out as Python does
 /// (`1e+16`, `1.5`, `1e-05`, `inf`, `nan`, `-0.0`).
@@ -19,7 +19,11 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let sci = format!("{f:e}");
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -59,7 +63,11 @@ pub fn float_repr(f: f64) -> String {
 }
 
 pub fn repr_str(s: &str) -> String {
-    let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(q);
     for c in s.chars() {
@@ -113,7 +121,11 @@ fn is_printable(c: char) -> bool {
 }
 
 pub fn repr_bytes(b: &[u8]) -> String {
-    let q = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let q = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from("b");
     out.push(q);
     for &c in b {
@@ -164,8 +176,12 @@ impl Vm {
                     Obj::Bytes(b) => repr_bytes(b),
                     Obj::BigInt(b) => {
                         // CPython's guard against quadratic-time conversion of huge ints.
-                        if b.bits() > 14_300 && (b.bits() as f64 * std::f64::consts::LOG10_2) as u64 >= 4300 {
-                            return value_err("Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit");
+                        if b.bits() > 14_300
+                            && (b.bits() as f64 * std::f64::consts::LOG10_2) as u64 >= 4300
+                        {
+                            return value_err(
+                                "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit",
+                            );
                         }
                         b.to_string()
                     }
@@ -181,14 +197,22 @@ impl Vm {
                         seen.push(r);
                         let parts = self.repr_all(&t, seen)?;
                         seen.pop();
-                        if parts.len() == 1 { format!("({},)", parts[0]) } else { format!("({})", parts.join(", ")) }
+                        if parts.len() == 1 {
+                            format!("({},)", parts[0])
+                        } else {
+                            format!("({})", parts.join(", "))
+                        }
                     }
                     Obj::Dict(d) => {
                         let items: Vec<(Value, Value)> = d.iter().collect();
                         seen.push(r);
                         let mut parts = Vec::new();
                         for (k, v) in items {
-                            parts.push(format!("{}: {}", self.repr_inner(k, seen)?, self.repr_inner(v, seen)?));
+                            parts.push(format!(
+                                "{}: {}",
+                                self.repr_inner(k, seen)?,
+                                self.repr_inner(v, seen)?
+                            ));
                         }
                         seen.pop();
                         format!("{{{}}}", parts.join(", "))
@@ -207,17 +231,33 @@ impl Vm {
                         }
                     }
                     Obj::Range(a, b, c) => {
-                        if *c == 1 { format!("range({a}, {b})") } else { format!("range({a}, {b}, {c})") }
+                        if *c == 1 {
+                            format!("range({a}, {b})")
+                        } else {
+                            format!("range({a}, {b}, {c})")
+                        }
                     }
                     Obj::Slice(a, b, c) => {
                         let (a, b, c) = (*a, *b, *c);
-                        format!("slice({}, {}, {})", self.repr(a)?, self.repr(b)?, self.repr(c)?)
+                        format!(
+                            "slice({}, {}, {})",
+                            self.repr(a)?,
+                            self.repr(b)?,
+                            self.repr(c)?
+                        )
                     }
-                    Obj::Function(f) => format!("<function {} at 0x{:x}>", f.code.qualname, 0x7f0000000000u64 + r.0 as u64 * 16),
+                    Obj::Function(f) => format!(
+                        "<function {} at 0x{:x}>",
+                        f.code.qualname,
+                        0x7f0000000000u64 + r.0 as u64 * 16
+                    ),
                     Obj::Native(n) => match n.bound {
                         Some(b) => {
                             let t = self.type_name(b);
-                            format!("<built-in method {} of {} object at 0x{:x}>", n.name, t, r.0)
+                            format!(
+                                "<built-in method {} of {} object at 0x{:x}>",
+                                n.name, t, r.0
+                            )
                         }
                         None => format!("<built-in function {}>", n.name),
                     },
@@ -255,13 +295,18 @@ impl Vm {
                                     Some(s) => s.to_string(),
                                     None => {
                                         let t = self.type_name(s);
-                                        return type_err(format!("__repr__ returned non-string (type {t})"));
+                                        return type_err(format!(
+                                            "__repr__ returned non-string (type {t})"
+                                        ));
                                     }
                                 }
                             }
                             None => {
                                 let name = self.class_name(class);
-                                format!("<__main__.{name} object at 0x{:x}>", 0x7f0000000000u64 + r.0 as u64 * 16)
+                                format!(
+                                    "<__main__.{name} object at 0x{:x}>",
+                                    0x7f0000000000u64 + r.0 as u64 * 16
+                                )
                             }
                         }
                     }
@@ -388,7 +433,10 @@ impl Vm {
         let sp = parse_spec(spec)?;
         if let Some(s) = self.str_val(v) {
             if sp.ty.is_some_and(|t| t != 's') {
-                return value_err(format!("Unknown format code '{}' for object of type 'str'", sp.ty.unwrap_or('s')));
+                return value_err(format!(
+                    "Unknown format code '{}' for object of type 'str'",
+                    sp.ty.unwrap_or('s')
+                ));
             }
             let s: String = match sp.precision {
                 Some(p) => s.chars().take(p).collect(),
@@ -479,8 +527,16 @@ fn pad(s: &str, sp: &Spec, default_align: char) -> String {
     if len >= sp.width {
         return s.to_string();
     }
-    let fill = sp.fill.unwrap_or(if sp.zero && sp.align.is_none() { '0' } else { ' ' });
-    let align = sp.align.unwrap_or(if sp.zero && default_align == '>' { '=' } else { default_align });
+    let fill = sp.fill.unwrap_or(if sp.zero && sp.align.is_none() {
+        '0'
+    } else {
+        ' '
+    });
+    let align = sp.align.unwrap_or(if sp.zero && default_align == '>' {
+        '='
+    } else {
+        default_align
+    });
     let n = sp.width - len;
     let f = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
     match align {
@@ -491,7 +547,10 @@ fn pad(s: &str, sp: &Spec, default_align: char) -> String {
                 Some(c @ ('+' | '-' | ' ')) => (c.to_string(), &s[1..]),
                 _ => (String::new(), s),
             };
-            let (prefix, rest) = if rest.len() > 1 && rest.starts_with('0') && matches!(rest.as_bytes()[1], b'x' | b'X' | b'o' | b'b') {
+            let (prefix, rest) = if rest.len() > 1
+                && rest.starts_with('0')
+                && matches!(rest.as_bytes()[1], b'x' | b'X' | b'o' | b'b')
+            {
                 (&rest[..2], &rest[2..])
             } else {
                 ("", rest)
@@ -520,7 +579,9 @@ pub fn format_number(n: &Num, is_int: bool, sp: &Spec) -> PResult<String> {
     let mut body = match ty {
         'd' | 'n' | 'x' | 'X' | 'o' | 'b' | 'c' => {
             if !is_int {
-                return value_err(format!("Unknown format code '{ty}' for object of type 'float'"));
+                return value_err(format!(
+                    "Unknown format code '{ty}' for object of type 'float'"
+                ));
             }
             let b = match n {
                 Num::I(i) => num_bigint::BigInt::from(*i),
@@ -536,7 +597,9 @@ pub fn format_number(n: &Num, is_int: bool, sp: &Spec) -> PResult<String> {
                 'b' => m.to_str_radix(2),
                 'c' => {
                     use num_traits::ToPrimitive;
-                    return Ok(char::from_u32(m.to_u32().unwrap_or(0)).map(|c| c.to_string()).unwrap_or_default());
+                    return Ok(char::from_u32(m.to_u32().unwrap_or(0))
+                        .map(|c| c.to_string())
+                        .unwrap_or_default());
                 }
                 _ => m.to_string(),
             };
@@ -563,7 +626,11 @@ pub fn format_number(n: &Num, is_int: bool, sp: &Spec) -> PResult<String> {
             let a = f.abs();
             let s = if a.is_infinite() || a.is_nan() {
                 let s = if a.is_nan() { "nan" } else { "inf" };
-                if ty.is_ascii_uppercase() { s.to_uppercase() } else { s.to_string() }
+                if ty.is_ascii_uppercase() {
+                    s.to_uppercase()
+                } else {
+                    s.to_string()
+                }
             } else {
                 match ty {
                     'f' | 'F' => format!("{:.*}", sp.precision.unwrap_or(6), a),
@@ -593,8 +660,21 @@ pub fn format_number(n: &Num, is_int: bool, sp: &Spec) -> PResult<String> {
                 None => s,
             }
         }
-        's' => return err(ExcKind::ValueError, format!("Unknown format code 's' for object of type '{}'", if is_int { "int" } else { "float" })),
-        _ => return value_err(format!("Unknown format code '{ty}' for object of type '{}'", if is_int { "int" } else { "float" })),
+        's' => {
+            return err(
+                ExcKind::ValueError,
+                format!(
+                    "Unknown format code 's' for object of type '{}'",
+                    if is_int { "int" } else { "float" }
+                ),
+            );
+        }
+        _ => {
+            return value_err(format!(
+                "Unknown format code '{ty}' for object of type '{}'",
+                if is_int { "int" } else { "float" }
+            ));
+        }
     };
     let sign = if neg {
         "-"
@@ -619,10 +699,17 @@ fn exp_format(a: f64, prec: usize) -> String {
 fn general_format(a: f64, prec: usize, alt: bool) -> String {
     let p = if prec == 0 { 1 } else { prec };
     if a == 0.0 {
-        return if alt { format!("{:.*}", p - 1, 0.0) } else { "0".into() };
+        return if alt {
+            format!("{:.*}", p - 1, 0.0)
+        } else {
+            "0".into()
+        };
     }
     let s = format!("{:.*e}", p - 1, a);
-    let exp: i32 = s.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+    let exp: i32 = s
+        .split_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
     let out = if exp >= -4 && exp < p as i32 {
         format!("{:.*}", (p as i32 - 1 - exp).max(0) as usize, a)
     } else {
@@ -634,7 +721,11 @@ fn general_format(a: f64, prec: usize, alt: bool) -> String {
     // Strip trailing zeros of the fraction.
     match out.split_once('e') {
         Some((m, e)) => {
-            let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+            let m = if m.contains('.') {
+                m.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                m
+            };
             format!("{m}e{e}")
         }
         None => {
@@ -651,7 +742,11 @@ fn general_format(a: f64, prec: usize, alt: bool) -> String {
 pub fn percent_format(vm: &mut Vm, fmt: &str, args: Value) -> PResult<String> {
     let is_tuple = matches!(args, Value::Obj(r) if matches!(vm.heap.get(r), Obj::Tuple(_)));
     let is_map = matches!(args, Value::Obj(r) if matches!(vm.heap.get(r), Obj::Dict(_)));
-    let items: Vec<Value> = if is_tuple { vm.list_items(args) } else { vec![args] };
+    let items: Vec<Value> = if is_tuple {
+        vm.list_items(args)
+    } else {
+        vec![args]
+    };
     let mut next = 0;
     let mut out = String::new();
     let c: Vec<char> = fmt.chars().collect();
@@ -698,7 +793,10 @@ pub fn percent_format(vm: &mut Vm, fmt: &str, args: Value) -> PResult<String> {
             let _ = vm;
             let v = items.get(next).copied();
             next += 1;
-            v.ok_or(super::error::Exc::New(ExcKind::TypeError, "not enough arguments for format string".into()))
+            v.ok_or(super::error::Exc::New(
+                ExcKind::TypeError,
+                "not enough arguments for format string".into(),
+            ))
         };
         if i < c.len() && c[i] == '*' {
             let w = take(vm)?;
@@ -733,7 +831,11 @@ pub fn percent_format(vm: &mut Vm, fmt: &str, args: Value) -> PResult<String> {
         let v = take(vm)?;
         let s = match ty {
             's' | 'r' | 'a' => {
-                let s = if ty == 's' { vm.to_str(v)? } else { vm.repr(v)? };
+                let s = if ty == 's' {
+                    vm.to_str(v)?
+                } else {
+                    vm.repr(v)?
+                };
                 let s: String = match sp.precision {
                     Some(p) => s.chars().take(p).collect(),
                     None => s,
@@ -749,10 +851,14 @@ pub fn percent_format(vm: &mut Vm, fmt: &str, args: Value) -> PResult<String> {
                 } else {
                     let Some(n) = vm.num(v) else {
                         let t = vm.type_name(v);
-                        return type_err(format!("%{ty} format: a real number is required, not {t}"));
+                        return type_err(format!(
+                            "%{ty} format: a real number is required, not {t}"
+                        ));
                     };
                     let (n, is_int) = match (ty, &n) {
-                        ('d' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c', Num::F(f)) => (Num::I(f.trunc() as i64), true),
+                        ('d' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c', Num::F(f)) => {
+                            (Num::I(f.trunc() as i64), true)
+                        }
                         ('d' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c', _) => (n, true),
                         _ => (n, false),
                     };
@@ -770,7 +876,11 @@ pub fn percent_format(vm: &mut Vm, fmt: &str, args: Value) -> PResult<String> {
                 }
             }
             _ => {
-                return value_err(format!("unsupported format character '{ty}' (0x{:x}) at index {}", ty as u32, i - 1));
+                return value_err(format!(
+                    "unsupported format character '{ty}' (0x{:x}) at index {}",
+                    ty as u32,
+                    i - 1
+                ));
             }
         };
         out.push_str(&s);

@@ -48,8 +48,14 @@ pub struct Hook {
 }
 
 impl Hook {
-    pub const PUSH: Hook = Hook { target: Target::Push, transform: Transform::None };
-    pub const NESTED: Hook = Hook { target: Target::Nested, transform: Transform::None };
+    pub const PUSH: Hook = Hook {
+        target: Target::Push,
+        transform: Transform::None,
+    };
+    pub const NESTED: Hook = Hook {
+        target: Target::Nested,
+        transform: Transform::None,
+    };
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -97,8 +103,15 @@ impl Frame {
     }
 
     pub fn line(&self) -> u32 {
-        let i = self.ip.saturating_sub(1).min(self.code.lines.len().saturating_sub(1));
-        self.code.lines.get(i).copied().unwrap_or(self.code.first_line)
+        let i = self
+            .ip
+            .saturating_sub(1)
+            .min(self.code.lines.len().saturating_sub(1));
+        self.code
+            .lines
+            .get(i)
+            .copied()
+            .unwrap_or(self.code.first_line)
     }
 }
 
@@ -153,7 +166,9 @@ impl Vm {
 
     fn peek(&mut self, n: usize) -> Value {
         let s = &self.top().stack;
-        s.get(s.len().wrapping_sub(1 + n)).copied().unwrap_or(Value::None)
+        s.get(s.len().wrapping_sub(1 + n))
+            .copied()
+            .unwrap_or(Value::None)
     }
 
     pub(super) fn popn(&mut self, n: usize) -> Vec<Value> {
@@ -190,7 +205,9 @@ impl Vm {
             Transform::Init(inst) => {
                 if !matches!(v, Value::None) {
                     let t = self.type_name(v);
-                    return super::error::type_err(format!("__init__() should return None, not '{t}'"));
+                    return super::error::type_err(format!(
+                        "__init__() should return None, not '{t}'"
+                    ));
                 }
                 inst
             }
@@ -206,7 +223,12 @@ impl Vm {
     }
 
     /// Calls `f` from native code and runs the loop until it returns.
-    pub fn call_sync(&mut self, f: Value, args: Vec<Value>, kw: Vec<(Rc<str>, Value)>) -> PResult<Value> {
+    pub fn call_sync(
+        &mut self,
+        f: Value,
+        args: Vec<Value>,
+        kw: Vec<(Rc<str>, Value)>,
+    ) -> PResult<Value> {
         if self.nested >= MAX_NESTED {
             return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
         }
@@ -291,7 +313,9 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!("cannot access local variable '{name}' where it is not associated with a value"),
+                        format!(
+                            "cannot access local variable '{name}' where it is not associated with a value"
+                        ),
                     );
                 }
             },
@@ -304,7 +328,9 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!("cannot access local variable '{name}' where it is not associated with a value"),
+                        format!(
+                            "cannot access local variable '{name}' where it is not associated with a value"
+                        ),
                     );
                 }
             }
@@ -319,7 +345,9 @@ impl Vm {
                         let name = self.deref_name(i);
                         return super::error::err(
                             ExcKind::NameError,
-                            format!("free variable '{name}' referenced before assignment in enclosing scope"),
+                            format!(
+                                "free variable '{name}' referenced before assignment in enclosing scope"
+                            ),
                         );
                     }
                 }
@@ -353,7 +381,10 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let g = self.top().globals;
                 if !self.dict_del_str(g, &name) {
-                    return super::error::err(ExcKind::NameError, format!("name '{name}' is not defined"));
+                    return super::error::err(
+                        ExcKind::NameError,
+                        format!("name '{name}' is not defined"),
+                    );
                 }
             }
             Op::LoadName(i) => {
@@ -377,7 +408,10 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let ns = self.top().ns.unwrap_or(self.top().globals);
                 if !self.dict_del_str(ns, &name) {
-                    return super::error::err(ExcKind::NameError, format!("name '{name}' is not defined"));
+                    return super::error::err(
+                        ExcKind::NameError,
+                        format!("name '{name}' is not defined"),
+                    );
                 }
             }
             Op::LoadAttr(i) => {
@@ -521,7 +555,11 @@ impl Vm {
                 let v = self.new_str(s);
                 self.push(v);
             }
-            Op::ListAppend(n) | Op::ListExtend(n) | Op::SetAdd(n) | Op::SetUpdate(n) | Op::DictUpdate(n) => {
+            Op::ListAppend(n)
+            | Op::ListExtend(n)
+            | Op::SetAdd(n)
+            | Op::SetUpdate(n)
+            | Op::DictUpdate(n) => {
                 let v = self.pop();
                 let c = self.peek(n as usize - 1);
                 self.container_add(op, c, v)?;
@@ -583,7 +621,11 @@ impl Vm {
                 let mut args = self.popn(n as usize);
                 let f = self.pop();
                 let kwv = args.split_off(args.len() - names.len());
-                let kw = names.iter().zip(kwv).map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v)).collect();
+                let kw = names
+                    .iter()
+                    .zip(kwv)
+                    .map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v))
+                    .collect();
                 self.invoke(f, args, kw, Hook::PUSH)?;
             }
             Op::CallEx => {
@@ -595,9 +637,21 @@ impl Vm {
                 self.invoke(f, args, kw, Hook::PUSH)?;
             }
             Op::MakeFunction(idx, flags) => {
-                let closure = if flags & 4 != 0 { self.pop() } else { Value::None };
-                let kwdefaults = if flags & 2 != 0 { self.pop() } else { Value::None };
-                let defaults = if flags & 1 != 0 { self.pop() } else { Value::None };
+                let closure = if flags & 4 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let kwdefaults = if flags & 2 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let defaults = if flags & 1 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
                 let code = self.top().code.codes[idx as usize].clone();
                 let f = self.make_function(code, defaults, kwdefaults, closure)?;
                 self.push(f);
@@ -618,7 +672,11 @@ impl Vm {
             }
             Op::SetupExcept(t) => {
                 let f = self.top();
-                let b = Block { handler: t, depth: f.stack.len() as u32, handling: f.handling.len() as u32 };
+                let b = Block {
+                    handler: t,
+                    depth: f.stack.len() as u32,
+                    handling: f.handling.len() as u32,
+                };
                 f.blocks.push(b);
             }
             Op::PopBlock => {
@@ -651,7 +709,12 @@ impl Vm {
                 let e = self.peek(0);
                 let exit = self.peek(1);
                 let t = self.type_of(e);
-                self.invoke(exit, vec![Value::Obj(t), e, Value::None], Vec::new(), Hook::PUSH)?;
+                self.invoke(
+                    exit,
+                    vec![Value::Obj(t), e, Value::None],
+                    Vec::new(),
+                    Hook::PUSH,
+                )?;
             }
             Op::Import(i) => {
                 let name = self.top().code.names[i as usize].clone();
@@ -687,7 +750,11 @@ impl Vm {
     fn deref_name(&mut self, i: u32) -> Rc<str> {
         let c = &self.top().code;
         let i = i as usize;
-        if i < c.cellvars.len() { c.cellvars[i].clone() } else { c.freevars[i - c.cellvars.len()].clone() }
+        if i < c.cellvars.len() {
+            c.cellvars[i].clone()
+        } else {
+            c.freevars[i - c.cellvars.len()].clone()
+        }
     }
 
     pub fn load_const(&mut self, i: usize) -> Value {
@@ -696,7 +763,9 @@ impl Vm {
             let vals: Vec<Value> = code.consts.iter().map(|c| self.const_value(c)).collect();
             let _ = code.rt_consts.set(vals);
         }
-        code.rt_consts.get().and_then(|c| c.get(i).copied()).unwrap_or(Value::None)
+        code.rt_consts
+            .get()
+            .and_then(|c| c.get(i).copied())
+            .unwrap_or(Value::None)
     }
-
 }

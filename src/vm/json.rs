@@ -25,19 +25,46 @@ pub fn dumps(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let (item_sep, key_sep) = match kw_get(kw, "separators") {
         Some(v) if !matches!(v, Value::None) => {
             let t = vm.list_items(v);
-            let a = t.first().and_then(|x| vm.str_val(*x)).map(|s| s.to_string()).unwrap_or_else(|| ", ".into());
-            let b = t.get(1).and_then(|x| vm.str_val(*x)).map(|s| s.to_string()).unwrap_or_else(|| ": ".into());
+            let a = t
+                .first()
+                .and_then(|x| vm.str_val(*x))
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| ", ".into());
+            let b = t
+                .get(1)
+                .and_then(|x| vm.str_val(*x))
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| ": ".into());
             (a, b)
         }
-        _ => (if indent.is_some() { ",".into() } else { ", ".into() }, ": ".into()),
+        _ => (
+            if indent.is_some() {
+                ",".into()
+            } else {
+                ", ".into()
+            },
+            ": ".into(),
+        ),
     };
     let ascii = match kw_get(kw, "ensure_ascii") {
         Some(v) => vm.truthy(v)?,
         None => true,
     };
-    let opts = Opts { sort, indent, item_sep, key_sep, ascii };
+    let opts = Opts {
+        sort,
+        indent,
+        item_sep,
+        key_sep,
+        ascii,
+    };
     let mut out = String::new();
-    encode(vm, args.first().copied().unwrap_or(Value::None), &opts, 0, &mut out)?;
+    encode(
+        vm,
+        args.first().copied().unwrap_or(Value::None),
+        &opts,
+        0,
+        &mut out,
+    )?;
     Ok(vm.new_str(out))
 }
 
@@ -92,7 +119,11 @@ fn encode(vm: &mut Vm, v: Value, opts: &Opts, depth: usize, out: &mut String) ->
         Value::Float(f) => out.push_str(&if f.is_nan() {
             "NaN".into()
         } else if f.is_infinite() {
-            if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+            if f > 0.0 {
+                "Infinity".into()
+            } else {
+                "-Infinity".into()
+            }
         } else {
             super::format::float_repr(f)
         }),
@@ -125,14 +156,18 @@ fn encode(vm: &mut Vm, v: Value, opts: &Opts, depth: usize, out: &mut String) ->
                 let mut keyed = Vec::new();
                 for (k, x) in pairs.drain(..) {
                     let ks = match k {
-                        Value::Obj(kr) if matches!(vm.heap.get(kr), Obj::Str(_)) => vm.str_val(k).map(|s| s.to_string()).unwrap_or_default(),
+                        Value::Obj(kr) if matches!(vm.heap.get(kr), Obj::Str(_)) => {
+                            vm.str_val(k).map(|s| s.to_string()).unwrap_or_default()
+                        }
                         Value::Int(i) => i.to_string(),
                         Value::Float(f) => super::format::float_repr(f),
                         Value::Bool(b) => (if b { "true" } else { "false" }).into(),
                         Value::None => "null".into(),
                         _ => {
                             let t = vm.type_name(k);
-                            return type_err(format!("keys must be str, int, float, bool or None, not {t}"));
+                            return type_err(format!(
+                                "keys must be str, int, float, bool or None, not {t}"
+                            ));
                         }
                     };
                     keyed.push((ks, x));
@@ -174,12 +209,18 @@ pub fn loads(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             Some(Obj::Bytes(b)) => Rc::from(String::from_utf8_lossy(b).as_ref()),
             _ => {
                 let t = vm.type_name(v);
-                return type_err(format!("the JSON object must be str, bytes or bytearray, not {t}"));
+                return type_err(format!(
+                    "the JSON object must be str, bytes or bytearray, not {t}"
+                ));
             }
         },
     };
     let chars: Vec<char> = s.chars().collect();
-    let mut p = JsonParser { c: &chars, i: 0, src: &s };
+    let mut p = JsonParser {
+        c: &chars,
+        i: 0,
+        src: &s,
+    };
     p.ws();
     let v = p.value(vm, 0)?;
     p.ws();
@@ -199,7 +240,12 @@ impl JsonParser<'_> {
     fn fail<T>(&self, msg: &str) -> PResult<T> {
         let before: String = self.c[..self.i.min(self.c.len())].iter().collect();
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         let _ = self.src;
         value_err(format!("{msg}: line {line} column {col} (char {})", self.i))
     }
@@ -224,7 +270,9 @@ impl JsonParser<'_> {
         if depth > 500 {
             return self.fail("Too deeply nested");
         }
-        let Some(&c) = self.c.get(self.i) else { return self.fail("Expecting value") };
+        let Some(&c) = self.c.get(self.i) else {
+            return self.fail("Expecting value");
+        };
         match c {
             '{' => {
                 self.i += 1;
@@ -293,7 +341,11 @@ impl JsonParser<'_> {
             'I' if self.lit("Infinity") => Ok(Value::Float(f64::INFINITY)),
             '-' if self.c.get(self.i + 1) == Some(&'I') => {
                 self.i += 1;
-                if self.lit("Infinity") { Ok(Value::Float(f64::NEG_INFINITY)) } else { self.fail("Expecting value") }
+                if self.lit("Infinity") {
+                    Ok(Value::Float(f64::NEG_INFINITY))
+                } else {
+                    self.fail("Expecting value")
+                }
             }
             '-' | '0'..='9' => {
                 let start = self.i;
@@ -309,7 +361,9 @@ impl JsonParser<'_> {
                     return self.fail("Expecting value");
                 }
                 let mut float = false;
-                if self.c.get(self.i) == Some(&'.') && self.c.get(self.i + 1).is_some_and(|d| d.is_ascii_digit()) {
+                if self.c.get(self.i) == Some(&'.')
+                    && self.c.get(self.i + 1).is_some_and(|d| d.is_ascii_digit())
+                {
                     float = true;
                     self.i += 1;
                     while self.i < self.c.len() && self.c[self.i].is_ascii_digit() {
@@ -355,7 +409,9 @@ impl JsonParser<'_> {
             match c {
                 '"' => return Ok(out),
                 '\\' => {
-                    let Some(&e) = self.c.get(self.i) else { return self.fail("Unterminated string starting at") };
+                    let Some(&e) = self.c.get(self.i) else {
+                        return self.fail("Unterminated string starting at");
+                    };
                     self.i += 1;
                     match e {
                         '"' => out.push('"'),
@@ -367,11 +423,24 @@ impl JsonParser<'_> {
                         'r' => out.push('\r'),
                         't' => out.push('\t'),
                         'u' => {
-                            let hex: String = self.c.get(self.i..self.i + 4).map(|h| h.iter().collect()).unwrap_or_default();
-                            let Ok(mut cp) = u32::from_str_radix(&hex, 16) else { return self.fail("Invalid \\uXXXX escape") };
+                            let hex: String = self
+                                .c
+                                .get(self.i..self.i + 4)
+                                .map(|h| h.iter().collect())
+                                .unwrap_or_default();
+                            let Ok(mut cp) = u32::from_str_radix(&hex, 16) else {
+                                return self.fail("Invalid \\uXXXX escape");
+                            };
                             self.i += 4;
-                            if (0xd800..0xdc00).contains(&cp) && self.c.get(self.i) == Some(&'\\') && self.c.get(self.i + 1) == Some(&'u') {
-                                let hex2: String = self.c.get(self.i + 2..self.i + 6).map(|h| h.iter().collect()).unwrap_or_default();
+                            if (0xd800..0xdc00).contains(&cp)
+                                && self.c.get(self.i) == Some(&'\\')
+                                && self.c.get(self.i + 1) == Some(&'u')
+                            {
+                                let hex2: String = self
+                                    .c
+                                    .get(self.i + 2..self.i + 6)
+                                    .map(|h| h.iter().collect())
+                                    .unwrap_or_default();
                                 if let Ok(lo) = u32::from_str_radix(&hex2, 16)
                                     && (0xdc00..0xe000).contains(&lo)
                                 {

@@ -35,8 +35,8 @@ mod ops;
 pub mod parser;
 mod re;
 mod subscr;
-mod unwind;
 pub mod symtable;
+mod unwind;
 pub mod value;
 
 #[cfg(test)]
@@ -59,7 +59,10 @@ pub fn compile_source(src: &str, filename: &str) -> Result<Rc<Code>, SyntaxError
 
 /// CPython's SyntaxError report: location, source line, caret, message.
 pub fn format_syntax_error(e: &SyntaxError, filename: &str, src: &str) -> String {
-    let line = src.lines().nth(e.line.saturating_sub(1) as usize).unwrap_or("");
+    let line = src
+        .lines()
+        .nth(e.line.saturating_sub(1) as usize)
+        .unwrap_or("");
     let trimmed = line.trim_start();
     let indent = line.len() - trimmed.len();
     let caret_col = (e.col as usize).saturating_sub(1).saturating_sub(indent);
@@ -87,7 +90,10 @@ impl Vm {
             blocks: Vec::new(),
             handling: Vec::new(),
             func: None,
-            hook: Hook { target: Target::Nested, transform: Transform::None },
+            hook: Hook {
+                target: Target::Nested,
+                transform: Transform::None,
+            },
             genr: None,
         });
     }
@@ -117,17 +123,28 @@ impl Vm {
         };
         if let Some(c) = cause.filter(|c| !seen.iter().any(|s| s.is(*c))) {
             self.format_chain(c, out, seen);
-            out.push_str("\nThe above exception was the direct cause of the following exception:\n\n");
+            out.push_str(
+                "\nThe above exception was the direct cause of the following exception:\n\n",
+            );
         } else if let Some(c) = context.filter(|c| !suppress && !seen.iter().any(|s| s.is(*c))) {
             self.format_chain(c, out, seen);
-            out.push_str("\nDuring handling of the above exception, another exception occurred:\n\n");
+            out.push_str(
+                "\nDuring handling of the above exception, another exception occurred:\n\n",
+            );
         }
-        let tb = self.exc_data(e).map(|d| d.traceback.clone()).unwrap_or_default();
+        let tb = self
+            .exc_data(e)
+            .map(|d| d.traceback.clone())
+            .unwrap_or_default();
         if !tb.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
             for (file, name, line) in tb.iter().rev() {
                 out.push_str(&format!("  File \"{file}\", line {line}, in {name}\n"));
-                let src = self.sources.iter().find(|(f, _)| f == file).map(|s| s.1.clone());
+                let src = self
+                    .sources
+                    .iter()
+                    .find(|(f, _)| f == file)
+                    .map(|s| s.1.clone());
                 if let Some(src) = src
                     && let Some(l) = src.lines().nth(line.saturating_sub(1) as usize)
                     && !l.trim().is_empty()
@@ -143,7 +160,11 @@ impl Vm {
     pub fn exception_line(&mut self, e: Value) -> String {
         let name = self.type_name(e);
         let msg = self.to_str(e).unwrap_or_default();
-        if msg.is_empty() { name.to_string() } else { format!("{name}: {msg}") }
+        if msg.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}: {msg}")
+        }
     }
 
     /// Turns any in-flight error into an exception object (for reporting).
@@ -179,7 +200,9 @@ pub fn run_file(path: &std::path::Path, args: &[String]) -> i32 {
     if vm.script_dir.as_os_str().is_empty() {
         vm.script_dir = ".".into();
     }
-    vm.argv = std::iter::once(filename.clone()).chain(args.iter().cloned()).collect();
+    vm.argv = std::iter::once(filename.clone())
+        .chain(args.iter().cloned())
+        .collect();
     vm.start_module(code, "__main__", &src);
     let r = vm.run(None);
     vm.flush_out();

@@ -45,26 +45,48 @@ impl Vm {
             "math" => {
                 let (m, d) = self.new_module("math");
                 self.add_fns(d, MATH);
-                for (n, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E), ("tau", std::f64::consts::TAU), ("inf", f64::INFINITY), ("nan", f64::NAN)] {
+                for (n, v) in [
+                    ("pi", std::f64::consts::PI),
+                    ("e", std::f64::consts::E),
+                    ("tau", std::f64::consts::TAU),
+                    ("inf", f64::INFINITY),
+                    ("nan", f64::NAN),
+                ] {
                     self.dict_set_str(d, &Rc::from(n), Value::Float(v));
                 }
                 Ok(m)
             }
             "time" => {
                 let (m, d) = self.new_module("time");
-                self.add_fns(d, &[("time", time_time), ("perf_counter", time_perf), ("monotonic", time_perf), ("sleep", time_sleep)]);
+                self.add_fns(
+                    d,
+                    &[
+                        ("time", time_time),
+                        ("perf_counter", time_perf),
+                        ("monotonic", time_perf),
+                        ("sleep", time_sleep),
+                    ],
+                );
                 Ok(m)
             }
             "json" => {
                 let (m, d) = self.new_module("json");
-                self.add_fns(d, &[("dumps", super::json::dumps), ("loads", super::json::loads)]);
+                self.add_fns(
+                    d,
+                    &[("dumps", super::json::dumps), ("loads", super::json::loads)],
+                );
                 let je = Value::Obj(self.exc_classes[ExcKind::ValueError as usize]);
                 self.dict_set_str(d, &Rc::from("JSONDecodeError"), je);
                 Ok(m)
             }
             "sys" => {
                 let (m, d) = self.new_module("sys");
-                let argv: Vec<Value> = self.argv.clone().into_iter().map(|a| self.new_str(a)).collect();
+                let argv: Vec<Value> = self
+                    .argv
+                    .clone()
+                    .into_iter()
+                    .map(|a| self.new_str(a))
+                    .collect();
                 let argv = self.new_list(argv);
                 self.dict_set_str(d, &Rc::from("argv"), argv);
                 self.dict_set_str(d, &Rc::from("maxsize"), Value::Int(i64::MAX));
@@ -72,7 +94,14 @@ impl Vm {
                 let stderr = self.stream("stderr", stderr_write);
                 self.dict_set_str(d, &Rc::from("stdout"), stdout);
                 self.dict_set_str(d, &Rc::from("stderr"), stderr);
-                self.add_fns(d, &[("getrecursionlimit", sys_getrecursionlimit), ("setrecursionlimit", sys_setrecursionlimit), ("exit", sys_exit)]);
+                self.add_fns(
+                    d,
+                    &[
+                        ("getrecursionlimit", sys_getrecursionlimit),
+                        ("setrecursionlimit", sys_setrecursionlimit),
+                        ("exit", sys_exit),
+                    ],
+                );
                 let v = self.new_str("3.11.0 (stackmail)");
                 self.dict_set_str(d, &Rc::from("version"), v);
                 Ok(m)
@@ -87,23 +116,41 @@ impl Vm {
         dict.insert(Rc::from("write"), self.native_method("write", write));
         dict.insert(Rc::from("flush"), self.native_method("flush", stream_flush));
         let base = Some(self.types[0]);
-        let c = self.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(name), base, dict, builtin: None })));
-        self.alloc(Obj::Instance(Box::new(Instance { class: c, dict: Default::default(), exc: None })))
+        let c = self.heap.alloc(Obj::Class(Box::new(Class {
+            name: Rc::from(name),
+            base,
+            dict,
+            builtin: None,
+        })));
+        self.alloc(Obj::Instance(Box::new(Instance {
+            class: c,
+            dict: Default::default(),
+            exc: None,
+        })))
     }
 
     fn import_file(&mut self, name: &str) -> PResult<Value> {
-        let path = self.script_dir.join(format!("{}.py", name.replace('.', "/")));
+        let path = self
+            .script_dir
+            .join(format!("{}.py", name.replace('.', "/")));
         let Ok(src) = std::fs::read_to_string(&path) else {
-            return err(ExcKind::ModuleNotFoundError, format!("No module named '{name}'"));
+            return err(
+                ExcKind::ModuleNotFoundError,
+                format!("No module named '{name}'"),
+            );
         };
         let filename = path.to_string_lossy().to_string();
         let code = match super::compile_source(&src, &filename) {
             Ok(c) => c,
             Err(e) => {
-                return err(ExcKind::SyntaxErrorExc, format!("{} ({}, line {})", e.msg, filename, e.line));
+                return err(
+                    ExcKind::SyntaxErrorExc,
+                    format!("{} ({}, line {})", e.msg, filename, e.line),
+                );
             }
         };
-        self.sources.push((Rc::from(filename.as_str()), Rc::from(src.as_str())));
+        self.sources
+            .push((Rc::from(filename.as_str()), Rc::from(src.as_str())));
         let (m, d) = self.new_module(name);
         let f = Frame {
             code,
@@ -116,7 +163,10 @@ impl Vm {
             blocks: Vec::new(),
             handling: Vec::new(),
             func: None,
-            hook: Hook { target: Target::Nested, transform: Transform::None },
+            hook: Hook {
+                target: Target::Nested,
+                transform: Transform::None,
+            },
             genr: None,
         };
         // Module bodies run to completion before `import` returns, as in CPython.
@@ -133,7 +183,9 @@ impl Vm {
     }
 
     pub fn import_star(&mut self, m: Value) -> PResult<()> {
-        let Some(Obj::Module(_, d)) = m.as_ref().map(|r| self.heap.get(r)) else { return type_err("not a module") };
+        let Some(Obj::Module(_, d)) = m.as_ref().map(|r| self.heap.get(r)) else {
+            return type_err("not a module");
+        };
         let pairs: Vec<(Value, Value)> = match self.heap.get(*d) {
             Obj::Dict(d) => d.iter().collect(),
             _ => vec![],
@@ -154,7 +206,10 @@ fn f(vm: &Vm, args: &[Value], i: usize) -> PResult<f64> {
     match args.get(i).and_then(|v| vm.num(*v)) {
         Some(n) => Ok(num_f64(&n)),
         None => {
-            let t = args.get(i).map(|v| vm.type_name(*v)).unwrap_or_else(|| Rc::from("NoneType"));
+            let t = args
+                .get(i)
+                .map(|v| vm.type_name(*v))
+                .unwrap_or_else(|| Rc::from("NoneType"));
             type_err(format!("must be real number, not {t}"))
         }
     }
@@ -165,7 +220,11 @@ fn fl(v: f64) -> PResult<Value> {
 }
 
 fn domain(v: f64) -> PResult<Value> {
-    if v.is_nan() { value_err("math domain error") } else { fl(v) }
+    if v.is_nan() {
+        value_err("math domain error")
+    } else {
+        fl(v)
+    }
 }
 
 macro_rules! math1 {
@@ -178,10 +237,18 @@ macro_rules! math1 {
     };
 }
 
-math1!(m_sqrt, |x| if x < 0.0 { value_err("math domain error") } else { fl(x.sqrt()) });
+math1!(m_sqrt, |x| if x < 0.0 {
+    value_err("math domain error")
+} else {
+    fl(x.sqrt())
+});
 math1!(m_exp, |x| {
     let r = x.exp();
-    if r.is_infinite() { err(ExcKind::OverflowError, "math range error") } else { fl(r) }
+    if r.is_infinite() {
+        err(ExcKind::OverflowError, "math range error")
+    } else {
+        fl(r)
+    }
 });
 math1!(m_sin, |x| domain(x.sin()));
 math1!(m_cos, |x| domain(x.cos()));
@@ -190,8 +257,16 @@ math1!(m_asin, |x| domain(x.asin()));
 math1!(m_acos, |x| domain(x.acos()));
 math1!(m_atan, |x| fl(x.atan()));
 math1!(m_fabs, |x| fl(x.abs()));
-math1!(m_log10, |x| if x <= 0.0 { value_err("math domain error") } else { fl(x.log10()) });
-math1!(m_log2, |x| if x <= 0.0 { value_err("math domain error") } else { fl(x.log2()) });
+math1!(m_log10, |x| if x <= 0.0 {
+    value_err("math domain error")
+} else {
+    fl(x.log10())
+});
+math1!(m_log2, |x| if x <= 0.0 {
+    value_err("math domain error")
+} else {
+    fl(x.log2())
+});
 math1!(m_degrees, |x| fl(x.to_degrees()));
 math1!(m_radians, |x| fl(x.to_radians()));
 math1!(m_isnan, |x| Ok(Value::Bool(x.is_nan())));
@@ -203,8 +278,17 @@ fn m_log(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         Some(Num::B(b)) => {
             // Big ints past f64 range: log via bit length.
             let bits = b.bits() as f64;
-            let shifted = (&b >> (b.bits().saturating_sub(53))).to_f64().unwrap_or(1.0);
-            return fl((shifted.ln() + (bits - 53.0).max(0.0) * std::f64::consts::LN_2) / if args.len() > 1 { f(vm, args, 1)?.ln() } else { 1.0 });
+            let shifted = (&b >> (b.bits().saturating_sub(53)))
+                .to_f64()
+                .unwrap_or(1.0);
+            return fl(
+                (shifted.ln() + (bits - 53.0).max(0.0) * std::f64::consts::LN_2)
+                    / if args.len() > 1 {
+                        f(vm, args, 1)?.ln()
+                    } else {
+                        1.0
+                    },
+            );
         }
         _ => f(vm, args, 0)?,
     };
@@ -278,7 +362,9 @@ fn m_gcd(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 fn m_factorial(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let n = big(vm, args.first().copied().unwrap_or(Value::None))?;
-    let Some(n) = n.to_u64() else { return value_err("factorial() not defined for negative values") };
+    let Some(n) = n.to_u64() else {
+        return value_err("factorial() not defined for negative values");
+    };
     if n > 100_000 {
         return Err(Exc::Fatal("MemoryError".into()));
     }
@@ -310,7 +396,9 @@ fn m_isclose(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
             _ => {}
         }
     }
-    Ok(Value::Bool(a == b || (a - b).abs() <= (rel * a.abs().max(b.abs())).max(abs)))
+    Ok(Value::Bool(
+        a == b || (a - b).abs() <= (rel * a.abs().max(b.abs())).max(abs),
+    ))
 }
 
 fn m_copysign(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -324,7 +412,11 @@ fn m_fsum(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     for x in items {
         let x = f(vm, &[x], 0)?;
         let t = s + x;
-        if s.abs() >= x.abs() { c += (s - t) + x } else { c += (x - t) + s }
+        if s.abs() >= x.abs() {
+            c += (s - t) + x
+        } else {
+            c += (x - t) + s
+        }
         s = t;
     }
     fl(s + c)
@@ -373,7 +465,9 @@ const MATH: &[(&str, NativeFn)] = &[
 ];
 
 fn time_time(_vm: &mut Vm, _args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     fl(d.as_secs_f64())
 }
 

@@ -7,7 +7,12 @@ use super::interp::{Hook, Vm};
 use super::value::*;
 
 /// Resolved slice bounds over a sequence of length `len`, as `slice.indices` computes them.
-pub fn slice_indices(lo: Option<i64>, hi: Option<i64>, step: Option<i64>, len: i64) -> PResult<(i64, i64, i64)> {
+pub fn slice_indices(
+    lo: Option<i64>,
+    hi: Option<i64>,
+    step: Option<i64>,
+    len: i64,
+) -> PResult<(i64, i64, i64)> {
     let step = step.unwrap_or(1);
     if step == 0 {
         return err(ExcKind::ValueError, "slice step cannot be zero");
@@ -18,7 +23,11 @@ pub fn slice_indices(lo: Option<i64>, hi: Option<i64>, step: Option<i64>, len: i
         None => def,
         Some(v) => {
             let v = if v < 0 { v + len } else { v };
-            if step > 0 { clamp(v, 0, len) } else { clamp(v, -1, len - 1) }
+            if step > 0 {
+                clamp(v, 0, len)
+            } else {
+                clamp(v, -1, len - 1)
+            }
         }
     };
     Ok((fix(lo, def_lo), fix(hi, def_hi), step))
@@ -41,17 +50,37 @@ impl Vm {
             Value::Int(i) => Some(i),
             Value::Bool(b) => Some(b as i64),
             Value::Obj(r) => match self.heap.get(r) {
-                Obj::BigInt(b) => Some(b.to_i64().unwrap_or(if b.sign() == num_bigint::Sign::Minus { i64::MIN / 2 } else { i64::MAX / 2 })),
-                _ => return type_err("slice indices must be integers or None or have an __index__ method"),
+                Obj::BigInt(b) => Some(b.to_i64().unwrap_or(
+                    if b.sign() == num_bigint::Sign::Minus {
+                        i64::MIN / 2
+                    } else {
+                        i64::MAX / 2
+                    },
+                )),
+                _ => {
+                    return type_err(
+                        "slice indices must be integers or None or have an __index__ method",
+                    );
+                }
             },
-            _ => return type_err("slice indices must be integers or None or have an __index__ method"),
+            _ => {
+                return type_err(
+                    "slice indices must be integers or None or have an __index__ method",
+                );
+            }
         })
     }
 
     fn slice_of(&mut self, s: Ref, len: usize) -> PResult<Vec<usize>> {
-        let Obj::Slice(a, b, c) = self.heap.get(s) else { return Ok(vec![]) };
+        let Obj::Slice(a, b, c) = self.heap.get(s) else {
+            return Ok(vec![]);
+        };
         let (a, b, c) = (*a, *b, *c);
-        let (a, b, c) = (self.index_value(a)?, self.index_value(b)?, self.index_value(c)?);
+        let (a, b, c) = (
+            self.index_value(a)?,
+            self.index_value(b)?,
+            self.index_value(c)?,
+        );
         let (lo, hi, st) = slice_indices(a, b, c, len as i64)?;
         Ok(slice_positions(lo, hi, st))
     }
@@ -63,7 +92,9 @@ impl Vm {
             Value::Obj(r) if matches!(self.heap.get(r), Obj::BigInt(_)) => i64::MAX,
             _ => {
                 let t = self.type_name(k);
-                return type_err(format!("{what} indices must be integers or slices, not {t}"));
+                return type_err(format!(
+                    "{what} indices must be integers or slices, not {t}"
+                ));
             }
         };
         let j = if i < 0 { i + len as i64 } else { i };
@@ -116,7 +147,11 @@ impl Vm {
                     Obj::Tuple(t) => pos.iter().map(|i| t[*i]).collect(),
                     _ => vec![],
                 };
-                if is_list { self.new_list(items) } else { self.new_tuple(items) }
+                if is_list {
+                    self.new_list(items)
+                } else {
+                    self.new_tuple(items)
+                }
             }
             Obj::Tuple(t) => {
                 let len = t.len();
@@ -171,7 +206,9 @@ impl Vm {
             }
             Obj::Dict(_) => {
                 let hk = self.hash_key(k)?;
-                let Obj::Dict(d) = self.heap.get(r) else { return Ok(None) };
+                let Obj::Dict(d) = self.heap.get(r) else {
+                    return Ok(None);
+                };
                 match d.get(&hk) {
                     Some(v) => v,
                     None => {
@@ -199,9 +236,15 @@ impl Vm {
                 let len = l.len();
                 if is_slice {
                     let items = self.iterate(v)?;
-                    let Some(Obj::Slice(a, b, c)) = k.as_ref().map(|kr| self.heap.get(kr)) else { return Ok(()) };
+                    let Some(Obj::Slice(a, b, c)) = k.as_ref().map(|kr| self.heap.get(kr)) else {
+                        return Ok(());
+                    };
                     let (a, b, c) = (*a, *b, *c);
-                    let (a, b, c) = (self.index_value(a)?, self.index_value(b)?, self.index_value(c)?);
+                    let (a, b, c) = (
+                        self.index_value(a)?,
+                        self.index_value(b)?,
+                        self.index_value(c)?,
+                    );
                     let (lo, hi, st) = slice_indices(a, b, c, len as i64)?;
                     if st == 1 {
                         let hi = hi.max(lo);
@@ -253,7 +296,9 @@ impl Vm {
     }
 
     pub fn delete_subscr(&mut self, o: Value, k: Value) -> PResult<()> {
-        let Value::Obj(r) = o else { return type_err("object does not support item deletion") };
+        let Value::Obj(r) = o else {
+            return type_err("object does not support item deletion");
+        };
         let is_slice = matches!(k, Value::Obj(kr) if matches!(self.heap.get(kr), Obj::Slice(..)));
         match self.heap.get(r) {
             Obj::List(l) => {

@@ -86,7 +86,10 @@ impl Raw {
 pub type Scopes = HashMap<usize, Rc<ScopeInfo>>;
 
 pub fn analyze(module: &[Stmt]) -> Result<Scopes, SyntaxError> {
-    let mut raw = Raw { kind: Some(ScopeKind::Module), ..Default::default() };
+    let mut raw = Raw {
+        kind: Some(ScopeKind::Module),
+        ..Default::default()
+    };
     for s in module {
         stmt(&mut raw, s)?;
     }
@@ -105,7 +108,12 @@ pub fn comp_key(c: &Comprehension) -> usize {
     c as *const Comprehension as usize
 }
 
-fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut Scopes) -> Result<Vec<Name>, SyntaxError> {
+fn resolve(
+    key: usize,
+    raw: Raw,
+    env: &[(ScopeKind, HashSet<Name>)],
+    out: &mut Scopes,
+) -> Result<Vec<Name>, SyntaxError> {
     let kind = raw.kind.unwrap_or(ScopeKind::Function);
     let mut locals: Vec<Name> = raw.params.clone();
     for n in &raw.assigned {
@@ -115,8 +123,18 @@ fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut S
     }
     let local_set: HashSet<Name> = locals.iter().cloned().collect();
     let mut env2 = env.to_vec();
-    env2.push((kind, if kind == ScopeKind::Function { local_set.clone() } else { HashSet::new() }));
-    let bound_outside = |n: &Name| env.iter().any(|(k, l)| *k == ScopeKind::Function && l.contains(n));
+    env2.push((
+        kind,
+        if kind == ScopeKind::Function {
+            local_set.clone()
+        } else {
+            HashSet::new()
+        },
+    ));
+    let bound_outside = |n: &Name| {
+        env.iter()
+            .any(|(k, l)| *k == ScopeKind::Function && l.contains(n))
+    };
     let mut cells: Vec<Name> = Vec::new();
     let mut frees: Vec<Name> = Vec::new();
     let add = |v: &mut Vec<Name>, n: &Name| {
@@ -126,7 +144,11 @@ fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut S
     };
     for n in &raw.nonlocals {
         if !bound_outside(n) {
-            return Err(SyntaxError { msg: format!("no binding for nonlocal '{n}' found"), line: raw.line, col: 1 });
+            return Err(SyntaxError {
+                msg: format!("no binding for nonlocal '{n}' found"),
+                line: raw.line,
+                col: 1,
+            });
         }
         add(&mut frees, n);
     }
@@ -144,7 +166,11 @@ fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut S
         let mut used: Vec<&Name> = raw.used.iter().collect();
         used.sort();
         for n in used {
-            let local = if kind == ScopeKind::Function { local_set.contains(n) } else { raw.assigned.contains(n) };
+            let local = if kind == ScopeKind::Function {
+                local_set.contains(n)
+            } else {
+                raw.assigned.contains(n)
+            };
             if !local && !raw.globals.contains(n) && bound_outside(n) {
                 add(&mut frees, n);
             }
@@ -193,7 +219,11 @@ fn func(r: &mut Raw, f: &Rc<FuncDef>) -> Result<(), SyntaxError> {
     for d in &f.decorators {
         expr(r, d)?;
     }
-    let mut c = Raw { kind: Some(ScopeKind::Function), line: f.line, ..Default::default() };
+    let mut c = Raw {
+        kind: Some(ScopeKind::Function),
+        line: f.line,
+        ..Default::default()
+    };
     for (n, _) in &p.args {
         c.params.push(n.clone());
     }
@@ -257,7 +287,11 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
             for d in &c.decorators {
                 expr(r, d)?;
             }
-            let mut cr = Raw { kind: Some(ScopeKind::Class), line: c.line, ..Default::default() };
+            let mut cr = Raw {
+                kind: Some(ScopeKind::Class),
+                line: c.line,
+                ..Default::default()
+            };
             body(&mut cr, &c.body)?;
             r.children.push((class_key(c), cr));
             r.assign(&c.name);
@@ -284,7 +318,12 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
                 expr(r, e)?;
             }
         }
-        StmtKind::Try { body: b, handlers, orelse, finalbody } => {
+        StmtKind::Try {
+            body: b,
+            handlers,
+            orelse,
+            finalbody,
+        } => {
             body(r, b)?;
             for h in handlers {
                 if let Some(t) = &h.typ {
@@ -319,7 +358,9 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
         }
         StmtKind::Import(ns) => {
             for (n, alias) in ns {
-                let bound = alias.clone().unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
+                let bound = alias
+                    .clone()
+                    .unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
                 r.assign(&bound);
             }
         }
@@ -339,7 +380,10 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
             r.used.insert(n.clone());
         }
         ExprKind::FString(parts) => fparts(r, parts)?,
-        ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) | ExprKind::BoolOp(_, items) => {
+        ExprKind::Tuple(items)
+        | ExprKind::List(items)
+        | ExprKind::Set(items)
+        | ExprKind::BoolOp(_, items) => {
             for i in items {
                 expr(r, i)?;
             }
@@ -352,7 +396,10 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
                 expr(r, v)?;
             }
         }
-        ExprKind::Starred(x) | ExprKind::Attribute(x, _) | ExprKind::Unary(_, x) | ExprKind::YieldFrom(x) => {
+        ExprKind::Starred(x)
+        | ExprKind::Attribute(x, _)
+        | ExprKind::Unary(_, x)
+        | ExprKind::YieldFrom(x) => {
             if matches!(e.kind, ExprKind::YieldFrom(_)) {
                 r.generator = true;
             }
@@ -390,7 +437,11 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
         ExprKind::Comp(c) => {
             // The first iterable is evaluated in the enclosing scope, as in CPython.
             expr(r, &c.gens[0].iter)?;
-            let mut cr = Raw { kind: Some(ScopeKind::Function), line: c.line, ..Default::default() };
+            let mut cr = Raw {
+                kind: Some(ScopeKind::Function),
+                line: c.line,
+                ..Default::default()
+            };
             cr.params.push(Rc::from(".0"));
             cr.generator = c.kind == CompKind::Gen;
             for (i, g) in c.gens.iter().enumerate() {

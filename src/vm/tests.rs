@@ -20,7 +20,9 @@ fn run_to_end(src: &str) -> (Vm, String) {
 
 #[test]
 fn budget_suspends_and_resumes_the_frame_stack() {
-    let mut vm = vm_for("def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\nprint(f(1000))\n");
+    let mut vm = vm_for(
+        "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\nprint(f(1000))\n",
+    );
     let mut slices = 0;
     loop {
         match vm.run(Some(100)) {
@@ -29,7 +31,10 @@ fn budget_suspends_and_resumes_the_frame_stack() {
             Err(_) => panic!("script failed"),
         }
     }
-    assert!(slices > 10, "the loop should need many slices, got {slices}");
+    assert!(
+        slices > 10,
+        "the loop should need many slices, got {slices}"
+    );
     assert_eq!(String::from_utf8_lossy(&vm.out), "499500\n");
 }
 
@@ -39,7 +44,11 @@ fn cyclic_garbage_is_collected() {
     let (mut vm, out) = run_to_end(src);
     assert_eq!(out, "ok\n");
     vm.collect_garbage();
-    assert!(vm.heap.live() < 5_000, "live objects after collection: {}", vm.heap.live());
+    assert!(
+        vm.heap.live() < 5_000,
+        "live objects after collection: {}",
+        vm.heap.live()
+    );
 }
 
 #[test]
@@ -48,7 +57,9 @@ fn python_recursion_does_not_use_the_rust_stack() {
     let h = std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(|| {
-            let (_, out) = run_to_end("def d(n):\n    return 0 if n == 0 else 1 + d(n - 1)\nprint(d(50000))\n");
+            let (_, out) = run_to_end(
+                "def d(n):\n    return 0 if n == 0 else 1 + d(n - 1)\nprint(d(50000))\n",
+            );
             out
         })
         .expect("spawn");
@@ -57,6 +68,8 @@ fn python_recursion_does_not_use_the_rust_stack() {
 
 #[test]
 fn generators_keep_their_own_frames() {
-    let (_, out) = run_to_end("def g():\n    x = yield 1\n    yield x * 2\nit = g()\nprint(next(it), it.send(21))\n");
+    let (_, out) = run_to_end(
+        "def g():\n    x = yield 1\n    yield x * 2\nit = g()\nprint(next(it), it.send(21))\n",
+    );
     assert_eq!(out, "1 42\n");
 }

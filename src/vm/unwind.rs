@@ -66,7 +66,8 @@ impl Vm {
             if let Some(g) = frame.as_ref().and_then(|f| f.genr) {
                 self.gen_finished(g);
                 if self.is_instance_of_kind(exc, ExcKind::StopIteration) {
-                    let re = self.new_exception(ExcKind::RuntimeError, "generator raised StopIteration");
+                    let re =
+                        self.new_exception(ExcKind::RuntimeError, "generator raised StopIteration");
                     if let Some(d) = self.exc_data_mut(re) {
                         d.cause = Some(exc);
                         d.context = Some(exc);
@@ -83,7 +84,11 @@ impl Vm {
 
     /// Sets `__context__` from the exception being handled, if any.
     pub fn set_context(&mut self, exc: Value) {
-        let handled = self.frames.iter().rev().find_map(|f| f.handling.last().copied());
+        let handled = self
+            .frames
+            .iter()
+            .rev()
+            .find_map(|f| f.handling.last().copied());
         if let Some(h) = handled
             && !h.is(exc)
             && let Some(d) = self.exc_data_mut(exc)
@@ -102,7 +107,9 @@ impl Vm {
     }
 
     pub(super) fn return_value(&mut self, v: Value, base: usize) -> PResult<Option<Value>> {
-        let Some(frame) = self.frames.pop() else { return Ok(Some(v)) };
+        let Some(frame) = self.frames.pop() else {
+            return Ok(Some(v));
+        };
         let mut v = v;
         if let Transform::MakeClass(bases, name) = frame.hook.transform {
             v = self.finish_class(frame.ns, bases, name)?;
@@ -143,7 +150,13 @@ impl Vm {
         let hook = frame.hook;
         drop(frame);
         if self.frames.len() <= base {
-            self.deliver(Hook { target: Target::Nested, ..hook }, v)?;
+            self.deliver(
+                Hook {
+                    target: Target::Nested,
+                    ..hook
+                },
+                v,
+            )?;
             return Ok(Some(self.nested_result.take().unwrap_or(Value::None)));
         }
         self.deliver(hook, v)?;
@@ -151,7 +164,9 @@ impl Vm {
     }
 
     pub(super) fn yield_value(&mut self, v: Value, base: usize) -> PResult<Option<Value>> {
-        let Some(frame) = self.frames.pop() else { return Ok(Some(v)) };
+        let Some(frame) = self.frames.pop() else {
+            return Ok(Some(v));
+        };
         let hook = frame.hook;
         if let Some(g) = frame.genr
             && let Obj::Generator(genr) = self.heap.get_mut(g)
@@ -168,20 +183,31 @@ impl Vm {
 
     pub(super) fn raise_op(&mut self, n: u8) -> PResult<Exc> {
         if n == 0 {
-            let handled = self.frames.iter().rev().find_map(|f| f.handling.last().copied());
+            let handled = self
+                .frames
+                .iter()
+                .rev()
+                .find_map(|f| f.handling.last().copied());
             return match handled {
                 Some(e) => {
                     self.reraising = true;
                     Ok(Exc::Obj(e))
                 }
-                None => Ok(Exc::New(ExcKind::RuntimeError, "No active exception to reraise".into())),
+                None => Ok(Exc::New(
+                    ExcKind::RuntimeError,
+                    "No active exception to reraise".into(),
+                )),
             };
         }
         let cause = if n == 2 { Some(self.pop()) } else { None };
         let e = self.pop();
         let e = self.make_exc_value(e)?;
         if let Some(c) = cause {
-            let c = if matches!(c, Value::None) { None } else { Some(self.make_exc_value(c)?) };
+            let c = if matches!(c, Value::None) {
+                None
+            } else {
+                Some(self.make_exc_value(c)?)
+            };
             if let Some(d) = self.exc_data_mut(e) {
                 d.cause = c;
                 d.suppress_context = true;

@@ -227,7 +227,9 @@ impl Obj {
                 }
             }
             Obj::Iter(it) => match &**it {
-                IterState::Seq(v, _) | IterState::Reversed(v, _) | IterState::Enumerate(v, _) => out.push(*v),
+                IterState::Seq(v, _) | IterState::Reversed(v, _) | IterState::Enumerate(v, _) => {
+                    out.push(*v)
+                }
                 IterState::Str(..) | IterState::Bytes(..) | IterState::Range(..) => {}
                 IterState::Dict(r, ..) => out.push(Value::Obj(*r)),
                 IterState::Snapshot(v, _) => out.extend_from_slice(v),

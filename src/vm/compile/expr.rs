@@ -66,7 +66,11 @@ impl Compiler {
                 }
             }
             ExprKind::Starred(_) => {
-                return Err(SyntaxError { msg: "can't use starred expression here".into(), line: e.line, col: 1 });
+                return Err(SyntaxError {
+                    msg: "can't use starred expression here".into(),
+                    line: e.line,
+                    col: 1,
+                });
             }
             ExprKind::Attribute(obj, attr) => {
                 self.expr(obj)?;
@@ -110,7 +114,11 @@ impl Compiler {
                 for (i, item) in items.iter().enumerate() {
                     self.expr(item)?;
                     if i + 1 < items.len() {
-                        let op = if *is_and { Op::JumpIfFalseOrPop(0) } else { Op::JumpIfTrueOrPop(0) };
+                        let op = if *is_and {
+                            Op::JumpIfFalseOrPop(0)
+                        } else {
+                            Op::JumpIfTrueOrPop(0)
+                        };
                         jumps.push(self.emit(op));
                     }
                 }
@@ -189,16 +197,28 @@ impl Compiler {
             }
             return Ok(false);
         }
-        self.emit(if set { Op::BuildSet(0) } else { Op::BuildList(0) });
+        self.emit(if set {
+            Op::BuildSet(0)
+        } else {
+            Op::BuildList(0)
+        });
         for i in items {
             match &i.kind {
                 ExprKind::Starred(inner) => {
                     self.expr(inner)?;
-                    self.emit(if set { Op::SetUpdate(1) } else { Op::ListExtend(1) });
+                    self.emit(if set {
+                        Op::SetUpdate(1)
+                    } else {
+                        Op::ListExtend(1)
+                    });
                 }
                 _ => {
                     self.expr(i)?;
-                    self.emit(if set { Op::SetAdd(1) } else { Op::ListAppend(1) });
+                    self.emit(if set {
+                        Op::SetAdd(1)
+                    } else {
+                        Op::ListAppend(1)
+                    });
                 }
             }
         }
@@ -247,7 +267,10 @@ impl Compiler {
             }
         }
         self.emit(Op::ListToTuple);
-        if args.iter().any(|a| matches!(a, Arg::Kw(..) | Arg::StarStar(_))) {
+        if args
+            .iter()
+            .any(|a| matches!(a, Arg::Kw(..) | Arg::StarStar(_)))
+        {
             self.emit(Op::BuildMap(0));
             for a in args {
                 match a {
@@ -271,7 +294,11 @@ impl Compiler {
     }
 
     fn comprehension(&mut self, c: &Comprehension) -> CResult<()> {
-        let scope = self.scopes.get(&symtable::comp_key(c)).cloned().unwrap_or_default();
+        let scope = self
+            .scopes
+            .get(&symtable::comp_key(c))
+            .cloned()
+            .unwrap_or_default();
         let name: Rc<str> = Rc::from(match c.kind {
             CompKind::List => "<listcomp>",
             CompKind::Set => "<setcomp>",

@@ -57,7 +57,12 @@ pub const SET: &[(&str, NativeFn)] = &[
     ("difference_update", set_difference_update),
 ];
 
-pub const GENERATOR: &[(&str, NativeFn)] = &[("send", gen_send), ("throw", gen_throw), ("close", gen_close), ("__next__", gen_next)];
+pub const GENERATOR: &[(&str, NativeFn)] = &[
+    ("send", gen_send),
+    ("throw", gen_throw),
+    ("close", gen_close),
+    ("__next__", gen_next),
+];
 
 pub const INT: &[(&str, NativeFn)] = &[("bit_length", int_bit_length), ("conjugate", num_self)];
 
@@ -70,7 +75,10 @@ fn a(args: &[Value], i: usize) -> Value {
 }
 
 fn self_ref(args: &[Value]) -> PResult<Ref> {
-    args.first().and_then(|v| v.as_ref()).ok_or(Exc::New(ExcKind::TypeError, "method needs an object".into()))
+    args.first().and_then(|v| v.as_ref()).ok_or(Exc::New(
+        ExcKind::TypeError,
+        "method needs an object".into(),
+    ))
 }
 
 fn with_list<T>(vm: &mut Vm, args: &[Value], f: impl FnOnce(&mut Vec<Value>) -> T) -> PResult<T> {
@@ -94,7 +102,9 @@ fn list_extend(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn list_insert(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Value::Int(i) = a(args, 1) else { return type_err("'insert' index must be an integer") };
+    let Value::Int(i) = a(args, 1) else {
+        return type_err("'insert' index must be an integer");
+    };
     let v = a(args, 2);
     with_list(vm, args, |l| {
         let n = l.len() as i64;
@@ -145,7 +155,13 @@ fn seq_index(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let x = a(args, 1);
     let n = items.len() as i64;
     let fix = |v: Value, d: i64| match v {
-        Value::Int(i) => if i < 0 { (i + n).max(0) } else { i.min(n) },
+        Value::Int(i) => {
+            if i < 0 {
+                (i + n).max(0)
+            } else {
+                i.min(n)
+            }
+        }
         _ => d,
     };
     let (lo, hi) = (fix(a(args, 2), 0), fix(a(args, 3), n));
@@ -154,7 +170,10 @@ fn seq_index(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             return Ok(Value::Int(i));
         }
     }
-    let is_list = matches!(a(args, 0).as_ref().map(|r| vm.heap.get(r)), Some(Obj::List(_)));
+    let is_list = matches!(
+        a(args, 0).as_ref().map(|r| vm.heap.get(r)),
+        Some(Obj::List(_))
+    );
     if is_list {
         let r = vm.repr(x)?;
         value_err(format!("{r} is not in list"))
@@ -176,7 +195,11 @@ fn seq_count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 fn list_sort(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let items = vm.list_items(a(args, 0));
-    let key = kw.iter().find(|k| &*k.0 == "key").map(|k| k.1).filter(|k| !matches!(k, Value::None));
+    let key = kw
+        .iter()
+        .find(|k| &*k.0 == "key")
+        .map(|k| k.1)
+        .filter(|k| !matches!(k, Value::None));
     let rev = match kw.iter().find(|k| &*k.0 == "reverse") {
         Some((_, v)) => vm.truthy(*v)?,
         None => false,
@@ -539,7 +562,10 @@ fn gen_close(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let bound = vm.alloc(Obj::BoundMethod(Value::Obj(g), throw));
     match vm.call_sync(bound, vec![exit], vec![]) {
         Ok(_) => err(ExcKind::RuntimeError, "generator ignored GeneratorExit"),
-        Err(Exc::Obj(e)) if vm.is_instance_of_kind(e, ExcKind::GeneratorExit) || vm.is_instance_of_kind(e, ExcKind::StopIteration) => {
+        Err(Exc::Obj(e))
+            if vm.is_instance_of_kind(e, ExcKind::GeneratorExit)
+                || vm.is_instance_of_kind(e, ExcKind::StopIteration) =>
+        {
             Ok(Value::None)
         }
         Err(Exc::New(ExcKind::StopIteration | ExcKind::GeneratorExit, _)) => Ok(Value::None),
@@ -560,7 +586,9 @@ fn num_self(_vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn float_is_integer(_vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    Ok(Value::Bool(matches!(a(args, 0), Value::Float(f) if f.is_finite() && f.fract() == 0.0)))
+    Ok(Value::Bool(
+        matches!(a(args, 0), Value::Float(f) if f.is_finite() && f.fract() == 0.0),
+    ))
 }
 
 fn object_init(_vm: &mut Vm, _args: &[Value], _kw: &Kw) -> PResult<Value> {

@@ -72,7 +72,10 @@ impl Parser {
                 return Err(self.error("expected 'else' after 'if' expression"));
             }
             let orelse = self.expression()?;
-            return Ok(mk(ExprKind::IfExp(Box::new(cond), Box::new(body), Box::new(orelse)), line));
+            return Ok(mk(
+                ExprKind::IfExp(Box::new(cond), Box::new(body), Box::new(orelse)),
+                line,
+            ));
         }
         Ok(body)
     }
@@ -88,7 +91,10 @@ impl Parser {
         self.func_depth -= 1;
         self.loop_depth = loops;
         let body = body?;
-        let ret = Stmt { kind: StmtKind::Return(Some(body)), line };
+        let ret = Stmt {
+            kind: StmtKind::Return(Some(body)),
+            line,
+        };
         let def = FuncDef {
             name: Rc::from("<lambda>"),
             params,
@@ -180,7 +186,13 @@ impl Parser {
             &[("&", BinOp::BitAnd)],
             &[("<<", BinOp::LShift), (">>", BinOp::RShift)],
             &[("+", BinOp::Add), ("-", BinOp::Sub)],
-            &[("*", BinOp::Mul), ("/", BinOp::Div), ("//", BinOp::FloorDiv), ("%", BinOp::Mod), ("@", BinOp::MatMul)],
+            &[
+                ("*", BinOp::Mul),
+                ("/", BinOp::Div),
+                ("//", BinOp::FloorDiv),
+                ("%", BinOp::Mod),
+                ("@", BinOp::MatMul),
+            ],
         ];
         if level == LEVELS.len() {
             return self.factor();
@@ -217,8 +229,12 @@ impl Parser {
         // Fold negative literals so that `-9223372036854775808` stays a small int.
         if op == UnaryOp::Neg {
             match &e.kind {
-                ExprKind::Const(Const::Int(v)) if *v != i64::MIN => return Ok(mk(ExprKind::Const(Const::Int(-v)), line)),
-                ExprKind::Const(Const::Float(v)) => return Ok(mk(ExprKind::Const(Const::Float(-v)), line)),
+                ExprKind::Const(Const::Int(v)) if *v != i64::MIN => {
+                    return Ok(mk(ExprKind::Const(Const::Int(-v)), line));
+                }
+                ExprKind::Const(Const::Float(v)) => {
+                    return Ok(mk(ExprKind::Const(Const::Float(-v)), line));
+                }
                 _ => {}
             }
         }
@@ -230,7 +246,10 @@ impl Parser {
         let base = self.primary()?;
         if self.eat_op("**") {
             let exp = self.factor()?;
-            return Ok(mk(ExprKind::BinOp(Box::new(base), BinOp::Pow, Box::new(exp)), line));
+            return Ok(mk(
+                ExprKind::BinOp(Box::new(base), BinOp::Pow, Box::new(exp)),
+                line,
+            ));
         }
         Ok(base)
     }
@@ -273,7 +292,11 @@ impl Parser {
 
     fn slice(&mut self) -> PResult<Expr> {
         let line = self.line();
-        let lower = if self.is_op(":") { None } else { Some(self.named_expression()?) };
+        let lower = if self.is_op(":") {
+            None
+        } else {
+            Some(self.named_expression()?)
+        };
         if !self.eat_op(":") {
             return lower.ok_or_else(|| self.error("invalid syntax"));
         }
@@ -298,7 +321,9 @@ impl Parser {
             } else if self.eat_op("**") {
                 seen_kw = true;
                 args.push(Arg::StarStar(self.expression()?));
-            } else if let (Tok::Name(n), Tok::Op("=")) = (self.peek().clone(), self.peek_at(1).clone()) {
+            } else if let (Tok::Name(n), Tok::Op("=")) =
+                (self.peek().clone(), self.peek_at(1).clone())
+            {
                 self.advance();
                 self.advance();
                 seen_kw = true;
@@ -325,7 +350,13 @@ impl Parser {
     }
 
     /// The `for ... in ... if ...` clauses after the element has been parsed.
-    fn comprehension(&mut self, kind: CompKind, elt: Expr, value: Option<Expr>, line: u32) -> PResult<Expr> {
+    fn comprehension(
+        &mut self,
+        kind: CompKind,
+        elt: Expr,
+        value: Option<Expr>,
+        line: u32,
+    ) -> PResult<Expr> {
         let mut gens = Vec::new();
         while self.eat_kw("for") {
             let target = self.target_list()?;
@@ -337,7 +368,13 @@ impl Parser {
             }
             gens.push(CompFor { target, iter, ifs });
         }
-        let comp = Comprehension { kind, elt, value, gens, line };
+        let comp = Comprehension {
+            kind,
+            elt,
+            value,
+            gens,
+            line,
+        };
         Ok(mk(ExprKind::Comp(Box::new(comp)), line))
     }
 
@@ -359,11 +396,17 @@ impl Parser {
             }
         }
         let e = if items.len() == 1 && !matches!(self.toks[self.pos - 1].tok, Tok::Op(",")) {
-            items.pop().unwrap_or_else(|| mk(ExprKind::Tuple(vec![]), line))
+            items
+                .pop()
+                .unwrap_or_else(|| mk(ExprKind::Tuple(vec![]), line))
         } else {
             mk(ExprKind::Tuple(items), line)
         };
-        super::stmt::check_target(&e).map_err(|m| SyntaxError { msg: m, line, col: 1 })?;
+        super::stmt::check_target(&e).map_err(|m| SyntaxError {
+            msg: m,
+            line,
+            col: 1,
+        })?;
         Ok(e)
     }
 
@@ -556,17 +599,28 @@ impl Parser {
     fn fpart(&self, p: FPart) -> PResult<FStrPart> {
         Ok(match p {
             FPart::Lit(s) => FStrPart::Lit(s),
-            FPart::Expr { src, line, conv, spec, debug } => {
+            FPart::Expr {
+                src,
+                line,
+                conv,
+                spec,
+                debug,
+            } => {
                 let expr = parse_fstring_expr(&src, line)?;
-                let spec = spec.into_iter().map(|p| self.fpart(p)).collect::<PResult<Vec<_>>>()?;
+                let spec = spec
+                    .into_iter()
+                    .map(|p| self.fpart(p))
+                    .collect::<PResult<Vec<_>>>()?;
                 let e = FStrPart::Expr { expr, conv, spec };
                 match debug {
                     // `f"{x=}"` prints the source text then the value.
-                    Some(text) => return Ok(FStrPart::Expr {
-                        expr: mk(ExprKind::FString(vec![FStrPart::Lit(text), e]), line),
-                        conv: None,
-                        spec: vec![],
-                    }),
+                    Some(text) => {
+                        return Ok(FStrPart::Expr {
+                            expr: mk(ExprKind::FString(vec![FStrPart::Lit(text), e]), line),
+                            conv: None,
+                            spec: vec![],
+                        });
+                    }
                     None => e,
                 }
             }
@@ -577,7 +631,11 @@ impl Parser {
         let line = self.line();
         self.expect_kw("yield")?;
         if self.func_depth == 0 {
-            return Err(SyntaxError { msg: "'yield' outside function".into(), line, col: 1 });
+            return Err(SyntaxError {
+                msg: "'yield' outside function".into(),
+                line,
+                col: 1,
+            });
         }
         if self.eat_kw("from") {
             let e = self.expression()?;
@@ -609,7 +667,11 @@ impl Parser {
                 if close == ")" && self.eat_op(":") {
                     self.expression()?;
                 }
-                let default = if self.eat_op("=") { Some(self.expression()?) } else { None };
+                let default = if self.eat_op("=") {
+                    Some(self.expression()?)
+                } else {
+                    None
+                };
                 if star_seen {
                     p.kwonly.push((n, default));
                 } else {

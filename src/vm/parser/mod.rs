@@ -18,7 +18,12 @@ pub struct Parser {
 
 pub fn parse_module(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, pos: 0, func_depth: 0, loop_depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        func_depth: 0,
+        loop_depth: 0,
+    };
     p.file_input()
 }
 
@@ -32,7 +37,12 @@ pub(crate) fn parse_fstring_expr(src: &str, line: u32) -> Result<Expr, SyntaxErr
     for t in &mut toks {
         t.line = line;
     }
-    let mut p = Parser { toks, pos: 0, func_depth: 1, loop_depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        func_depth: 1,
+        loop_depth: 0,
+    };
     let e = p.star_expressions()?;
     if !matches!(p.peek(), Tok::Newline | Tok::Eof) {
         return Err(p.error("f-string: invalid syntax"));
@@ -63,7 +73,11 @@ impl Parser {
 
     fn error(&self, msg: &str) -> SyntaxError {
         let t = &self.toks[self.pos.min(self.toks.len() - 1)];
-        SyntaxError { msg: msg.to_string(), line: t.line, col: t.col }
+        SyntaxError {
+            msg: msg.to_string(),
+            line: t.line,
+            col: t.col,
+        }
     }
 
     fn is_op(&self, op: &str) -> bool {
@@ -95,12 +109,17 @@ impl Parser {
     fn expect_op(&mut self, op: &str) -> Result<(), SyntaxError> {
         if self.eat_op(op) {
             Ok(())
-        } else if matches!(self.peek(), Tok::Newline | Tok::Eof) && (op == ")" || op == "]" || op == "}") {
-            Err(self.error(&format!("'{}' was never closed", match op {
-                ")" => "(",
-                "]" => "[",
-                _ => "{",
-            })))
+        } else if matches!(self.peek(), Tok::Newline | Tok::Eof)
+            && (op == ")" || op == "]" || op == "}")
+        {
+            Err(self.error(&format!(
+                "'{}' was never closed",
+                match op {
+                    ")" => "(",
+                    "]" => "[",
+                    _ => "{",
+                }
+            )))
         } else if op == ":" {
             Err(self.error("expected ':'"))
         } else {
@@ -109,7 +128,11 @@ impl Parser {
     }
 
     fn expect_kw(&mut self, kw: &str) -> Result<(), SyntaxError> {
-        if self.eat_kw(kw) { Ok(()) } else { Err(self.error("invalid syntax")) }
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            Err(self.error("invalid syntax"))
+        }
     }
 
     fn name(&mut self) -> Result<Name, SyntaxError> {
@@ -130,8 +153,12 @@ mod tests {
     #[test]
     fn parses_precedence() {
         let m = parse_module("x = 1 + 2 * 3 ** -4\n").unwrap();
-        let StmtKind::Assign(_, e) = &m[0].kind else { panic!() };
-        let ExprKind::BinOp(_, BinOp::Add, rhs) = &e.kind else { panic!("{e:?}") };
+        let StmtKind::Assign(_, e) = &m[0].kind else {
+            panic!()
+        };
+        let ExprKind::BinOp(_, BinOp::Add, rhs) = &e.kind else {
+            panic!("{e:?}")
+        };
         assert!(matches!(rhs.kind, ExprKind::BinOp(_, BinOp::Mul, _)));
     }
 
