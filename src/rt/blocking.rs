@@ -109,9 +109,7 @@ where
 {
     let setup = sched::with(|s| {
         // A tasklet being killed runs destructors and cannot park: its job runs inline.
-        let me = s
-            .current()
-            .filter(|t| t.state.get() != super::task::State::Dying)?;
+        let me = s.current_parkable()?;
         let remote = s.remote().ok()?;
         Some((
             s.blocked_on_jobs

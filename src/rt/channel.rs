@@ -17,10 +17,11 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::sched;
+use super::script::{RecvOutcome, ScriptCell, SendOutcome};
 use super::task::Task;
 
 /// What a sender hands over: a value, an exception for the receiver, or the end of it all.
-enum Message<T, X> {
+pub(crate) enum Message<T, X> {
     Empty,
     Value(T),
     Exception(X),
@@ -30,11 +31,50 @@ enum Message<T, X> {
 struct Waiting<T, X> {
     task: Rc<Task>,
     seq: u32,
-    /// The waiter's message cell, on its stack: a sender's message, or where a receiver
-    /// wants one. Valid while the entry is queued: the waiter stays parked in the frame that
-    /// owns the cell until a peer pops the entry, and if it is unwound instead (killed),
-    /// its `WaitGuard` removes the entry before the cell goes away.
-    slot: *mut Message<T, X>,
+    /// The waiter's message cell: a sender's message, or where a receiver wants one.
+    slot: Slot<T, X>,
+}
+
+enum Slot<T, X> {
+    /// A native tasklet's cell, on its stack. Valid while the entry is queued: the waiter
+    /// stays parked in the frame that owns the cell until a peer pops the entry, and if it
+    /// is unwound instead (killed), its `WaitGuard` removes the entry before the cell goes.
+    Stack(*mut Message<T, X>),
+    /// A script tasklet's cell, which this entry keeps alive too.
+    Shared(Rc<RefCell<Message<T, X>>>),
+}
+
+impl<T, X> Slot<T, X> {
+    /// Only for an entry that was queued until just now (see `Slot::Stack`).
+    fn put(&self, message: Message<T, X>) {
+        match self {
+            // SAFETY: per the contract above, the stack cell is alive and nobody else is
+            // using it (its owner is parked).
+            Slot::Stack(cell) => unsafe { **cell = message },
+            Slot::Shared(cell) => *cell.borrow_mut() = message,
+        }
+    }
+
+    /// Only for an entry that was queued until just now (see `Slot::Stack`).
+    fn take(&self) -> Message<T, X> {
+        match self {
+            // SAFETY: as in `put`.
+            Slot::Stack(cell) => unsafe { std::mem::replace(&mut **cell, Message::Empty) },
+            Slot::Shared(cell) => std::mem::replace(&mut *cell.borrow_mut(), Message::Empty),
+        }
+    }
+}
+
+/// The first waiter still alive. Killed script tasklets leave their entries behind (they
+/// have no stack guard to withdraw them); they are dropped here, as PyPy drops killed
+/// tasklets when it meets them.
+fn pop_live<T, X>(queue: &mut VecDeque<Waiting<T, X>>) -> Option<Waiting<T, X>> {
+    loop {
+        let w = queue.pop_front()?;
+        if !w.task.is_done() {
+            return Some(w);
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -201,8 +241,7 @@ impl<T, X> Channel<T, X> {
             }
         };
         for w in woken {
-            // SAFETY: the entry was queued until just now, so its cell is alive (see Waiting).
-            unsafe { *w.slot = Message::Closed };
+            w.slot.put(Message::Closed);
             sched::with(|s| s.wake(&w.task, w.seq, super::task::Wake::Normal, false));
         }
     }
@@ -262,9 +301,8 @@ impl<T, X> Channel<T, X> {
             return Err((value, Refusal::Closed));
         }
         if st.direction == Direction::Receive {
-            if let Some(receiver) = st.queue.pop_front() {
-                // SAFETY: the entry was queued until just now, so its cell is alive.
-                unsafe { *receiver.slot = wrap(value) };
+            if let Some(receiver) = pop_live(&mut st.queue) {
+                receiver.slot.put(wrap(value));
                 let policy = exchange_policy(&st, 1);
                 drop(st);
                 wake_peer(receiver, policy);
@@ -294,7 +332,7 @@ impl<T, X> Channel<T, X> {
         st.queue.push_back(Waiting {
             task: me.clone(),
             seq: me.seq.get(),
-            slot,
+            slot: Slot::Stack(slot),
         });
         drop(st);
         let guard = WaitGuard {
@@ -309,9 +347,8 @@ impl<T, X> Channel<T, X> {
     pub fn receive(&self) -> Result<T, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
         if st.direction == Direction::Send {
-            if let Some(sender) = st.queue.pop_front() {
-                // SAFETY: the entry was queued until just now, so its cell is alive.
-                let message = unsafe { std::mem::replace(&mut *sender.slot, Message::Empty) };
+            if let Some(sender) = pop_live(&mut st.queue) {
+                let message = sender.slot.take();
                 let policy = exchange_policy(&st, -1);
                 drop(st);
                 wake_peer(sender, policy);
@@ -330,6 +367,75 @@ impl<T, X> Channel<T, X> {
         into_result(cell)
     }
 
+    /// A script tasklet's send: delivers to a waiting receiver, or leaves `value` in `cell`
+    /// queued on the channel and reports `Parked`. Called from [`ScriptBody::resume`].
+    ///
+    /// [`ScriptBody::resume`]: super::ScriptBody::resume
+    pub fn send_from_script(
+        &self,
+        value: T,
+        cell: &ScriptCell<T, X>,
+    ) -> Result<SendOutcome, SendError<T>> {
+        let mut st = self.inner.borrow_mut();
+        if st.closing {
+            return Err(SendError::Closed(value));
+        }
+        if st.direction == Direction::Receive {
+            if let Some(receiver) = pop_live(&mut st.queue) {
+                receiver.slot.put(Message::Value(value));
+                let policy = exchange_policy(&st, 1);
+                drop(st);
+                return Ok(SendOutcome::Sent {
+                    yield_now: wake_peer(receiver, policy),
+                });
+            }
+        }
+        let Some(me) = current_script() else {
+            return Err(SendError::WouldBlock(value));
+        };
+        *cell.message.borrow_mut() = Message::Value(value);
+        st.direction = Direction::Send;
+        st.queue.push_back(Waiting {
+            seq: me.seq.get(),
+            task: me,
+            slot: Slot::Shared(cell.message.clone()),
+        });
+        Ok(SendOutcome::Parked)
+    }
+
+    /// A script tasklet's receive: takes from a waiting sender, or queues `cell` on the
+    /// channel and reports `Parked`; the value is in the cell when the script runs again.
+    pub fn receive_from_script(
+        &self,
+        cell: &ScriptCell<T, X>,
+    ) -> Result<RecvOutcome<T>, RecvError<X>> {
+        let mut st = self.inner.borrow_mut();
+        if st.direction == Direction::Send {
+            if let Some(sender) = pop_live(&mut st.queue) {
+                let message = sender.slot.take();
+                let policy = exchange_policy(&st, -1);
+                drop(st);
+                let yield_now = wake_peer(sender, policy);
+                return into_result(message)
+                    .map(|value| RecvOutcome::Received { value, yield_now });
+            }
+        }
+        if st.closing {
+            return Err(RecvError::Closed);
+        }
+        let Some(me) = current_script() else {
+            return Err(RecvError::WouldBlock);
+        };
+        *cell.message.borrow_mut() = Message::Empty;
+        st.direction = Direction::Receive;
+        st.queue.push_back(Waiting {
+            seq: me.seq.get(),
+            task: me,
+            slot: Slot::Shared(cell.message.clone()),
+        });
+        Ok(RecvOutcome::Parked)
+    }
+
     /// Receives until the channel is closed and drained. Exceptions sent with
     /// `send_exception` come through as `Err` items.
     pub fn iter(&self) -> Iter<'_, T, X> {
@@ -337,7 +443,13 @@ impl<T, X> Channel<T, X> {
     }
 }
 
-fn into_result<T, X>(message: Message<T, X>) -> Result<T, RecvError<X>> {
+/// The running tasklet if it is a script (which parks by returning, not by suspending).
+fn current_script() -> Option<Rc<Task>> {
+    sched::with(|s| s.current())
+        .filter(|t| t.is_script && t.state.get() != super::task::State::Dying)
+}
+
+pub(crate) fn into_result<T, X>(message: Message<T, X>) -> Result<T, RecvError<X>> {
     match message {
         Message::Value(v) => Ok(v),
         Message::Exception(x) => Err(RecvError::Exception(x)),
@@ -360,13 +472,16 @@ fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> Policy {
 /// (woken peer goes first in the run queue, caller yields)
 type Policy = (bool, bool);
 
-fn wake_peer<T, X>(peer: Waiting<T, X>, (front, yield_now): Policy) {
+/// Wakes the peer and, if the policy says so, yields the caller: a native caller is
+/// suspended here; a script caller is told to end its turn (the returned flag).
+fn wake_peer<T, X>(peer: Waiting<T, X>, (front, yield_now): Policy) -> bool {
     sched::with(|s| {
         s.wake(&peer.task, peer.seq, super::task::Wake::Normal, front);
         if yield_now {
             s.schedule_current();
         }
     });
+    yield_now
 }
 
 /// Removes a waiter whose tasklet is unwinding (killed) while it waits, before its message
@@ -379,7 +494,8 @@ struct WaitGuard<'a, T, X> {
 impl<T, X> Drop for WaitGuard<'_, T, X> {
     fn drop(&mut self) {
         if let Ok(mut st) = self.channel.try_borrow_mut() {
-            st.queue.retain(|w| w.slot != self.slot);
+            st.queue
+                .retain(|w| !matches!(w.slot, Slot::Stack(p) if p == self.slot));
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod net;
 mod reactor;
 mod runtime;
 mod sched;
+mod script;
 mod slab;
 mod stack;
 mod task;
@@ -35,6 +36,9 @@ pub use channel::{Channel, Iter, RecvError, SendError};
 pub use reactor::{Remote, SchedulerGone};
 pub use runtime::{Runtime, RuntimeHandle};
 pub use sched::TaskletExit;
+pub use script::{
+    RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome, script_result, spawn_script,
+};
 pub use stack::DEFAULT_STACK_SIZE;
 pub use task::{Builder, JoinError, JoinHandle, KillError, Tasklet};
 
@@ -78,7 +82,7 @@ pub fn sleep(duration: Duration) {
 /// Suspends the calling tasklet until `deadline`; outside a tasklet, sleeps the thread.
 pub fn sleep_until(deadline: Instant) {
     sched::with(|s| {
-        let Some(me) = s.current() else {
+        let Some(me) = s.current().filter(|t| !t.is_script) else {
             std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
             return;
         };

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::reactor::{Reactor, Remote, RemoteMessage, WAKER_TOKEN, Waiter};
+use super::script::ScriptStep;
 use super::slab::{Key, Slab};
 use super::stack::StackPool;
 use super::task::{Coro, JoinHandle, KillError, State, Task, Tasklet, Wake};
@@ -105,8 +106,10 @@ impl Scheduler {
         }
     }
 
+    /// On a native tasklet's stack (script tasklets have none to suspend).
     pub(crate) fn in_tasklet(&self) -> bool {
-        !self.current.get().is_null()
+        // SAFETY: see `current`.
+        !self.current.get().is_null() && unsafe { !(*self.current.get()).is_script }
     }
 
     pub(crate) fn remote(&self) -> io::Result<Remote> {
@@ -141,7 +144,7 @@ impl Scheduler {
         };
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let task = Rc::new(Task::new(id, name));
+        let task = Rc::new(Task::new(id, name, false));
         let result = Rc::new(RefCell::new(None));
         let slot = result.clone();
         let coro = Coro::with_stack(stack, move |yielder, ()| {
@@ -163,10 +166,74 @@ impl Scheduler {
         })
     }
 
+    pub(crate) fn spawn_script(&self, body: Box<dyn super::script::ScriptBody>) -> Tasklet {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let task = Rc::new(Task::new(id, None, true));
+        *task.script.borrow_mut() = Some(body);
+        task.registry_key
+            .set(Some(self.registry.borrow_mut().insert(task.clone())));
+        self.runq.borrow_mut().push_back(task.clone());
+        Tasklet { task }
+    }
+
+    /// One turn of a script tasklet.
+    fn run_script(&self, task: Rc<Task>) {
+        let Some(mut body) = task.script.borrow_mut().take() else {
+            return;
+        };
+        task.state.set(State::Running);
+        let outer = self.current.replace(Rc::as_ptr(&task));
+        let step = catch_unwind(AssertUnwindSafe(|| body.resume()));
+        self.current.replace(outer);
+        let step = match step {
+            Ok(step) => step,
+            Err(payload) => {
+                let msg = panic_message(&*payload);
+                tracing::error!(tasklet = task.id, "script tasklet panicked: {msg}");
+                *task.panic_message.borrow_mut() = Some(msg);
+                ScriptStep::Done
+            }
+        };
+        // A script that killed itself during its turn ends now, whatever it reported.
+        let step = if task.killed.get() {
+            ScriptStep::Done
+        } else {
+            step
+        };
+        self.after_script_turn(&task, body, step);
+    }
+
+    fn after_script_turn(
+        &self,
+        task: &Rc<Task>,
+        body: Box<dyn super::script::ScriptBody>,
+        step: ScriptStep,
+    ) {
+        match step {
+            ScriptStep::Yield => {
+                *task.script.borrow_mut() = Some(body);
+                task.state.set(State::Runnable);
+                self.runq.borrow_mut().push_back(task.clone());
+            }
+            ScriptStep::Park => {
+                *task.script.borrow_mut() = Some(body);
+                task.state.set(State::Parked);
+            }
+            ScriptStep::Done => {
+                drop(body);
+                self.finish_task(task);
+            }
+        }
+    }
+
     /// Resumes one tasklet until it parks, yields or ends.
     fn run_task(&self, task: Rc<Task>) {
         if task.state.get() != State::Runnable {
             return;
+        }
+        if task.is_script {
+            return self.run_script(task);
         }
         // The coroutine stays in place while it runs; its cell is borrowed meanwhile, which
         // is how `kill` recognises a tasklet that is on the stack (Busy).
@@ -202,10 +269,6 @@ impl Scheduler {
     }
 
     fn finish(&self, task: &Rc<Task>, coro: Coro) {
-        task.state.set(State::Done);
-        if let Some(key) = task.registry_key.take() {
-            self.registry.borrow_mut().remove(key);
-        }
         if coro.done() {
             self.stacks.borrow_mut().put(coro.into_stack());
         } else {
@@ -214,15 +277,25 @@ impl Scheduler {
             self.stacks.borrow_mut().mapped -= 1;
             drop(coro);
         }
+        self.finish_task(task);
+    }
+
+    /// Marks a tasklet done, forgets it and wakes whoever joins it.
+    fn finish_task(&self, task: &Rc<Task>) {
+        task.state.set(State::Done);
+        if let Some(key) = task.registry_key.take() {
+            self.registry.borrow_mut().remove(key);
+        }
         let joiner = task.joiner.borrow_mut().take();
         if let Some((joiner, seq)) = joiner {
             self.wake(&joiner, seq, Wake::Normal, false);
         }
     }
 
-    /// The current tasklet if it may park (it is not being killed).
+    /// The current native tasklet if it may park (it is not a script, not being killed).
     pub(crate) fn current_parkable(&self) -> Option<Rc<Task>> {
-        self.current().filter(|t| t.state.get() != State::Dying)
+        self.current()
+            .filter(|t| !t.is_script && t.state.get() != State::Dying)
     }
 
     /// Parks `me`, which must be the current, parkable tasklet (see `current_parkable`).
@@ -234,7 +307,10 @@ impl Scheduler {
 
     /// Suspends the current tasklet until a waker holding its current sequence wakes it.
     pub(crate) fn park(&self) -> Result<Wake, ParkError> {
-        let task = self.current().ok_or(ParkError::NotInTasklet)?;
+        let task = self
+            .current()
+            .filter(|t| !t.is_script)
+            .ok_or(ParkError::NotInTasklet)?;
         if task.state.get() == State::Dying {
             return Err(ParkError::Dying);
         }
@@ -264,7 +340,8 @@ impl Scheduler {
     /// Yields: the caller goes to the back of the run queue and the head runs.
     pub(crate) fn schedule_current(&self) {
         let Some(task) = self.current() else { return };
-        if task.state.get() == State::Dying {
+        // A script yields by ending its turn; a dying tasklet only runs destructors.
+        if task.is_script || task.state.get() == State::Dying {
             return;
         }
         task.state.set(State::Runnable);
@@ -474,7 +551,14 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     }
     if std::ptr::eq(s.current.get(), Rc::as_ptr(task)) {
         task.killed.set(true);
+        if task.is_script {
+            // Its turn ends as soon as the body returns; there is no stack to unwind.
+            return Ok(());
+        }
         std::panic::resume_unwind(Box::new(TaskletExit));
+    }
+    if task.is_script {
+        return kill_script(s, task);
     }
     let Some(mut coro) = task.coro.try_borrow_mut().ok().and_then(|mut c| c.take()) else {
         return Err(KillError::Busy);
@@ -494,6 +578,22 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
         );
     }
     s.finish(task, coro);
+    Ok(())
+}
+
+fn kill_script(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
+    let Some(mut body) = task.script.try_borrow_mut().ok().and_then(|mut b| b.take()) else {
+        return Err(KillError::Busy);
+    };
+    task.killed.set(true);
+    let outer = s.current.replace(Rc::as_ptr(task));
+    let step = catch_unwind(AssertUnwindSafe(|| body.kill())).unwrap_or(ScriptStep::Done);
+    s.current.replace(outer);
+    // A script may survive a kill (it caught TaskletExit and carried on) as in Stackless.
+    if step != ScriptStep::Done {
+        task.killed.set(false);
+    }
+    s.after_script_turn(task, body, step);
     Ok(())
 }
 

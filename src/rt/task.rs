@@ -35,6 +35,9 @@ pub(crate) enum Wake {
 pub(crate) struct Task {
     pub(crate) id: u64,
     pub(crate) coro: RefCell<Option<Coro>>,
+    /// Set instead of `coro` for a script tasklet: it has no stack and never suspends.
+    pub(crate) script: RefCell<Option<Box<dyn super::script::ScriptBody>>>,
+    pub(crate) is_script: bool,
     pub(crate) state: Cell<State>,
     /// Bumped on every wake, so a waker holding an older sequence (a timer that fired after
     /// the IO it guarded completed) cannot wake a later park.
@@ -53,10 +56,12 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    pub(crate) fn new(id: u64, name: Option<Box<str>>) -> Task {
+    pub(crate) fn new(id: u64, name: Option<Box<str>>, is_script: bool) -> Task {
         Task {
             id,
             coro: RefCell::new(None),
+            script: RefCell::new(None),
+            is_script,
             state: Cell::new(State::Runnable),
             seq: Cell::new(0),
             wake: Cell::new(Wake::Normal),

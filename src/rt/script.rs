@@ -1,0 +1,113 @@
+//! Script tasklets: tasklets with no native stack. Their state (for the VM, a frame stack)
+//! lives in a [`ScriptBody`] that the scheduler resumes like a coroutine; it returns instead
+//! of suspending. They share the run queue and the channels with native tasklets: a channel
+//! operation that would block registers the script's [`ScriptCell`] with the channel and
+//! reports [`Parked`](SendOutcome::Parked); the body then returns [`ScriptStep::Park`] and is
+//! resumed once a peer has served the cell.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::channel::Message;
+use super::task::Tasklet;
+use super::{JoinError, RecvError};
+
+/// What a script body did with its turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptStep {
+    /// It wants to run again later: its instruction budget ran out, it called `schedule()`,
+    /// or a channel exchange favoured the peer. It goes to the back of the run queue.
+    Yield,
+    /// A channel operation returned `Parked`: it runs again once the channel serves it.
+    Park,
+    /// It finished (returned or raised).
+    Done,
+}
+
+/// The state of a script tasklet, resumed by the scheduler.
+pub trait ScriptBody {
+    /// Runs until the script finishes, parks on a channel or yields. It must not call
+    /// runtime functions that suspend a native tasklet (`sleep`, socket IO, `blocking`,
+    /// `join`): a script tasklet has no stack to suspend; those behave as outside a tasklet.
+    fn resume(&mut self) -> ScriptStep;
+
+    /// The tasklet is killed while not running. The default drops the body at once; a VM
+    /// may instead raise its TaskletExit so that the script's `finally` blocks run, and
+    /// report how that turn ended (`Done` once the script has unwound).
+    fn kill(&mut self) -> ScriptStep {
+        ScriptStep::Done
+    }
+}
+
+/// A script tasklet's side of a channel exchange: where its outgoing message waits, or its
+/// incoming one is put, while it is parked. It lives on the heap, owned jointly by the
+/// script and the channel's wait queue, so a killed script cannot leave a dangling entry.
+pub struct ScriptCell<T, X = String> {
+    pub(crate) message: Rc<RefCell<Message<T, X>>>,
+}
+
+impl<T, X> Default for ScriptCell<T, X> {
+    fn default() -> Self {
+        ScriptCell::new()
+    }
+}
+
+impl<T, X> ScriptCell<T, X> {
+    pub fn new() -> Self {
+        ScriptCell {
+            message: Rc::new(RefCell::new(Message::Empty)),
+        }
+    }
+
+    /// After a receive parked and the script was resumed: the message a sender delivered.
+    /// None if nothing has arrived (the script was resumed for another reason).
+    pub fn take_received(&self) -> Option<Result<T, RecvError<X>>> {
+        match std::mem::replace(&mut *self.message.borrow_mut(), Message::Empty) {
+            Message::Empty => None,
+            other => Some(super::channel::into_result(other)),
+        }
+    }
+
+    /// After a send parked: true once a receiver has taken the message.
+    pub fn is_delivered(&self) -> bool {
+        matches!(*self.message.borrow(), Message::Empty)
+    }
+}
+
+/// How a script's send went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// A receiver took it; when `yield_now`, the receiver was put first in the run queue and
+    /// the script should end its turn with [`ScriptStep::Yield`].
+    Sent { yield_now: bool },
+    /// No receiver: the message waits in the cell; end the turn with [`ScriptStep::Park`].
+    Parked,
+}
+
+/// How a script's receive went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecvOutcome<T> {
+    /// A sender was waiting; `yield_now` as for [`SendOutcome::Sent`].
+    Received { value: T, yield_now: bool },
+    /// Nobody is sending: end the turn with [`ScriptStep::Park`] and read the cell with
+    /// [`ScriptCell::take_received`] when resumed.
+    Parked,
+}
+
+/// Spawns a script tasklet at the end of this thread's run queue.
+pub fn spawn_script(body: Box<dyn ScriptBody>) -> Tasklet {
+    super::sched::with(|s| s.spawn_script(body))
+}
+
+/// The outcome of a script tasklet as `join` would see it.
+pub fn script_result(tasklet: &Tasklet) -> Option<Result<(), JoinError>> {
+    if tasklet.is_alive() {
+        None
+    } else if let Some(msg) = tasklet.task.panic_message.borrow().clone() {
+        Some(Err(JoinError::Panicked(msg)))
+    } else if tasklet.task.killed.get() {
+        Some(Err(JoinError::Killed))
+    } else {
+        Some(Ok(()))
+    }
+}

@@ -1,0 +1,360 @@
+//! Script tasklets (no native stack, resumed by the scheduler) share the run queue and the
+//! channels with native tasklets. Each scenario runs with native tasklets only (whose order
+//! `rt_stackless.rs` checks against pypy3) and again with scripts in some roles: the event
+//! logs must be identical.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use stackmail::rt::{
+    self, Channel, RecvError, RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome,
+};
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn say(log: &Log, line: String) {
+    log.borrow_mut().push(line);
+}
+
+/// Sends one value, as a script.
+struct ScriptSender {
+    ch: Channel<&'static str>,
+    cell: ScriptCell<&'static str>,
+    log: Log,
+    state: u8,
+}
+
+impl ScriptBody for ScriptSender {
+    fn resume(&mut self) -> ScriptStep {
+        if self.state == 0 {
+            say(&self.log, "sender: send".into());
+            self.state = 1;
+            match self.ch.send_from_script("x", &self.cell).unwrap() {
+                SendOutcome::Sent { yield_now: true } => return ScriptStep::Yield,
+                SendOutcome::Sent { yield_now: false } => {}
+                SendOutcome::Parked => return ScriptStep::Park,
+            }
+        }
+        assert!(self.cell.is_delivered());
+        say(
+            &self.log,
+            format!("sender: sent, balance {}", self.ch.balance()),
+        );
+        ScriptStep::Done
+    }
+}
+
+/// Receives one value, as a script.
+struct ScriptReceiver {
+    ch: Channel<&'static str>,
+    cell: ScriptCell<&'static str>,
+    log: Log,
+    got: Option<&'static str>,
+    state: u8,
+}
+
+impl ScriptBody for ScriptReceiver {
+    fn resume(&mut self) -> ScriptStep {
+        match self.state {
+            0 => {
+                say(
+                    &self.log,
+                    format!("receiver: receive, balance {}", self.ch.balance()),
+                );
+                match self.ch.receive_from_script(&self.cell).unwrap() {
+                    RecvOutcome::Received { value, yield_now } => {
+                        if yield_now {
+                            self.got = Some(value);
+                            self.state = 1;
+                            return ScriptStep::Yield;
+                        }
+                        self.got = Some(value);
+                    }
+                    RecvOutcome::Parked => {
+                        self.state = 2;
+                        return ScriptStep::Park;
+                    }
+                }
+            }
+            1 => {}
+            _ => self.got = Some(self.cell.take_received().unwrap().unwrap()),
+        }
+        say(&self.log, format!("receiver: got {}", self.got.unwrap()));
+        ScriptStep::Done
+    }
+}
+
+fn native_sender(ch: Channel<&'static str>, log: Log) {
+    rt::spawn(move || {
+        say(&log, "sender: send".into());
+        ch.send("x").unwrap();
+        say(&log, format!("sender: sent, balance {}", ch.balance()));
+    });
+}
+
+fn native_receiver(ch: Channel<&'static str>, log: Log) {
+    rt::spawn(move || {
+        say(&log, format!("receiver: receive, balance {}", ch.balance()));
+        let v = ch.receive().unwrap();
+        say(&log, format!("receiver: got {v}"));
+    });
+}
+
+fn exchange(
+    pref: i8,
+    sender_first: bool,
+    script_sender: bool,
+    script_receiver: bool,
+) -> Vec<String> {
+    let log: Log = Rc::default();
+    let ch: Channel<&'static str> = Channel::new();
+    ch.set_preference(pref);
+    let spawn_sender = || {
+        if script_sender {
+            rt::spawn_script(Box::new(ScriptSender {
+                ch: ch.clone(),
+                cell: ScriptCell::new(),
+                log: log.clone(),
+                state: 0,
+            }));
+        } else {
+            native_sender(ch.clone(), log.clone());
+        }
+    };
+    let spawn_receiver = || {
+        if script_receiver {
+            rt::spawn_script(Box::new(ScriptReceiver {
+                ch: ch.clone(),
+                cell: ScriptCell::new(),
+                log: log.clone(),
+                got: None,
+                state: 0,
+            }));
+        } else {
+            native_receiver(ch.clone(), log.clone());
+        }
+    };
+    if sender_first {
+        spawn_sender();
+        spawn_receiver();
+    } else {
+        spawn_receiver();
+        spawn_sender();
+    }
+    let l = log.clone();
+    rt::spawn(move || say(&l, "bystander runs".into()));
+    rt::run();
+    say(&log, format!("balance {}", ch.balance()));
+    assert_eq!(rt::stats().alive, 0);
+    log.take()
+}
+
+#[test]
+fn scripts_exchange_with_natives_in_stackless_order() {
+    for pref in [-1, 0, 1] {
+        for sender_first in [true, false] {
+            let native = exchange(pref, sender_first, false, false);
+            for (s, r) in [(true, false), (false, true), (true, true)] {
+                assert_eq!(
+                    exchange(pref, sender_first, s, r),
+                    native,
+                    "preference {pref}, sender first {sender_first}, script sender {s}, script receiver {r}"
+                );
+            }
+        }
+    }
+}
+
+/// Yields `n` times, logging each step, as a script.
+struct Stepper {
+    name: &'static str,
+    n: u32,
+    i: u32,
+    log: Log,
+}
+
+impl ScriptBody for Stepper {
+    fn resume(&mut self) -> ScriptStep {
+        if self.i < self.n {
+            say(&self.log, format!("{} step {}", self.name, self.i));
+            self.i += 1;
+            return ScriptStep::Yield;
+        }
+        say(&self.log, format!("{} ends", self.name));
+        ScriptStep::Done
+    }
+}
+
+#[test]
+fn scripts_and_natives_share_one_run_queue() {
+    let run = |scripts: bool| {
+        let log: Log = Rc::default();
+        for (name, n) in [("a", 3), ("b", 1), ("c", 2)] {
+            if scripts && name != "b" {
+                rt::spawn_script(Box::new(Stepper {
+                    name,
+                    n,
+                    i: 0,
+                    log: log.clone(),
+                }));
+            } else {
+                let log = log.clone();
+                rt::spawn(move || {
+                    for i in 0..n {
+                        say(&log, format!("{name} step {i}"));
+                        rt::schedule();
+                    }
+                    say(&log, format!("{name} ends"));
+                });
+            }
+        }
+        rt::run();
+        log.take()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+/// Waits for one value; records what it got and whether it was dropped.
+struct Waiter {
+    ch: Channel<u32, String>,
+    cell: ScriptCell<u32, String>,
+    log: Log,
+    name: &'static str,
+    parked: bool,
+}
+
+impl ScriptBody for Waiter {
+    fn resume(&mut self) -> ScriptStep {
+        let got = if self.parked {
+            self.cell.take_received().expect("resumed only once served")
+        } else {
+            match self.ch.receive_from_script(&self.cell) {
+                Ok(RecvOutcome::Parked) => {
+                    self.parked = true;
+                    return ScriptStep::Park;
+                }
+                Ok(RecvOutcome::Received { value, .. }) => Ok(value),
+                Err(e) => Err(e),
+            }
+        };
+        say(&self.log, format!("{} got {got:?}", self.name));
+        ScriptStep::Done
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        say(&self.log, format!("{} dropped", self.name));
+    }
+}
+
+#[test]
+fn a_killed_script_is_skipped_by_the_channel() {
+    let log: Log = Rc::default();
+    let ch: Channel<u32, String> = Channel::new();
+    let waiter = |name| {
+        Box::new(Waiter {
+            ch: ch.clone(),
+            cell: ScriptCell::new(),
+            log: log.clone(),
+            name,
+            parked: false,
+        })
+    };
+    let w1 = rt::spawn_script(waiter("w1"));
+    let _w2 = rt::spawn_script(waiter("w2"));
+    rt::run();
+    assert!(w1.is_blocked());
+    w1.kill().unwrap();
+    assert!(!w1.is_alive());
+    assert_eq!(rt::script_result(&w1), Some(Err(rt::JoinError::Killed)));
+    let tx = ch.clone();
+    rt::spawn(move || tx.send(7).unwrap());
+    rt::run();
+    assert_eq!(*log.borrow(), ["w1 dropped", "w2 got Ok(7)", "w2 dropped"]);
+}
+
+#[test]
+fn exceptions_and_close_reach_script_receivers() {
+    let log: Log = Rc::default();
+    let ch: Channel<u32, String> = Channel::new();
+    for name in ["a", "b"] {
+        rt::spawn_script(Box::new(Waiter {
+            ch: ch.clone(),
+            cell: ScriptCell::new(),
+            log: log.clone(),
+            name,
+            parked: false,
+        }));
+    }
+    rt::run();
+    ch.send_exception("bad mail".into()).unwrap();
+    ch.close();
+    rt::run();
+    assert_eq!(
+        *log.borrow(),
+        [
+            format!(
+                "a got {:?}",
+                Err::<u32, _>(RecvError::Exception("bad mail".to_string()))
+            ),
+            "a dropped".to_string(),
+            format!("b got {:?}", Err::<u32, _>(RecvError::<String>::Closed)),
+            "b dropped".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn twenty_thousand_scripts_park_on_one_channel() {
+    let log: Log = Rc::default();
+    let ch: Channel<u32, String> = Channel::new();
+    for _ in 0..20_000 {
+        rt::spawn_script(Box::new(Waiter {
+            ch: ch.clone(),
+            cell: ScriptCell::new(),
+            log: log.clone(),
+            name: "w",
+            parked: false,
+        }));
+    }
+    rt::run();
+    assert_eq!(ch.balance(), -20_000);
+    assert_eq!(
+        rt::stats().stacks_mapped,
+        0,
+        "script tasklets need no native stack"
+    );
+    let tx = ch.clone();
+    rt::spawn(move || tx.send_sequence(0..20_000).unwrap());
+    rt::run();
+    assert_eq!(rt::stats().alive, 0);
+    assert_eq!(
+        log.borrow()
+            .iter()
+            .filter(|l| l.starts_with("w got Ok("))
+            .count(),
+        20_000
+    );
+}
+
+struct Panicker;
+
+impl ScriptBody for Panicker {
+    fn resume(&mut self) -> ScriptStep {
+        panic!("script body bug")
+    }
+}
+
+#[test]
+fn a_panicking_script_body_ends_only_itself() {
+    let t = rt::spawn_script(Box::new(Panicker));
+    let ok = rt::spawn(|| 5);
+    rt::run();
+    assert!(!t.is_alive());
+    assert_eq!(
+        rt::script_result(&t),
+        Some(Err(rt::JoinError::Panicked("script body bug".into())))
+    );
+    assert_eq!(ok.join(), Ok(5));
+}
