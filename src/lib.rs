@@ -7,8 +7,8 @@
 //! - [`deliver`]: local delivery into Maildir.
 //! - [`config`]: the TOML config file (used by the CLI to wire everything).
 
-pub mod rt;
 pub mod config;
 pub mod deliver;
 pub mod queue;
+pub mod rt;
 pub mod smtp;

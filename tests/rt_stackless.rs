@@ -30,8 +30,14 @@ fn compare(script: &str, native: impl FnOnce()) {
     if !common::have_peer("pypy3") {
         return;
     }
-    let theirs = common::run_script("pypy3", &common::manifest_path(&format!("tests/stackless/{script}")));
-    assert_eq!(ours, theirs, "event order differs from pypy3 {script}\n--- ours ---\n{ours}\n--- pypy3 ---\n{theirs}");
+    let theirs = common::run_script(
+        "pypy3",
+        &common::manifest_path(&format!("tests/stackless/{script}")),
+    );
+    assert_eq!(
+        ours, theirs,
+        "event order differs from pypy3 {script}\n--- ours ---\n{ours}\n--- pypy3 ---\n{theirs}"
+    );
 }
 
 #[test]
@@ -39,7 +45,10 @@ fn preference_in_both_arrival_orders() {
     compare("preference.py", || {
         for pref in [-1i8, 0, 1] {
             for sender_first in [true, false] {
-                say!("== preference {pref}, {} first", if sender_first { "sender" } else { "receiver" });
+                say!(
+                    "== preference {pref}, {} first",
+                    if sender_first { "sender" } else { "receiver" }
+                );
                 let ch: Channel<&str> = Channel::new();
                 ch.set_preference(pref);
                 let (a, b) = (ch.clone(), ch.clone());
@@ -236,12 +245,18 @@ fn kill_unwinds_a_blocked_tasklet_at_once() {
         rt::spawn(move || {
             say!("killer kills");
             target.kill().unwrap();
-            say!("killer continues, victim alive {}", if target.is_alive() { "True" } else { "False" });
+            say!(
+                "killer continues, victim alive {}",
+                if target.is_alive() { "True" } else { "False" }
+            );
             tx.send("mail").unwrap();
             say!("killer sent");
         });
         rt::run();
-        say!("v2 alive {}", if v2.is_finished() { "False" } else { "True" });
+        say!(
+            "v2 alive {}",
+            if v2.is_finished() { "False" } else { "True" }
+        );
         assert_eq!(v1.join(), Err(rt::JoinError::Killed));
         assert_eq!(ch.balance(), 0);
     });

@@ -61,13 +61,26 @@ networks = ["192.0.2.0/24"]
             .unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let start = Instant::now();
-        while TcpStream::connect(addr).is_err() {
+        let probe = loop {
+            if let Ok(s) = TcpStream::connect(addr) {
+                break s;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(20),
                 "server did not start"
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
+        // End the probe's session and wait for the server to close it, so that it no
+        // longer counts against connection limits when the test starts.
+        let mut probe = BufReader::new(probe);
+        probe
+            .get_mut()
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        probe.get_mut().write_all(b"QUIT\r\n").unwrap();
+        let mut rest = Vec::new();
+        let _ = probe.read_to_end(&mut rest);
         Server {
             child,
             addr,

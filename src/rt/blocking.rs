@@ -33,7 +33,11 @@ struct PoolState {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        state: Mutex::new(PoolState { jobs: VecDeque::new(), threads: 0, idle: 0 }),
+        state: Mutex::new(PoolState {
+            jobs: VecDeque::new(),
+            threads: 0,
+            idle: 0,
+        }),
         ready: Condvar::new(),
     })
 }
@@ -53,7 +57,9 @@ fn submit(job: Job) {
         return;
     }
     if st.threads < MAX_THREADS.load(Ordering::Relaxed) {
-        let spawned = std::thread::Builder::new().name("stackmail-blocking".into()).spawn(worker);
+        let spawned = std::thread::Builder::new()
+            .name("stackmail-blocking".into())
+            .spawn(worker);
         match spawned {
             Ok(_) => st.threads += 1,
             Err(e) if st.threads == 0 => {
@@ -81,8 +87,10 @@ fn worker() {
             continue;
         }
         st.idle += 1;
-        let (guard, timeout) =
-            pool.ready.wait_timeout(st, IDLE_EXIT).unwrap_or_else(|e| e.into_inner());
+        let (guard, timeout) = pool
+            .ready
+            .wait_timeout(st, IDLE_EXIT)
+            .unwrap_or_else(|e| e.into_inner());
         st = guard;
         st.idle -= 1;
         if timeout.timed_out() && st.jobs.is_empty() {
@@ -101,11 +109,20 @@ where
 {
     let setup = sched::with(|s| {
         // A tasklet being killed runs destructors and cannot park: its job runs inline.
-        let me = s.current().filter(|t| t.state.get() != super::task::State::Dying)?;
+        let me = s
+            .current()
+            .filter(|t| t.state.get() != super::task::State::Dying)?;
         let remote = s.remote().ok()?;
-        Some((s.blocked_on_jobs.borrow_mut().insert((me.clone(), me.seq.get())), remote))
+        Some((
+            s.blocked_on_jobs
+                .borrow_mut()
+                .insert((me.clone(), me.seq.get())),
+            remote,
+        ))
     });
-    let Some((key, remote)) = setup else { return f() };
+    let Some((key, remote)) = setup else {
+        return f();
+    };
     let slot = Arc::new(Mutex::new(None));
     let filled = slot.clone();
     sched::with(|s| s.jobs_in_flight.set(s.jobs_in_flight.get() + 1));

@@ -2,12 +2,14 @@
 //! `send_exception`, `close`, iteration and `send_sequence`.
 //!
 //! Waiters queue on the channel in arrival order; all of them wait in the same direction,
-//! so `balance` is the queue length signed by that direction. A sender's value waits in the
-//! channel's slot slab; a receiver's slot receives the value its sender delivers. Slots are
-//! reused, so a steady exchange allocates nothing. Who runs after an exchange follows
+//! so `balance` is the queue length signed by that direction. Each waiter's message cell
+//! lives on its own stack, in the frame of `send` or `receive` that parks it: the peer moves
+//! the message straight between the two stacks, and an exchange allocates nothing. Who runs after an exchange follows
 //! PyPy's `stackless.py`: when `preference` favours the other side, the woken tasklet is
 //! put first in the run queue and the caller yields; otherwise the woken tasklet goes to the
 //! back and the caller continues.
+
+#![allow(unsafe_code)]
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -15,8 +17,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::sched;
-use super::slab::{Key, Slab};
-use super::task::{State, Task};
+use super::task::Task;
 
 /// What a sender hands over: a value, an exception for the receiver, or the end of it all.
 enum Message<T, X> {
@@ -26,10 +27,14 @@ enum Message<T, X> {
     Closed,
 }
 
-struct Waiting {
+struct Waiting<T, X> {
     task: Rc<Task>,
     seq: u32,
-    slot: Key,
+    /// The waiter's message cell, on its stack: a sender's message, or where a receiver
+    /// wants one. Valid while the entry is queued: the waiter stays parked in the frame that
+    /// owns the cell until a peer pops the entry, and if it is unwound instead (killed),
+    /// its `WaitGuard` removes the entry before the cell goes away.
+    slot: *mut Message<T, X>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,9 +44,8 @@ enum Direction {
 }
 
 struct State_<T, X> {
-    queue: VecDeque<Waiting>,
+    queue: VecDeque<Waiting<T, X>>,
     direction: Direction,
-    slots: Slab<Message<T, X>>,
     preference: i8,
     schedule_all: bool,
     closing: bool,
@@ -56,7 +60,9 @@ pub struct Channel<T, X = String> {
 
 impl<T, X> Clone for Channel<T, X> {
     fn clone(&self) -> Self {
-        Channel { inner: self.inner.clone() }
+        Channel {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -138,7 +144,6 @@ impl<T, X> Channel<T, X> {
             inner: Rc::new(RefCell::new(State_ {
                 queue: VecDeque::new(),
                 direction: Direction::Send,
-                slots: Slab::new(),
                 preference: -1,
                 schedule_all: false,
                 closing: false,
@@ -173,32 +178,33 @@ impl<T, X> Channel<T, X> {
 
     /// Tasklets waiting on the channel, first to be served first.
     pub fn queue(&self) -> Vec<super::Tasklet> {
-        self.inner.borrow().queue.iter().map(|w| super::Tasklet { task: w.task.clone() }).collect()
+        self.inner
+            .borrow()
+            .queue
+            .iter()
+            .map(|w| super::Tasklet {
+                task: w.task.clone(),
+            })
+            .collect()
     }
 
     /// Stops the channel from taking new senders. Senders already waiting can still be
     /// received from; receivers waiting now can never be served, so they wake with `Closed`.
     pub fn close(&self) {
-        let woken: Vec<Waiting> = {
+        let woken: Vec<Waiting<T, X>> = {
             let mut st = self.inner.borrow_mut();
             st.closing = true;
             if st.direction == Direction::Receive {
-                let woken: Vec<_> = st.queue.drain(..).collect();
-                for w in &woken {
-                    if let Some(slot) = st.slots.get_mut(w.slot) {
-                        *slot = Message::Closed;
-                    }
-                }
-                woken
+                st.queue.drain(..).collect()
             } else {
                 Vec::new()
             }
         };
-        sched::with(|s| {
-            for w in woken {
-                s.wake(&w.task, w.seq, super::task::Wake::Normal, false);
-            }
-        });
+        for w in woken {
+            // SAFETY: the entry was queued until just now, so its cell is alive (see Waiting).
+            unsafe { *w.slot = Message::Closed };
+            sched::with(|s| s.wake(&w.task, w.seq, super::task::Wake::Normal, false));
+        }
     }
 
     /// Undoes `close`.
@@ -219,20 +225,20 @@ impl<T, X> Channel<T, X> {
 
     /// Hands `value` to a receiver, waiting for one if none is waiting.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.can_send() {
-            Ok(()) => Ok(self.deliver(Message::Value(value))),
-            Err(Refusal::Closed) => Err(SendError::Closed(value)),
-            Err(Refusal::WouldBlock) => Err(SendError::WouldBlock(value)),
-        }
+        self.send_with(value, Message::Value)
+            .map_err(|(v, refusal)| match refusal {
+                Refusal::Closed => SendError::Closed(v),
+                Refusal::WouldBlock => SendError::WouldBlock(v),
+            })
     }
 
     /// Makes the receiver's `receive` fail with `RecvError::Exception(x)`.
     pub fn send_exception(&self, x: X) -> Result<(), SendError<X>> {
-        match self.can_send() {
-            Ok(()) => Ok(self.deliver(Message::Exception(x))),
-            Err(Refusal::Closed) => Err(SendError::Closed(x)),
-            Err(Refusal::WouldBlock) => Err(SendError::WouldBlock(x)),
-        }
+        self.send_with(x, Message::Exception)
+            .map_err(|(x, refusal)| match refusal {
+                Refusal::Closed => SendError::Closed(x),
+                Refusal::WouldBlock => SendError::WouldBlock(x),
+            })
     }
 
     /// Sends every item in order; returns how many were sent.
@@ -245,82 +251,84 @@ impl<T, X> Channel<T, X> {
         Ok(sent)
     }
 
-    /// Whether `deliver` can complete: the checks come first so that a refused value is
-    /// handed back untouched.
-    fn can_send(&self) -> Result<(), Refusal> {
-        let st = self.inner.borrow();
-        if st.closing {
-            return Err(Refusal::Closed);
-        }
-        if st.direction == Direction::Receive && !st.queue.is_empty() {
-            return Ok(());
-        }
-        match sched::with(|s| s.current()) {
-            Some(me) if me.state.get() != State::Dying => Ok(()),
-            _ => Err(Refusal::WouldBlock),
-        }
-    }
-
-    fn deliver(&self, message: Message<T, X>) {
+    /// Every refusal happens before `wrap`, so a refused value goes back untouched.
+    fn send_with<V>(
+        &self,
+        value: V,
+        wrap: impl FnOnce(V) -> Message<T, X>,
+    ) -> Result<(), (V, Refusal)> {
         let mut st = self.inner.borrow_mut();
+        if st.closing {
+            return Err((value, Refusal::Closed));
+        }
         if st.direction == Direction::Receive {
             if let Some(receiver) = st.queue.pop_front() {
-                if let Some(slot) = st.slots.get_mut(receiver.slot) {
-                    *slot = message;
-                }
-                let (front, yield_now) = exchange_policy(&st, 1);
+                // SAFETY: the entry was queued until just now, so its cell is alive.
+                unsafe { *receiver.slot = wrap(value) };
+                let policy = exchange_policy(&st, 1);
                 drop(st);
-                wake_peer(receiver, front, yield_now);
-                return;
+                wake_peer(receiver, policy);
+                return Ok(());
             }
         }
-        let Some(me) = sched::with(|s| s.current()) else { return };
-        let slot = st.slots.insert(message);
+        let Some(me) = sched::with(|s| s.current_parkable()) else {
+            return Err((value, Refusal::WouldBlock));
+        };
+        let mut cell = wrap(value);
+        let slot: *mut Message<T, X> = &mut cell;
         st.direction = Direction::Send;
-        st.queue.push_back(Waiting { task: me.clone(), seq: me.seq.get(), slot });
+        st.queue.push_back(Waiting {
+            task: me.clone(),
+            seq: me.seq.get(),
+            slot,
+        });
         drop(st);
-        // Dropped during an unwind (the sender is killed while waiting) it withdraws the
-        // message; after a normal wake-up the receiver has already taken it.
-        let guard = WaitGuard { channel: &self.inner, slot, sending: true };
-        let parked = sched::with(|s| s.park());
-        if parked.is_ok() {
-            std::mem::forget(guard);
-        }
+        let guard = WaitGuard {
+            channel: &self.inner,
+            slot,
+        };
+        sched::with(|s| s.park_task(&me));
+        // A receiver popped the entry and took the message.
+        std::mem::forget(guard);
+        Ok(())
     }
 
     /// Takes a value from a sender, waiting for one if none is waiting.
     pub fn receive(&self) -> Result<T, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
-        if st.direction == Direction::Send && !st.queue.is_empty() {
-            let Some(sender) = st.queue.pop_front() else { return Err(RecvError::WouldBlock) };
-            let message = st.slots.remove(sender.slot).unwrap_or(Message::Empty);
-            let (front, yield_now) = exchange_policy(&st, -1);
-            drop(st);
-            wake_peer(sender, front, yield_now);
-            return into_result(message);
+        if st.direction == Direction::Send {
+            if let Some(sender) = st.queue.pop_front() {
+                // SAFETY: the entry was queued until just now, so its cell is alive.
+                let message = unsafe { std::mem::replace(&mut *sender.slot, Message::Empty) };
+                let policy = exchange_policy(&st, -1);
+                drop(st);
+                wake_peer(sender, policy);
+                return into_result(message);
+            }
         }
         if st.closing {
             return Err(RecvError::Closed);
         }
-        let Some(me) = sched::with(|s| s.current()) else { return Err(RecvError::WouldBlock) };
-        if me.state.get() == State::Dying {
+        let Some(me) = sched::with(|s| s.current_parkable()) else {
             return Err(RecvError::WouldBlock);
-        }
-        let slot = st.slots.insert(Message::Empty);
+        };
+        let mut cell: Message<T, X> = Message::Empty;
+        let slot: *mut Message<T, X> = &mut cell;
         st.direction = Direction::Receive;
-        st.queue.push_back(Waiting { task: me.clone(), seq: me.seq.get(), slot });
+        st.queue.push_back(Waiting {
+            task: me.clone(),
+            seq: me.seq.get(),
+            slot,
+        });
         drop(st);
-        let guard = WaitGuard { channel: &self.inner, slot, sending: false };
-        let parked = sched::with(|s| s.park());
+        let guard = WaitGuard {
+            channel: &self.inner,
+            slot,
+        };
+        sched::with(|s| s.park_task(&me));
+        // A sender (or close) popped the entry and filled the cell.
         std::mem::forget(guard);
-        let message = self.inner.borrow_mut().slots.remove(slot).unwrap_or(Message::Empty);
-        match parked {
-            Ok(_) => into_result(message),
-            Err(_) => {
-                self.inner.borrow_mut().queue.retain(|w| w.slot != slot);
-                Err(RecvError::WouldBlock)
-            }
-        }
+        into_result(cell)
     }
 
     /// Receives until the channel is closed and drained. Exceptions sent with
@@ -340,7 +348,7 @@ fn into_result<T, X>(message: Message<T, X>) -> Result<T, RecvError<X>> {
 
 /// Where the woken peer goes and whether the caller yields, for an exchange initiated in
 /// direction `dir` (1 send, -1 receive): PyPy `_channel_action`.
-fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> (bool, bool) {
+fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> Policy {
     if st.schedule_all {
         (false, true)
     } else if st.preference == -dir {
@@ -350,7 +358,10 @@ fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> (bool, bool) {
     }
 }
 
-fn wake_peer(peer: Waiting, front: bool, yield_now: bool) {
+/// (woken peer goes first in the run queue, caller yields)
+type Policy = (bool, bool);
+
+fn wake_peer<T, X>(peer: Waiting<T, X>, (front, yield_now): Policy) {
     sched::with(|s| {
         s.wake(&peer.task, peer.seq, super::task::Wake::Normal, front);
         if yield_now {
@@ -359,24 +370,17 @@ fn wake_peer(peer: Waiting, front: bool, yield_now: bool) {
     });
 }
 
-/// Removes a waiter whose tasklet is unwinding (killed) while it waits; a normal wake-up
-/// forgets the guard instead.
+/// Removes a waiter whose tasklet is unwinding (killed) while it waits, before its message
+/// cell goes away; a normal wake-up forgets the guard instead.
 struct WaitGuard<'a, T, X> {
     channel: &'a Rc<RefCell<State_<T, X>>>,
-    slot: Key,
-    sending: bool,
+    slot: *mut Message<T, X>,
 }
 
 impl<T, X> Drop for WaitGuard<'_, T, X> {
     fn drop(&mut self) {
-        let Ok(mut st) = self.channel.try_borrow_mut() else { return };
-        let before = st.queue.len();
-        st.queue.retain(|w| w.slot != self.slot);
-        let was_queued = st.queue.len() != before;
-        // A receiver's slot is its own until it reads it; a sender's slot belongs to the
-        // receiver once the sender left the queue.
-        if was_queued || !self.sending {
-            st.slots.remove(self.slot);
+        if let Ok(mut st) = self.channel.try_borrow_mut() {
+            st.queue.retain(|w| w.slot != self.slot);
         }
     }
 }

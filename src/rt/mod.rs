@@ -82,7 +82,10 @@ pub fn sleep_until(deadline: Instant) {
             std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
             return;
         };
-        let key = s.timers.borrow_mut().insert(deadline, (me.clone(), me.seq.get()));
+        let key = s
+            .timers
+            .borrow_mut()
+            .insert(deadline, (me.clone(), me.seq.get()));
         let _cancel = CancelTimer(key);
         let _ = s.park();
     });

@@ -30,20 +30,28 @@ pub struct ListenOptions {
 
 impl Default for ListenOptions {
     fn default() -> Self {
-        ListenOptions { reuse_port: false, backlog: 1024 }
+        ListenOptions {
+            reuse_port: false,
+            backlog: 1024,
+        }
     }
 }
 
 /// Registers a socket with this thread's reactor under a fresh key.
 fn register(source: &mut impl mio::event::Source) -> io::Result<Key> {
     sched::with(|s| {
-        let mut reactor = s.reactor.borrow_mut();
+        let mut reactor = s.reactor().borrow_mut();
         let reactor = reactor
             .as_mut()
             .map_err(|kind| io::Error::new(*kind, "this thread has no reactor"))?;
         let key = reactor.io.insert(Default::default());
         let token = Token(key.to_u64() as usize);
-        if let Err(e) = reactor.poll.registry().register(source, token, Interest::READABLE | Interest::WRITABLE) {
+        if let Err(e) =
+            reactor
+                .poll
+                .registry()
+                .register(source, token, Interest::READABLE | Interest::WRITABLE)
+        {
             reactor.io.remove(key);
             return Err(e);
         }
@@ -53,11 +61,12 @@ fn register(source: &mut impl mio::event::Source) -> io::Result<Key> {
 
 fn deregister(source: &mut impl mio::event::Source, key: Key) {
     sched::with(|s| {
-        if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
+        if let Ok(mut reactor) = s.reactor().try_borrow_mut() {
             if let Ok(reactor) = reactor.as_mut() {
                 let _ = reactor.poll.registry().deregister(source);
                 if let Some(entry) = reactor.io.remove(key) {
-                    reactor.waiting -= usize::from(entry.reader.is_some()) + usize::from(entry.writer.is_some());
+                    reactor.waiting -=
+                        usize::from(entry.reader.is_some()) + usize::from(entry.writer.is_some());
                 }
             }
         }
@@ -68,32 +77,49 @@ fn deregister(source: &mut impl mio::event::Source, key: Key) {
 fn wait(key: Key, write: bool, deadline: Option<Instant>) -> io::Result<()> {
     sched::with(|s| {
         let Some(me) = s.current() else {
-            return Err(io::Error::new(io::ErrorKind::WouldBlock, "socket not ready outside a tasklet"));
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "socket not ready outside a tasklet",
+            ));
         };
         if me.state.get() == State::Dying {
             return Err(io::Error::other("the tasklet is being killed"));
         }
         let seq = me.seq.get();
         {
-            let mut reactor = s.reactor.borrow_mut();
+            let mut reactor = s.reactor().borrow_mut();
             let Ok(reactor) = reactor.as_mut() else {
                 return Err(io::Error::other("this thread has no reactor"));
             };
             let Some(entry) = reactor.io.get_mut(key) else {
                 return Err(io::Error::other("socket is not registered"));
             };
-            let slot = if write { &mut entry.writer } else { &mut entry.reader };
+            let slot = if write {
+                &mut entry.writer
+            } else {
+                &mut entry.reader
+            };
             if slot.is_some() {
-                return Err(io::Error::other("another tasklet is already waiting on this socket"));
+                return Err(io::Error::other(
+                    "another tasklet is already waiting on this socket",
+                ));
             }
             *slot = Some((me.clone(), seq));
             reactor.waiting += 1;
         }
-        let _clear = ClearWaiter { key, write, task: me.clone() };
-        let _timer = deadline.map(|d| CancelTimer(s.timers.borrow_mut().insert(d, (me.clone(), seq))));
+        let _clear = ClearWaiter {
+            key,
+            write,
+            task: me.clone(),
+        };
+        let _timer =
+            deadline.map(|d| CancelTimer(s.timers.borrow_mut().insert(d, (me.clone(), seq))));
         match s.park() {
             Ok(Wake::Normal) => Ok(()),
-            Ok(Wake::Timeout) => Err(io::Error::new(io::ErrorKind::TimedOut, "socket operation timed out")),
+            Ok(Wake::Timeout) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "socket operation timed out",
+            )),
             Err(_) => Err(io::Error::other("the tasklet cannot wait")),
         }
     })
@@ -109,11 +135,24 @@ struct ClearWaiter {
 impl Drop for ClearWaiter {
     fn drop(&mut self) {
         sched::with(|s| {
-            let Ok(mut reactor) = s.reactor.try_borrow_mut() else { return };
-            let Ok(reactor) = reactor.as_mut() else { return };
-            let Some(entry) = reactor.io.get_mut(self.key) else { return };
-            let slot = if self.write { &mut entry.writer } else { &mut entry.reader };
-            if slot.as_ref().is_some_and(|(t, _)| Rc::ptr_eq(t, &self.task)) {
+            let Ok(mut reactor) = s.reactor().try_borrow_mut() else {
+                return;
+            };
+            let Ok(reactor) = reactor.as_mut() else {
+                return;
+            };
+            let Some(entry) = reactor.io.get_mut(self.key) else {
+                return;
+            };
+            let slot = if self.write {
+                &mut entry.writer
+            } else {
+                &mut entry.reader
+            };
+            if slot
+                .as_ref()
+                .is_some_and(|(t, _)| Rc::ptr_eq(t, &self.task))
+            {
                 *slot = None;
                 reactor.waiting -= 1;
             }
@@ -127,12 +166,16 @@ fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
 
 /// Out of descriptors or kernel memory: retrying at once would only spin.
 fn resources_exhausted(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 pub struct TcpListener {
     inner: mio::net::TcpListener,
     key: Key,
+    accept_timeout: Option<Duration>,
     _thread_bound: PhantomData<Rc<()>>,
 }
 
@@ -156,25 +199,40 @@ impl TcpListener {
         socket.listen(options.backlog)?;
         let mut inner = mio::net::TcpListener::from_std(socket.into());
         let key = register(&mut inner)?;
-        Ok(TcpListener { inner, key, _thread_bound: PhantomData })
+        Ok(TcpListener {
+            inner,
+            key,
+            accept_timeout: None,
+            _thread_bound: PhantomData,
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
 
+    /// `accept` fails with `TimedOut` if no connection arrives within `timeout`.
+    pub fn set_accept_timeout(&mut self, timeout: Option<Duration>) {
+        self.accept_timeout = timeout;
+    }
+
     /// Waits for a connection. When the process is out of descriptors it backs off (10 ms
     /// doubling to 1 s) until one is freed, instead of spinning on the pending connection.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut backoff = Duration::from_millis(10);
+        let deadline = deadline_after(self.accept_timeout);
         loop {
             match self.inner.accept() {
                 Ok((stream, peer)) => {
                     stream.set_nodelay(true)?;
                     return Ok((TcpStream::from_mio(stream)?, peer));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, false, None)?,
-                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, false, deadline)?,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
                 Err(e) if resources_exhausted(&e) => {
                     if !sched::with(|s| s.in_tasklet()) {
                         return Err(e);
@@ -206,7 +264,13 @@ pub struct TcpStream {
 impl TcpStream {
     fn from_mio(mut inner: mio::net::TcpStream) -> io::Result<TcpStream> {
         let key = register(&mut inner)?;
-        Ok(TcpStream { inner, key, read_timeout: None, write_timeout: None, _thread_bound: PhantomData })
+        Ok(TcpStream {
+            inner,
+            key,
+            read_timeout: None,
+            write_timeout: None,
+            _thread_bound: PhantomData,
+        })
     }
 
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
@@ -222,7 +286,10 @@ impl TcpStream {
             }
             match stream.inner.peer_addr() {
                 Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::NotConnected || e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotConnected
+                        || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+                {
                     wait(stream.key, true, deadline)?
                 }
                 Err(e) => return Err(e),
@@ -275,8 +342,16 @@ impl TcpStream {
         self.inner.shutdown(how)
     }
 
-    fn retry<R>(&self, write: bool, mut op: impl FnMut(&mio::net::TcpStream) -> io::Result<R>) -> io::Result<R> {
-        let deadline = deadline_after(if write { self.write_timeout } else { self.read_timeout });
+    fn retry<R>(
+        &self,
+        write: bool,
+        mut op: impl FnMut(&mio::net::TcpStream) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let deadline = deadline_after(if write {
+            self.write_timeout
+        } else {
+            self.read_timeout
+        });
         loop {
             match op(&self.inner) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(self.key, write, deadline)?,

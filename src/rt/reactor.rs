@@ -2,6 +2,7 @@
 //! which other threads hand work to this thread's scheduler.
 
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mio::{Events, Poll, Token, Waker};
@@ -37,11 +38,21 @@ impl Reactor {
         let waker = Waker::new(poll.registry(), WAKER_TOKEN)?;
         let remote = Remote {
             inner: Arc::new(RemoteInner {
-                inbox: Mutex::new(Inbox { messages: Vec::new(), closed: false }),
+                inbox: Mutex::new(Inbox {
+                    messages: Vec::new(),
+                    closed: false,
+                }),
+                pending: AtomicBool::new(false),
                 waker,
             }),
         };
-        Ok(Reactor { poll, events: Events::with_capacity(1024), io: Slab::new(), waiting: 0, remote })
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(1024),
+            io: Slab::new(),
+            waiting: 0,
+            remote,
+        })
     }
 }
 
@@ -60,6 +71,9 @@ struct Inbox {
 
 struct RemoteInner {
     inbox: Mutex<Inbox>,
+    /// Set with each post and cleared by `take_all`: lets a busy scheduler see new work
+    /// without taking the lock or making a syscall.
+    pending: AtomicBool,
     waker: Waker,
 }
 
@@ -99,6 +113,7 @@ impl Remote {
                 return Err(SchedulerGone);
             }
             inbox.messages.push(message);
+            self.inner.pending.store(true, Ordering::Release);
             inbox.messages.len() == 1
         };
         // One wake per batch: the scheduler drains the whole inbox when it wakes.
@@ -108,8 +123,13 @@ impl Remote {
         Ok(())
     }
 
+    pub(crate) fn has_messages(&self) -> bool {
+        self.inner.pending.load(Ordering::Acquire)
+    }
+
     pub(crate) fn take_all(&self) -> Vec<RemoteMessage> {
         let mut inbox = self.inner.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner.pending.store(false, Ordering::Release);
         std::mem::take(&mut inbox.messages)
     }
 

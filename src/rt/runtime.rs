@@ -32,7 +32,10 @@ impl Runtime {
     /// One thread per available core.
     pub fn new() -> Runtime {
         let threads = thread::available_parallelism().map_or(1, |n| n.get());
-        Runtime { threads, stack_size: DEFAULT_STACK_SIZE }
+        Runtime {
+            threads,
+            stack_size: DEFAULT_STACK_SIZE,
+        }
     }
 
     pub fn threads(mut self, n: usize) -> Runtime {
@@ -71,28 +74,34 @@ impl Runtime {
     {
         let f = Arc::new(f);
         let (ready_tx, ready_rx) = mpsc::channel();
-        let mut handle = RuntimeHandle { remotes: Vec::new(), threads: Vec::new() };
+        let mut handle = RuntimeHandle {
+            remotes: Vec::new(),
+            threads: Vec::new(),
+        };
         for index in 0..self.threads {
             let f = f.clone();
             let ready = ready_tx.clone();
             let stack_size = self.stack_size;
-            let thread = thread::Builder::new().name(format!("stackmail-{index}")).spawn(move || {
-                super::set_default_stack_size(stack_size);
-                let remote = super::remote();
-                let ok = remote.is_ok();
-                let _ = ready.send((index, remote));
-                if !ok {
-                    return;
-                }
-                if let Err(e) = super::Builder::new().spawn(move || f(index)) {
-                    tracing::error!(thread = index, "cannot spawn the first tasklet: {e}");
-                    return;
-                }
-                sched::with(|s| {
-                    s.run_loop(|| false, stop_when_idle);
-                    s.shutdown();
+            let thread = thread::Builder::new()
+                .name(format!("stackmail-{index}"))
+                .spawn(move || {
+                    super::set_default_stack_size(stack_size);
+                    let remote = super::remote();
+                    let ok = remote.is_ok();
+                    let _ = ready.send((index, remote));
+                    drop(ready);
+                    if !ok {
+                        return;
+                    }
+                    if let Err(e) = super::Builder::new().spawn(move || f(index)) {
+                        tracing::error!(thread = index, "cannot spawn the first tasklet: {e}");
+                        return;
+                    }
+                    sched::with(|s| {
+                        s.run_loop(|| false, stop_when_idle);
+                        s.shutdown();
+                    });
                 });
-            });
             match thread {
                 Ok(t) => handle.threads.push(t),
                 Err(e) => {
@@ -103,7 +112,7 @@ impl Runtime {
         }
         drop(ready_tx);
         let mut remotes: Vec<Option<Remote>> = vec![None; self.threads];
-        for (index, remote) in ready_rx.iter() {
+        for (index, remote) in ready_rx.iter().take(self.threads) {
             match remote {
                 Ok(r) => remotes[index] = Some(r),
                 Err(e) => {

@@ -6,7 +6,7 @@
 //! caller and resumes the head; waking "in front" puts a tasklet where it runs next.
 #![allow(unsafe_code)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,8 +21,11 @@ use super::stack::StackPool;
 use super::task::{Coro, JoinHandle, KillError, State, Task, Tasklet, Wake};
 use super::timer::Timers;
 
+/// Resumptions between two non-blocking polls while tasklets are runnable.
+const POLL_EVERY: u32 = 61;
+
 thread_local! {
-    static SCHED: Scheduler = Scheduler::new();
+    static SCHED: Scheduler = const { Scheduler::new() };
 }
 
 /// Runs `f` with this thread's scheduler.
@@ -44,13 +47,18 @@ pub(crate) enum ParkError {
 
 pub(crate) struct Scheduler {
     runq: RefCell<VecDeque<Rc<Task>>>,
-    current: RefCell<Option<Rc<Task>>>,
+    /// The tasklet running now, or null on the thread's own stack. A plain pointer because
+    /// it is read on every channel operation; whoever sets it (`run_task`, `kill_task`) holds
+    /// an `Rc` to that tasklet until it puts the previous value back.
+    current: Cell<*const Task>,
     /// Every tasklet not yet finished; what `shutdown` kills.
     registry: RefCell<Slab<Rc<Task>>>,
     pub(crate) stacks: RefCell<StackPool>,
     pub(crate) timers: RefCell<Timers<Waiter>>,
     /// None when the OS refused an epoll instance; IO then fails with that error.
-    pub(crate) reactor: RefCell<Result<Reactor, io::ErrorKind>>,
+    /// Made on first use, so that the thread-local scheduler has a const initializer (the
+    /// cheapest thread-local access) and pure-channel threads never open an epoll instance.
+    reactor: OnceCell<RefCell<Result<Reactor, io::ErrorKind>>>,
     /// Tasklets parked on blocking jobs, keyed by what the helper thread sends back.
     pub(crate) blocked_on_jobs: RefCell<Slab<Waiter>>,
     /// Blocking jobs whose completion message has not arrived yet.
@@ -62,14 +70,14 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    fn new() -> Scheduler {
+    const fn new() -> Scheduler {
         Scheduler {
             runq: RefCell::new(VecDeque::new()),
-            current: RefCell::new(None),
+            current: Cell::new(std::ptr::null()),
             registry: RefCell::new(Slab::new()),
             stacks: RefCell::new(StackPool::new()),
             timers: RefCell::new(Timers::new()),
-            reactor: RefCell::new(Reactor::new().map_err(|e| e.kind())),
+            reactor: OnceCell::new(),
             blocked_on_jobs: RefCell::new(Slab::new()),
             jobs_in_flight: Cell::new(0),
             next_id: Cell::new(1),
@@ -78,16 +86,31 @@ impl Scheduler {
         }
     }
 
+    /// This thread's poller; None inside means the OS refused one and IO fails with that.
+    pub(crate) fn reactor(&self) -> &RefCell<Result<Reactor, io::ErrorKind>> {
+        self.reactor
+            .get_or_init(|| RefCell::new(Reactor::new().map_err(|e| e.kind())))
+    }
+
     pub(crate) fn current(&self) -> Option<Rc<Task>> {
-        self.current.borrow().clone()
+        let task = self.current.get();
+        if task.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `current` points at a live Rc allocation (see the field), so
+        // taking one more strong reference to it is sound.
+        unsafe {
+            Rc::increment_strong_count(task);
+            Some(Rc::from_raw(task))
+        }
     }
 
     pub(crate) fn in_tasklet(&self) -> bool {
-        self.current.borrow().is_some()
+        !self.current.get().is_null()
     }
 
     pub(crate) fn remote(&self) -> io::Result<Remote> {
-        match &*self.reactor.borrow() {
+        match &*self.reactor().borrow() {
             Ok(reactor) => Ok(reactor.remote.clone()),
             Err(kind) => Err(io::Error::new(*kind, "this thread has no reactor")),
         }
@@ -123,7 +146,7 @@ impl Scheduler {
         let slot = result.clone();
         let coro = Coro::with_stack(stack, move |yielder, ()| {
             with(|s| {
-                if let Some(me) = &*s.current.borrow() {
+                if let Some(me) = s.current() {
                     me.yielder.set(yielder);
                 }
             });
@@ -131,9 +154,13 @@ impl Scheduler {
             *slot.borrow_mut() = Some(value);
         });
         *task.coro.borrow_mut() = Some(coro);
-        task.registry_key.set(Some(self.registry.borrow_mut().insert(task.clone())));
+        task.registry_key
+            .set(Some(self.registry.borrow_mut().insert(task.clone())));
         self.runq.borrow_mut().push_back(task.clone());
-        Ok(JoinHandle { tasklet: Tasklet { task }, result })
+        Ok(JoinHandle {
+            tasklet: Tasklet { task },
+            result,
+        })
     }
 
     /// Resumes one tasklet until it parks, yields or ends.
@@ -141,25 +168,37 @@ impl Scheduler {
         if task.state.get() != State::Runnable {
             return;
         }
-        let Some(mut coro) = task.coro.borrow_mut().take() else { return };
+        // The coroutine stays in place while it runs; its cell is borrowed meanwhile, which
+        // is how `kill` recognises a tasklet that is on the stack (Busy).
+        let Ok(mut slot) = task.coro.try_borrow_mut() else {
+            return;
+        };
+        let Some(coro) = slot.as_mut() else { return };
         task.state.set(State::Running);
-        let outer = self.current.replace(Some(task.clone()));
+        let outer = self.current.replace(Rc::as_ptr(&task));
         let outcome = catch_unwind(AssertUnwindSafe(|| coro.resume(())));
         self.current.replace(outer);
-        match outcome {
-            Ok(CoroutineResult::Yield(())) => *task.coro.borrow_mut() = Some(coro),
-            Ok(CoroutineResult::Return(())) => self.finish(&task, coro),
-            Err(payload) => {
-                if payload.is::<TaskletExit>() {
-                    task.killed.set(true);
-                } else {
-                    let msg = panic_message(&*payload);
-                    tracing::error!(tasklet = task.id, name = task.name.as_deref(), "tasklet panicked: {msg}");
-                    *task.panic_message.borrow_mut() = Some(msg);
-                }
-                self.finish(&task, coro);
+        let panic = match outcome {
+            Ok(CoroutineResult::Yield(())) => return,
+            Ok(CoroutineResult::Return(())) => None,
+            Err(payload) => Some(payload),
+        };
+        let Some(coro) = slot.take() else { return };
+        drop(slot);
+        if let Some(payload) = panic {
+            if payload.is::<TaskletExit>() {
+                task.killed.set(true);
+            } else {
+                let msg = panic_message(&*payload);
+                tracing::error!(
+                    tasklet = task.id,
+                    name = task.name.as_deref(),
+                    "tasklet panicked: {msg}"
+                );
+                *task.panic_message.borrow_mut() = Some(msg);
             }
         }
+        self.finish(&task, coro);
     }
 
     fn finish(&self, task: &Rc<Task>, coro: Coro) {
@@ -179,6 +218,18 @@ impl Scheduler {
         if let Some((joiner, seq)) = joiner {
             self.wake(&joiner, seq, Wake::Normal, false);
         }
+    }
+
+    /// The current tasklet if it may park (it is not being killed).
+    pub(crate) fn current_parkable(&self) -> Option<Rc<Task>> {
+        self.current().filter(|t| t.state.get() != State::Dying)
+    }
+
+    /// Parks `me`, which must be the current, parkable tasklet (see `current_parkable`).
+    pub(crate) fn park_task(&self, me: &Task) -> Wake {
+        me.state.set(State::Parked);
+        suspend(me);
+        me.wake.get()
     }
 
     /// Suspends the current tasklet until a waker holding its current sequence wakes it.
@@ -229,31 +280,46 @@ impl Scheduler {
         }
         self.looping.set(true);
         let _reset = ResetOnDrop(&self.looping);
+        let mut since_poll = 0u32;
         loop {
             if done() {
                 return;
             }
-            // One pass over what is runnable now, then a look at IO: a tasklet that keeps
-            // yielding cannot starve sockets and timers.
-            let batch = self.runq.borrow().len();
-            for _ in 0..batch {
-                let next = self.runq.borrow_mut().pop_front();
-                let Some(task) = next else { break };
+            let next = self.runq.borrow_mut().pop_front();
+            if let Some(task) = next {
                 self.run_task(task);
+                // A non-blocking look at IO every so many resumptions: tasklets that keep
+                // yielding cannot starve sockets and timers, and a busy loop makes no syscall
+                // per switch.
+                since_poll += 1;
+                if since_poll < POLL_EVERY {
+                    continue;
+                }
             }
-            if done() || self.stop_requested.take() {
+            since_poll = 0;
+            if self.stop_requested.take() {
                 return;
             }
             let runnable = !self.runq.borrow().is_empty();
             if !runnable && stop_when_idle && self.is_idle() {
                 return;
             }
+            if runnable && self.is_idle() && !self.has_remote_messages() {
+                continue;
+            }
             self.poll(runnable);
         }
     }
 
+    fn has_remote_messages(&self) -> bool {
+        self.reactor()
+            .borrow()
+            .as_ref()
+            .is_ok_and(|r| r.remote.has_messages())
+    }
+
     fn is_idle(&self) -> bool {
-        let io_waiting = self.reactor.borrow().as_ref().map_or(0, |r| r.waiting);
+        let io_waiting = self.reactor().borrow().as_ref().map_or(0, |r| r.waiting);
         io_waiting == 0 && self.timers.borrow().is_empty() && self.jobs_in_flight.get() == 0
     }
 
@@ -264,14 +330,23 @@ impl Scheduler {
         let timeout = if runnable {
             Some(Duration::ZERO)
         } else {
-            self.timers.borrow_mut().next_deadline().map(|d| d.saturating_duration_since(now))
+            self.timers
+                .borrow_mut()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now))
         };
         let mut messages = Vec::new();
         {
-            let mut reactor = self.reactor.borrow_mut();
+            let mut reactor = self.reactor().borrow_mut();
             match &mut *reactor {
                 Ok(r) => {
-                    let Reactor { poll, events, io, waiting, remote } = r;
+                    let Reactor {
+                        poll,
+                        events,
+                        io,
+                        waiting,
+                        remote,
+                    } = r;
                     if let Err(e) = poll.poll(events, timeout) {
                         if e.kind() != io::ErrorKind::Interrupted {
                             tracing::error!("poll failed: {e}");
@@ -279,7 +354,6 @@ impl Scheduler {
                     }
                     for event in events.iter() {
                         if event.token() == WAKER_TOKEN {
-                            messages = remote.take_all();
                             continue;
                         }
                         let Some(entry) = io.get_mut(Key::from_u64(event.token().0 as u64)) else {
@@ -298,6 +372,11 @@ impl Scheduler {
                                 self.wake(&task, seq, Wake::Normal, false);
                             }
                         }
+                    }
+                    // Read the flag rather than trust the waker's edge alone: a message posted
+                    // while the inbox was already non-empty makes no new edge.
+                    if remote.has_messages() {
+                        messages = remote.take_all();
                     }
                 }
                 Err(_) => {
@@ -326,7 +405,8 @@ impl Scheduler {
                 }
             }
             RemoteMessage::Wake(key) => {
-                self.jobs_in_flight.set(self.jobs_in_flight.get().saturating_sub(1));
+                self.jobs_in_flight
+                    .set(self.jobs_in_flight.get().saturating_sub(1));
                 let waiter = self.blocked_on_jobs.borrow_mut().remove(Key::from_u64(key));
                 if let Some((task, seq)) = waiter {
                     self.wake(&task, seq, Wake::Normal, false);
@@ -339,7 +419,7 @@ impl Scheduler {
     /// Kills every tasklet still alive and refuses further remote work. Called when a
     /// runtime thread ends, while this thread's scheduler is still reachable.
     pub(crate) fn shutdown(&self) {
-        if let Ok(reactor) = &*self.reactor.borrow() {
+        if let Ok(reactor) = &*self.reactor().borrow() {
             drop(reactor.remote.close());
         }
         loop {
@@ -360,7 +440,7 @@ impl Drop for Scheduler {
         // Tasklets still parked when the thread ends are leaked, not unwound: their
         // destructors would need this scheduler, which is being destroyed.
         for task in self.registry.get_mut().drain() {
-            if let Some(coro) = task.coro.borrow_mut().take() {
+            if let Some(coro) = task.coro.try_borrow_mut().ok().and_then(|mut c| c.take()) {
                 std::mem::forget(coro);
             }
         }
@@ -392,22 +472,26 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     if task.is_done() {
         return Err(KillError::Finished);
     }
-    if s.current.borrow().as_ref().is_some_and(|c| Rc::ptr_eq(c, task)) {
+    if std::ptr::eq(s.current.get(), Rc::as_ptr(task)) {
         task.killed.set(true);
         std::panic::resume_unwind(Box::new(TaskletExit));
     }
-    let Some(mut coro) = task.coro.borrow_mut().take() else {
+    let Some(mut coro) = task.coro.try_borrow_mut().ok().and_then(|mut c| c.take()) else {
         return Err(KillError::Busy);
     };
     task.killed.set(true);
     task.state.set(State::Dying);
     // The victim's destructors run on its own stack but see it as current, so anything they
     // try that would block refuses (it is Dying) instead of suspending the killer.
-    let outer = s.current.replace(Some(task.clone()));
+    let outer = s.current.replace(Rc::as_ptr(task));
     let unwound = catch_unwind(AssertUnwindSafe(|| coro.force_unwind()));
     s.current.replace(outer);
     if let Err(payload) = unwound {
-        tracing::error!(tasklet = task.id, "destructor panicked while the tasklet was killed: {}", panic_message(&*payload));
+        tracing::error!(
+            tasklet = task.id,
+            "destructor panicked while the tasklet was killed: {}",
+            panic_message(&*payload)
+        );
     }
     s.finish(task, coro);
     Ok(())

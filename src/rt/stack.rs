@@ -47,12 +47,22 @@ impl PooledStack {
         let flags = libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_NORESERVE;
         // SAFETY: a fresh anonymous mapping; no existing memory is touched.
         let addr = unsafe {
-            libc::mmap(ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0)
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                flags,
+                -1,
+                0,
+            )
         };
         if addr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let stack = PooledStack { bottom: addr as usize, len };
+        let stack = PooledStack {
+            bottom: addr as usize,
+            len,
+        };
         stack.install_guard(page)?;
         Ok(stack)
     }
@@ -68,7 +78,11 @@ impl PooledStack {
         }
         // SAFETY: the range is the first page of our own mapping; nothing lives there yet.
         let rc = unsafe { libc::mprotect(self.bottom as *mut _, page, libc::PROT_NONE) };
-        if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
     }
 
     /// Usable bytes (the mapping without its guard page).
@@ -109,7 +123,11 @@ pub(crate) struct StackPool {
 
 impl StackPool {
     pub(crate) const fn new() -> StackPool {
-        StackPool { free: Vec::new(), size: DEFAULT_STACK_SIZE, mapped: 0 }
+        StackPool {
+            free: Vec::new(),
+            size: DEFAULT_STACK_SIZE,
+            mapped: 0,
+        }
     }
 
     pub(crate) fn default_size(&self) -> usize {
@@ -138,7 +156,11 @@ impl StackPool {
 
     pub(crate) fn put(&mut self, stack: PooledStack) {
         let page = page_size();
-        let default_usable = self.size.max(corosensei::stack::MIN_STACK_SIZE).div_ceil(page) * page;
+        let default_usable = self
+            .size
+            .max(corosensei::stack::MIN_STACK_SIZE)
+            .div_ceil(page)
+            * page;
         if stack.usable_size() == default_usable && self.free.len() < POOL_LIMIT {
             self.free.push(stack);
         } else {
@@ -159,7 +181,9 @@ mod tests {
     #[test]
     fn stacks_are_reused_and_bounded() {
         let mut pool = StackPool::new();
-        let stacks: Vec<_> = (0..POOL_LIMIT + 10).map(|_| pool.get(DEFAULT_STACK_SIZE).unwrap()).collect();
+        let stacks: Vec<_> = (0..POOL_LIMIT + 10)
+            .map(|_| pool.get(DEFAULT_STACK_SIZE).unwrap())
+            .collect();
         assert_eq!(pool.mapped, POOL_LIMIT + 10);
         for s in stacks {
             pool.put(s);
@@ -167,7 +191,10 @@ mod tests {
         assert_eq!(pool.pooled(), POOL_LIMIT);
         assert_eq!(pool.mapped, POOL_LIMIT);
         let again = pool.get(DEFAULT_STACK_SIZE).unwrap();
-        assert_eq!(pool.mapped, POOL_LIMIT, "a pooled stack is reused, not mapped anew");
+        assert_eq!(
+            pool.mapped, POOL_LIMIT,
+            "a pooled stack is reused, not mapped anew"
+        );
         pool.put(again);
     }
 

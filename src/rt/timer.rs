@@ -29,7 +29,10 @@ impl<P> Default for Timers<P> {
 
 impl<P> Timers<P> {
     pub const fn new() -> Timers<P> {
-        Timers { heap: BinaryHeap::new(), live: Slab::new() }
+        Timers {
+            heap: BinaryHeap::new(),
+            live: Slab::new(),
+        }
     }
 
     /// Live (armed, not cancelled, not fired) timers.
@@ -52,7 +55,8 @@ impl<P> Timers<P> {
         let payload = self.live.remove(key.0)?;
         if self.heap.len() > 64 && self.heap.len() > 2 * self.live.len() {
             let live = &self.live;
-            self.heap.retain(|Reverse((_, k))| live.get(Key::from_u64(*k)).is_some());
+            self.heap
+                .retain(|Reverse((_, k))| live.get(Key::from_u64(*k)).is_some());
         }
         Some(payload)
     }
@@ -109,7 +113,10 @@ mod tests {
         assert_eq!(fired, vec!["a", "b"]);
         assert_eq!(timers.cancel(a), None, "a fired timer cannot be cancelled");
         assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(30)));
-        assert_eq!(timers.pop_expired(t0 + Duration::from_millis(30)), Some("c"));
+        assert_eq!(
+            timers.pop_expired(t0 + Duration::from_millis(30)),
+            Some("c")
+        );
         assert!(timers.is_empty());
         assert_eq!(timers.next_deadline(), None);
     }
@@ -122,7 +129,11 @@ mod tests {
             let k = timers.insert(t0 + Duration::from_secs(60 + i), i);
             timers.cancel(k);
         }
-        assert!(timers.heap.len() <= 128, "heap kept {} stale entries", timers.heap.len());
+        assert!(
+            timers.heap.len() <= 128,
+            "heap kept {} stale entries",
+            timers.heap.len()
+        );
     }
 
     #[test]
