@@ -563,3 +563,29 @@ ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
         assert_eq!(n, 1, "message {id} delivered {n} times");
     }
 }
+
+/// A client trickling a byte at a time still meets the command timeout (a total for the
+/// command, not per read).
+#[test]
+fn trickling_client_meets_the_command_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "command_timeout = 2");
+    let mut c = Raw::connect(server.addr);
+    let start = Instant::now();
+    for b in b"NOOP NOOP NOOP NOOP NOOP" {
+        // The server may already have closed: stop sending then.
+        if c.reader.get_mut().write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        if start.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    assert_eq!(c.codes(1), ["421 4.4.2"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        start.elapsed()
+    );
+}

@@ -344,6 +344,14 @@ impl ServerSession {
             Pending::Auth { username } => {
                 if accepted {
                     self.auth_user = Some(username);
+                } else {
+                    // Failed logins count as errors, so password guessing on one connection
+                    // ends at the bad-command limit.
+                    let reply = custom
+                        .unwrap_or_else(|| Reply::new(535, (5, 7, 8), "Authentication failed"));
+                    self.send(reply);
+                    self.count_error();
+                    return;
                 }
                 Reply::new(235, (2, 7, 0), "Authentication successful")
             }
@@ -370,6 +378,10 @@ impl ServerSession {
     /// Replies to a client error and counts it; too many end the session.
     fn client_error(&mut self, e: ProtoError) {
         self.send(e.reply());
+        self.count_error();
+    }
+
+    fn count_error(&mut self) {
         self.bad_commands += 1;
         if self.bad_commands >= self.config.max_bad_commands {
             self.close_with(Reply::new(
