@@ -12,7 +12,8 @@ MESSAGES=${2:-20000}
 SIZE=${3:-5000}
 IDLE=${IDLE:-10000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d)
+# BENCH_DIR=/dev/shm puts the spool and Maildirs on tmpfs (fsync free): the CPU-only ceiling.
+WORK=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
