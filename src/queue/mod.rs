@@ -44,6 +44,13 @@ pub struct QueuedMessage {
     pub body_size: u64,
 }
 
+/// A message written but not yet synced or committed.
+struct Staged {
+    id: QueueId,
+    body: File,
+    record: File,
+}
+
 /// What an update left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateOutcome {
@@ -143,78 +150,64 @@ impl Spool {
     /// only its own message (and leaves no trace of it in the spool).
     pub fn commit_batch(&self, msgs: Vec<PendingMessage>) -> Vec<Result<QueueId, SpoolError>> {
         let now = SystemTime::now();
-        // Phase 1: bodies written, not yet synced.
-        let mut slots: Vec<Result<(QueueId, File, PendingMessage), SpoolError>> =
-            msgs.into_iter().map(|m| self.write_body(now, m)).collect();
-        // Phase 2: bodies and their directory entries made durable, before any record
-        // exists that points at them.
+        // Phase 1: each message's body and its record (in tmp/, not yet visible) written.
+        let mut slots: Vec<Result<Staged, SpoolError>> =
+            msgs.into_iter().map(|m| self.stage(now, m)).collect();
+        // Phase 2: every file of the batch synced in one concurrent round: the more fsyncs
+        // in flight together, the more of them the filesystem folds into one journal commit.
         let files: Vec<&File> = slots
             .iter()
-            .filter_map(|s| s.as_ref().ok().map(|(_, f, _)| f))
+            .filter_map(|s| s.as_ref().ok())
+            .flat_map(|st| [&st.body, &st.record])
             .collect();
         let synced = sync_files(&files);
         let mut synced = synced.into_iter();
         for slot in slots.iter_mut() {
-            if let Ok((id, _, _)) = slot {
-                if let Some(Err(e)) = synced.next() {
-                    let path = self.body_path(id);
-                    *slot = Err(SpoolError::Io {
-                        op: "fsync",
-                        path,
-                        source: e,
-                    });
-                }
-            }
-        }
-        let body_dir = self.root.join("body");
-        if let Err(e) = sync_dir(&body_dir) {
-            return self.abandon(slots, e);
-        }
-        // Phase 3: records written to tmp/ and synced together.
-        let mut records: Vec<Result<(QueueId, File), SpoolError>> = slots
+            let Ok(st) = slot else { continue };
+            let (body, record) = (synced.next(), synced.next());
+            let failed = [
+                (body, self.body_path(&st.id)),
+                (record, self.tmp_path(&st.id)),
+            ]
             .into_iter()
-            .map(|slot| {
-                let (id, _, msg) = slot?;
-                let tmp = self.tmp_path(&id);
-                let bytes = envelope::encode(&id, msg.body.len() as u64, &msg.envelope);
-                match write_new(&tmp, &bytes) {
-                    Ok(f) => Ok((id, f)),
-                    Err(e) => {
-                        let _ = fs::remove_file(self.body_path(&id));
-                        Err(e)
-                    }
-                }
-            })
-            .collect();
-        let files: Vec<&File> = records
-            .iter()
-            .filter_map(|r| r.as_ref().ok().map(|(_, f)| f))
-            .collect();
-        let synced = sync_files(&files);
-        let mut synced = synced.into_iter();
-        for rec in records.iter_mut() {
-            if let Ok((id, _)) = rec {
-                if let Some(Err(e)) = synced.next() {
-                    let path = self.tmp_path(id);
-                    let _ = fs::remove_file(&path);
-                    let _ = fs::remove_file(self.body_path(id));
-                    *rec = Err(SpoolError::Io {
-                        op: "fsync",
-                        path,
-                        source: e,
-                    });
-                }
+            .find_map(|(r, path)| match r {
+                Some(Ok(())) => None,
+                Some(Err(source)) => Some(SpoolError::Io {
+                    op: "fsync",
+                    path,
+                    source,
+                }),
+                None => Some(SpoolError::Io {
+                    op: "fsync",
+                    path,
+                    source: io::Error::other("result missing"),
+                }),
+            });
+            if let Some(e) = failed {
+                self.discard(&st.id);
+                *slot = Err(e);
             }
+        }
+        // Phase 3: the bodies' directory entries made durable before any record points at
+        // them.
+        if let Err(e) = sync_dir(&self.root.join("body")) {
+            return slots
+                .into_iter()
+                .map(|slot| {
+                    let st = slot?;
+                    self.discard(&st.id);
+                    Err(e.duplicate())
+                })
+                .collect();
         }
         // Phase 4: the renames commit; one directory fsync makes them all durable.
-        let mut results: Vec<Result<QueueId, SpoolError>> = records
+        let mut results: Vec<Result<QueueId, SpoolError>> = slots
             .into_iter()
-            .map(|rec| {
-                let (id, _) = rec?;
+            .map(|slot| {
+                let Staged { id, .. } = slot?;
                 let (tmp, env) = (self.tmp_path(&id), self.env_path(&id));
                 fs::rename(&tmp, &env).map_err(|e| {
-                    let _ = fs::remove_file(&tmp);
-                    let _ = fs::remove_file(self.body_path(&id));
+                    self.discard(&id);
                     io_err("rename", &env)(e)
                 })?;
                 Ok(id)
@@ -231,6 +224,25 @@ impl Spool {
             }
         }
         results
+    }
+
+    /// Writes a message's body and its record (to tmp/), unsynced.
+    fn stage(&self, now: SystemTime, msg: PendingMessage) -> Result<Staged, SpoolError> {
+        let (id, body, msg) = self.write_body(now, msg)?;
+        let bytes = envelope::encode(&id, msg.body.len() as u64, &msg.envelope);
+        match write_new(&self.tmp_path(&id), &bytes) {
+            Ok(record) => Ok(Staged { id, body, record }),
+            Err(e) => {
+                let _ = fs::remove_file(self.body_path(&id));
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes an uncommitted message's files.
+    fn discard(&self, id: &QueueId) {
+        let _ = fs::remove_file(self.tmp_path(id));
+        let _ = fs::remove_file(self.body_path(id));
     }
 
     fn write_body(
@@ -258,22 +270,6 @@ impl Spool {
             path: self.root.join("body"),
             source: io::Error::new(io::ErrorKind::AlreadyExists, "no free queue id"),
         })
-    }
-
-    /// A batch-wide failure before any record was written: drop every body.
-    fn abandon(
-        &self,
-        slots: Vec<Result<(QueueId, File, PendingMessage), SpoolError>>,
-        e: SpoolError,
-    ) -> Vec<Result<QueueId, SpoolError>> {
-        slots
-            .into_iter()
-            .map(|slot| {
-                let (id, _, _) = slot?;
-                let _ = fs::remove_file(self.body_path(&id));
-                Err(e.duplicate())
-            })
-            .collect()
     }
 
     /// The ids of every committed message, oldest first, without touching anything (unlike
@@ -373,7 +369,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<File, SpoolError> {
 /// fsyncs the files concurrently: on a journaling filesystem, fsyncs in flight together are
 /// folded into one journal commit, which is what makes group commit pay.
 pub fn sync_files(files: &[&File]) -> Vec<io::Result<()>> {
-    const MAX_THREADS: usize = 16;
+    const MAX_THREADS: usize = 64;
     if files.len() <= 1 {
         return files.iter().map(|f| f.sync_data()).collect();
     }
