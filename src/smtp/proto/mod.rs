@@ -11,6 +11,7 @@ mod client;
 mod command;
 mod data;
 mod error;
+mod event;
 mod reply;
 mod session;
 
@@ -21,8 +22,9 @@ pub use client::{ClientAction, ClientError, ClientOutcome, ClientSession};
 pub use command::{Body, Command, MailParams, RcptParams, command, esmtp_param, mail_parameters};
 pub use data::{DataDecoder, DataEnd, DataError};
 pub use error::ProtoError;
+pub use event::{Action, AuthMechanism, Envelope, Event, SessionConfig, Verdict};
 pub use reply::{EnhancedStatus, MalformedReply, Reply};
-pub use session::{Action, AuthMechanism, Envelope, Event, ServerSession, SessionConfig, Verdict};
+pub use session::ServerSession;
 
 #[cfg(test)]
 mod client_tests;
