@@ -416,6 +416,48 @@ fn swaks_pipelining_and_relay_denial() {
         !denied.status.success() && out.contains("554 5.7.1"),
         "{out}"
     );
+    // Over the size limit (100000 in the test config): SIZE= is refused at MAIL, and
+    // without SIZE the data is refused at its end.
+    let big = dir.path().join("big.txt");
+    std::fs::write(
+        &big,
+        "0123456789012345678901234567890123456789\n".repeat(4000),
+    )
+    .unwrap();
+    let body_arg = format!("@{}", big.display());
+    let too_big = Command::new("swaks")
+        .args([
+            "--server",
+            &server_arg,
+            "--from",
+            "s@swaks.test",
+            "--to",
+            "dave@localhost",
+            "--body",
+            &body_arg,
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&too_big.stdout);
+    assert!(
+        !too_big.status.success() && out.contains("552 5.3.4"),
+        "{out}"
+    );
+    // Garbage smuggled in the HELO argument: answered, not obeyed (swaks reads our replies
+    // out of step, so only the first error is checked).
+    let garbage = Command::new("swaks")
+        .args([
+            "--server",
+            &server_arg,
+            "--quit-after",
+            "EHLO",
+            "--helo",
+            "x\r\nXYZZY\r\nMAIL FROM:bad",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&garbage.stdout);
+    assert!(out.contains("500 5.5.1"), "{out}");
     assert_eq!(server.wait_for_mail("dave", 1).len(), 1);
 }
 
