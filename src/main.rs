@@ -22,6 +22,14 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Run a filter script (a Python subset) as `python3 FILE.py ARGS` would.
+    Run {
+        /// The script to run.
+        file: PathBuf,
+        /// Arguments passed to the script as `sys.argv[1:]`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Manage the AUTH users file.
     User {
         #[command(subcommand)]
@@ -48,6 +56,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Run { file, args } => {
+            let status = stackmail::vm::run_file(&file, &args);
+            ExitCode::from(status.clamp(0, 255) as u8)
+        }
         Command::User {
             action:
                 UserAction::Add {

@@ -1,0 +1,116 @@
+//! The per-VM object arena and its mark-sweep collector.
+//!
+//! Objects are addressed by index, so a `Value` is plain data: frames, containers and (later)
+//! the serializer can copy it freely. The collector runs only at safe points of the dispatch
+//! loop (between instructions, no native code on the stack), where every live object is
+//! reachable from the roots the interpreter hands in.
+
+use super::value::{Obj, Ref, Value};
+
+pub struct Heap {
+    slots: Vec<Option<Obj>>,
+    marks: Vec<bool>,
+    free: Vec<u32>,
+    /// Allocations since the last collection; a collection is due when it passes `threshold`.
+    pub since_gc: usize,
+    pub threshold: usize,
+    /// Approximate bytes held, against `limit` (the VM's memory budget).
+    pub bytes: usize,
+    pub limit: usize,
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new()
+    }
+}
+
+impl Heap {
+    pub fn new() -> Heap {
+        Heap {
+            slots: Vec::new(),
+            marks: Vec::new(),
+            free: Vec::new(),
+            since_gc: 0,
+            threshold: 100_000,
+            bytes: 0,
+            limit: 1 << 30,
+        }
+    }
+
+    pub fn alloc(&mut self, obj: Obj) -> Ref {
+        self.since_gc += 1;
+        self.bytes += obj.size();
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(obj);
+                Ref(i)
+            }
+            None => {
+                self.slots.push(Some(obj));
+                self.marks.push(false);
+                Ref(self.slots.len() as u32 - 1)
+            }
+        }
+    }
+
+    pub fn get(&self, r: Ref) -> &Obj {
+        match self.slots.get(r.0 as usize) {
+            Some(Some(o)) => o,
+            // A dangling reference would be a collector bug; fail loudly but without UB.
+            _ => panic!("dangling heap reference {r:?}"),
+        }
+    }
+
+    pub fn get_mut(&mut self, r: Ref) -> &mut Obj {
+        match self.slots.get_mut(r.0 as usize) {
+            Some(Some(o)) => o,
+            _ => panic!("dangling heap reference {r:?}"),
+        }
+    }
+
+    pub fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    pub fn gc_due(&self) -> bool {
+        self.since_gc >= self.threshold
+    }
+
+    /// Marks from `roots` and frees everything unmarked. Returns the number freed.
+    pub fn collect(&mut self, roots: Vec<Value>) -> usize {
+        let mut stack = roots;
+        let mut children = Vec::new();
+        while let Some(v) = stack.pop() {
+            let Value::Obj(r) = v else { continue };
+            let i = r.0 as usize;
+            if i >= self.marks.len() || self.marks[i] {
+                continue;
+            }
+            self.marks[i] = true;
+            if let Some(o) = &self.slots[i] {
+                o.trace(&mut children);
+                stack.append(&mut children);
+            }
+        }
+        let mut freed = 0;
+        let mut bytes = 0;
+        for i in 0..self.slots.len() {
+            if self.marks[i] {
+                self.marks[i] = false;
+                if let Some(o) = &self.slots[i] {
+                    bytes += o.size();
+                }
+            } else if self.slots[i].is_some() {
+                self.slots[i] = None;
+                self.free.push(i as u32);
+                freed += 1;
+            }
+        }
+        self.bytes = bytes;
+        self.since_gc = 0;
+        // Grow the threshold with the live set so collection stays amortized O(1) per alloc.
+        self.threshold = (self.live() * 2).max(100_000);
+        freed
+    }
+}

@@ -1,0 +1,771 @@
+//! The dispatch loop.
+//!
+//! Python-to-Python calls push a heap `Frame` and the loop carries on: the Rust stack does not
+//! grow with Python recursion, and the whole frame stack can be suspended between two
+//! instructions (`run` with a budget returns `BudgetExhausted`; calling it again resumes).
+//!
+//! Native code that must call back into Python (`sorted(key=...)`, `print` of an object with
+//! `__str__`, `map`, `min(key=...)`) runs a *nested* loop over the same frame stack with
+//! `call_sync`. Nesting is bounded by `MAX_NESTED` (RecursionError past it) and the collector
+//! is held off while any nested loop runs, because the native caller keeps values in Rust
+//! locals that the roots do not see. Operator dunders, `__init__`, properties, `__iter__`/
+//! `__next__` in `for` loops and generators do not nest: they push frames whose `Hook` says
+//! where their result goes.
+
+use std::rc::Rc;
+
+use super::error::{Exc, ExcKind, PResult};
+use super::heap::Heap;
+use super::op::{Code, Op};
+use super::value::*;
+
+/// How deep native code may re-enter the loop (each level is a Rust stack frame).
+pub const MAX_NESTED: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Push onto the caller frame's stack.
+    Push,
+    /// Hand back to the native caller waiting in `call_sync`.
+    Nested,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Transform {
+    None,
+    /// `__init__` ran: check it returned None, deliver the instance instead.
+    Init(Value),
+    Not,
+    Bool,
+    /// A class body ran: build the class from its namespace. (bases tuple, name)
+    MakeClass(Value, Value),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Hook {
+    pub target: Target,
+    pub transform: Transform,
+}
+
+impl Hook {
+    pub const PUSH: Hook = Hook {
+        target: Target::Push,
+        transform: Transform::None,
+    };
+    pub const NESTED: Hook = Hook {
+        target: Target::Nested,
+        transform: Transform::None,
+    };
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Block {
+    pub handler: u32,
+    pub depth: u32,
+    pub handling: u32,
+}
+
+pub struct Frame {
+    pub code: Rc<Code>,
+    pub ip: usize,
+    pub stack: Vec<Value>,
+    pub fast: Vec<Option<Value>>,
+    pub cells: Vec<Ref>,
+    pub globals: Ref,
+    /// Class bodies only: the namespace dict the body fills.
+    pub ns: Option<Ref>,
+    pub blocks: Vec<Block>,
+    /// Exceptions being handled by `except` blocks of this frame, innermost last.
+    pub handling: Vec<Value>,
+    pub func: Option<Ref>,
+    pub hook: Hook,
+    pub genr: Option<Ref>,
+}
+
+impl Frame {
+    pub fn trace(&self, out: &mut Vec<Value>) {
+        out.extend_from_slice(&self.stack);
+        out.extend(self.fast.iter().flatten());
+        out.extend(self.cells.iter().map(|c| Value::Obj(*c)));
+        out.push(Value::Obj(self.globals));
+        out.extend(self.ns.map(Value::Obj));
+        out.extend_from_slice(&self.handling);
+        out.extend(self.func.map(Value::Obj));
+        out.extend(self.genr.map(Value::Obj));
+        match self.hook.transform {
+            Transform::Init(v) => out.push(v),
+            Transform::MakeClass(a, b) => out.extend([a, b]),
+            _ => {}
+        }
+        if let Some(c) = self.code.rt_consts.get() {
+            out.extend_from_slice(c);
+        }
+    }
+
+    pub fn line(&self) -> u32 {
+        let i = self
+            .ip
+            .saturating_sub(1)
+            .min(self.code.lines.len().saturating_sub(1));
+        self.code
+            .lines
+            .get(i)
+            .copied()
+            .unwrap_or(self.code.first_line)
+    }
+}
+
+pub enum RunOutcome {
+    Finished(Value),
+    BudgetExhausted,
+}
+
+pub struct Vm {
+    pub heap: Heap,
+    pub frames: Vec<Frame>,
+    pub builtins: Ref,
+    pub modules: Vec<(Rc<str>, Value)>,
+    pub types: Vec<Ref>,
+    pub exc_classes: Vec<Ref>,
+    pub nested: usize,
+    pub nested_result: Option<Value>,
+    pub recursion_limit: usize,
+    pub out: Vec<u8>,
+    pub script_dir: std::path::PathBuf,
+    pub argv: Vec<String>,
+    /// Hook for the frame a native pushes when it returns `Exc::FramePushed`.
+    pub pending_hook: Hook,
+    /// The exception object of a bare `raise`/re-raise: its traceback already has this frame.
+    pub reraising: bool,
+    /// Source text by filename, for tracebacks.
+    pub sources: Vec<(Rc<str>, Rc<str>)>,
+    /// Values that must never be collected (interned names, module code constants).
+    pub pinned: Vec<Value>,
+    pub empty_tuple: Value,
+    /// Classes of host objects made by built-in modules (`re.Pattern`...), by name.
+    pub host_classes: Vec<(&'static str, Ref)>,
+}
+
+impl Vm {
+    pub fn alloc(&mut self, obj: Obj) -> Value {
+        Value::Obj(self.heap.alloc(obj))
+    }
+
+    pub fn top(&mut self) -> &mut Frame {
+        let n = self.frames.len() - 1;
+        &mut self.frames[n]
+    }
+
+    pub fn push(&mut self, v: Value) {
+        self.top().stack.push(v);
+    }
+
+    pub fn pop(&mut self) -> Value {
+        self.top().stack.pop().unwrap_or(Value::None)
+    }
+
+    fn peek(&mut self, n: usize) -> Value {
+        let s = &self.top().stack;
+        s.get(s.len().wrapping_sub(1 + n))
+            .copied()
+            .unwrap_or(Value::None)
+    }
+
+    pub(super) fn popn(&mut self, n: usize) -> Vec<Value> {
+        let s = &mut self.top().stack;
+        let at = s.len().saturating_sub(n);
+        s.split_off(at)
+    }
+
+    fn roots(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for f in &self.frames {
+            f.trace(&mut out);
+        }
+        out.push(Value::Obj(self.builtins));
+        out.extend(self.modules.iter().map(|m| m.1));
+        out.extend(self.types.iter().map(|r| Value::Obj(*r)));
+        out.extend(self.exc_classes.iter().map(|r| Value::Obj(*r)));
+        out.extend(self.nested_result);
+        out.extend_from_slice(&self.pinned);
+        out.push(self.empty_tuple);
+        out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
+        out
+    }
+
+    pub fn collect_garbage(&mut self) -> usize {
+        let roots = self.roots();
+        self.heap.collect(roots)
+    }
+
+    /// Delivers a finished call's result where its hook says.
+    pub fn deliver(&mut self, hook: Hook, v: Value) -> PResult<()> {
+        let v = match hook.transform {
+            Transform::None => v,
+            Transform::Init(inst) => {
+                if !matches!(v, Value::None) {
+                    let t = self.type_name(v);
+                    return super::error::type_err(format!(
+                        "__init__() should return None, not '{t}'"
+                    ));
+                }
+                inst
+            }
+            Transform::Not => Value::Bool(!self.truthy(v)?),
+            Transform::Bool => Value::Bool(self.truthy(v)?),
+            Transform::MakeClass(..) => v,
+        };
+        match hook.target {
+            Target::Push => self.push(v),
+            Target::Nested => self.nested_result = Some(v),
+        }
+        Ok(())
+    }
+
+    /// Calls `f` from native code and runs the loop until it returns.
+    pub fn call_sync(
+        &mut self,
+        f: Value,
+        args: Vec<Value>,
+        kw: Vec<(Rc<str>, Value)>,
+    ) -> PResult<Value> {
+        if self.nested >= MAX_NESTED {
+            return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
+        }
+        let base = self.frames.len();
+        self.nested += 1;
+        let r = match self.invoke(f, args, kw, Hook::NESTED) {
+            Ok(()) if self.frames.len() > base => self.run_loop(base, None).map(|o| match o {
+                RunOutcome::Finished(v) => v,
+                RunOutcome::BudgetExhausted => Value::None,
+            }),
+            Ok(()) => Ok(self.nested_result.take().unwrap_or(Value::None)),
+            // A frame was pushed and then an exception thrown into it (`genr.throw`).
+            Err(e) if self.frames.len() > base => match self.unwind(e, base) {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) => self.run_loop(base, None).map(|o| match o {
+                    RunOutcome::Finished(v) => v,
+                    RunOutcome::BudgetExhausted => Value::None,
+                }),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        self.nested -= 1;
+        r
+    }
+
+    /// Runs the frame stack until the frame at index `base` returns (its result is handed
+    /// back), or the budget of instructions runs out.
+    pub fn run_loop(&mut self, base: usize, mut budget: Option<u64>) -> PResult<RunOutcome> {
+        loop {
+            if let Some(b) = &mut budget {
+                if *b == 0 {
+                    return Ok(RunOutcome::BudgetExhausted);
+                }
+                *b -= 1;
+            }
+            if self.heap.bytes > self.heap.limit && self.nested == 0 {
+                self.collect_garbage();
+                if self.heap.bytes > self.heap.limit {
+                    return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
+                }
+            }
+            if self.heap.gc_due() && self.nested == 0 {
+                self.collect_garbage();
+                if self.heap.bytes > self.heap.limit {
+                    return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
+                }
+            }
+            let fi = self.frames.len() - 1;
+            let f = &mut self.frames[fi];
+            let op = match f.code.ops.get(f.ip) {
+                Some(op) => *op,
+                None => Op::Return,
+            };
+            f.ip += 1;
+            match self.step(op, base) {
+                Ok(None) => {}
+                Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
+                Err(e) => {
+                    if self.frames.len() <= base {
+                        return Err(e);
+                    }
+                    if let Some(v) = self.unwind(e, base)? {
+                        return Ok(RunOutcome::Finished(v));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Executes one instruction. `Ok(Some(v))`: the frame at `base` returned `v`.
+    fn step(&mut self, op: Op, base: usize) -> PResult<Option<Value>> {
+        match op {
+            Op::Nop => {}
+            Op::LoadConst(i) => {
+                let v = self.load_const(i as usize);
+                self.push(v);
+            }
+            Op::LoadFast(i) => match self.top().fast[i as usize] {
+                Some(v) => self.push(v),
+                None => {
+                    let name = self.top().code.varnames[i as usize].clone();
+                    return super::error::err(
+                        ExcKind::UnboundLocalError,
+                        format!(
+                            "cannot access local variable '{name}' where it is not associated with a value"
+                        ),
+                    );
+                }
+            },
+            Op::StoreFast(i) => {
+                let v = self.pop();
+                self.top().fast[i as usize] = Some(v);
+            }
+            Op::DeleteFast(i) => {
+                if self.top().fast[i as usize].take().is_none() {
+                    let name = self.top().code.varnames[i as usize].clone();
+                    return super::error::err(
+                        ExcKind::UnboundLocalError,
+                        format!(
+                            "cannot access local variable '{name}' where it is not associated with a value"
+                        ),
+                    );
+                }
+            }
+            Op::LoadDeref(i) => {
+                let c = self.top().cells[i as usize];
+                match self.heap.get(c) {
+                    Obj::Cell(Some(v)) => {
+                        let v = *v;
+                        self.push(v)
+                    }
+                    _ => {
+                        let name = self.deref_name(i);
+                        return super::error::err(
+                            ExcKind::NameError,
+                            format!(
+                                "free variable '{name}' referenced before assignment in enclosing scope"
+                            ),
+                        );
+                    }
+                }
+            }
+            Op::StoreDeref(i) => {
+                let v = self.pop();
+                let c = self.top().cells[i as usize];
+                *self.heap.get_mut(c) = Obj::Cell(Some(v));
+            }
+            Op::DeleteDeref(i) => {
+                let c = self.top().cells[i as usize];
+                *self.heap.get_mut(c) = Obj::Cell(None);
+            }
+            Op::LoadClosure(i) => {
+                let c = self.top().cells[i as usize];
+                self.push(Value::Obj(c));
+            }
+            Op::LoadGlobal(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let g = self.top().globals;
+                let v = self.load_global(g, &name)?;
+                self.push(v);
+            }
+            Op::StoreGlobal(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let v = self.pop();
+                let g = self.top().globals;
+                self.dict_set_str(g, &name, v);
+            }
+            Op::DeleteGlobal(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let g = self.top().globals;
+                if !self.dict_del_str(g, &name) {
+                    return super::error::err(
+                        ExcKind::NameError,
+                        format!("name '{name}' is not defined"),
+                    );
+                }
+            }
+            Op::LoadName(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let ns = self.top().ns;
+                if let Some(v) = ns.and_then(|ns| self.dict_get_str(ns, &name)) {
+                    self.push(v);
+                } else {
+                    let g = self.top().globals;
+                    let v = self.load_global(g, &name)?;
+                    self.push(v);
+                }
+            }
+            Op::StoreName(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let v = self.pop();
+                let ns = self.top().ns.unwrap_or(self.top().globals);
+                self.dict_set_str(ns, &name, v);
+            }
+            Op::DeleteName(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let ns = self.top().ns.unwrap_or(self.top().globals);
+                if !self.dict_del_str(ns, &name) {
+                    return super::error::err(
+                        ExcKind::NameError,
+                        format!("name '{name}' is not defined"),
+                    );
+                }
+            }
+            Op::LoadAttr(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let obj = self.pop();
+                self.load_attr(obj, &name)?;
+            }
+            Op::StoreAttr(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let obj = self.pop();
+                let v = self.pop();
+                self.store_attr(obj, &name, v)?;
+            }
+            Op::DeleteAttr(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let obj = self.pop();
+                self.delete_attr(obj, &name)?;
+            }
+            Op::Subscr => {
+                let k = self.pop();
+                let o = self.pop();
+                self.subscr(o, k)?;
+            }
+            Op::StoreSubscr => {
+                let k = self.pop();
+                let o = self.pop();
+                let v = self.pop();
+                self.store_subscr(o, k, v)?;
+            }
+            Op::DeleteSubscr => {
+                let k = self.pop();
+                let o = self.pop();
+                self.delete_subscr(o, k)?;
+            }
+            Op::Pop => {
+                self.pop();
+            }
+            Op::Dup => {
+                let v = self.peek(0);
+                self.push(v);
+            }
+            Op::Dup2 => {
+                let a = self.peek(1);
+                let b = self.peek(0);
+                self.push(a);
+                self.push(b);
+            }
+            Op::Rot2 => {
+                let s = &mut self.top().stack;
+                let n = s.len();
+                s.swap(n - 1, n - 2);
+            }
+            Op::Rot3 => {
+                let v = self.pop();
+                let s = &mut self.top().stack;
+                let n = s.len();
+                s.insert(n - 2, v);
+            }
+            Op::Binary(b) | Op::Inplace(b) => {
+                let r = self.pop();
+                let l = self.pop();
+                self.binary_op(l, r, b, matches!(op, Op::Inplace(_)))?;
+            }
+            Op::Unary(u) => {
+                let v = self.pop();
+                self.unary_op(v, u)?;
+            }
+            Op::Compare(c) => {
+                let r = self.pop();
+                let l = self.pop();
+                self.compare_op(l, r, c)?;
+            }
+            Op::Jump(t) => self.top().ip = t as usize,
+            Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
+                let v = self.pop();
+                let b = self.truthy(v)?;
+                if b == matches!(op, Op::PopJumpIfTrue(_)) {
+                    self.top().ip = t as usize;
+                }
+            }
+            Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) => {
+                let v = self.peek(0);
+                let b = self.truthy(v)?;
+                if b == matches!(op, Op::JumpIfTrueOrPop(_)) {
+                    self.top().ip = t as usize;
+                } else {
+                    self.pop();
+                }
+            }
+            Op::GetIter => {
+                let v = self.pop();
+                self.get_iter_op(v)?;
+            }
+            Op::ForIter(t) => {
+                let it = self.peek(0);
+                self.for_iter(it, t)?;
+            }
+            Op::SendIter(t) => {
+                let v = self.peek(0);
+                let it = self.peek(1);
+                self.send_iter(it, v, t)?;
+            }
+            Op::BuildTuple(n) => {
+                let items = self.popn(n as usize);
+                let t = self.new_tuple(items);
+                self.push(t);
+            }
+            Op::BuildList(n) => {
+                let items = self.popn(n as usize);
+                let l = self.alloc(Obj::List(items));
+                self.push(l);
+            }
+            Op::BuildSet(n) => {
+                let items = self.popn(n as usize);
+                let s = self.new_set(items, false)?;
+                self.push(s);
+            }
+            Op::BuildMap(n) => {
+                let items = self.popn(2 * n as usize);
+                let d = self.new_dict();
+                for kv in items.chunks(2) {
+                    self.dict_set(d, kv[0], kv[1])?;
+                }
+                self.push(d);
+            }
+            Op::BuildSlice(n) => {
+                let step = if n == 3 { self.pop() } else { Value::None };
+                let hi = self.pop();
+                let lo = self.pop();
+                let s = self.alloc(Obj::Slice(lo, hi, step));
+                self.push(s);
+            }
+            Op::BuildString(n) => {
+                let items = self.popn(n as usize);
+                let mut s = String::new();
+                for v in items {
+                    if let Some(p) = self.str_val(v) {
+                        s.push_str(&p);
+                    }
+                }
+                let v = self.new_str(s);
+                self.push(v);
+            }
+            Op::ListAppend(n)
+            | Op::ListExtend(n)
+            | Op::SetAdd(n)
+            | Op::SetUpdate(n)
+            | Op::DictUpdate(n) => {
+                let v = self.pop();
+                let c = self.peek(n as usize - 1);
+                self.container_add(op, c, v)?;
+            }
+            Op::MapAdd(n) => {
+                let v = self.pop();
+                let k = self.pop();
+                let d = self.peek(n as usize - 1);
+                self.dict_set(d, k, v)?;
+            }
+            Op::ListToTuple => {
+                let l = self.pop();
+                let items = self.list_items(l);
+                let t = self.new_tuple(items);
+                self.push(t);
+            }
+            Op::FormatValue(conv, has_spec) => {
+                let spec = if has_spec { self.pop() } else { Value::None };
+                let v = self.pop();
+                let s = self.format_value(v, conv, spec)?;
+                let s = self.new_str(s);
+                self.push(s);
+            }
+            Op::UnpackSequence(n) => {
+                let v = self.pop();
+                let items = self.unpack(v, n as usize)?;
+                for x in items.into_iter().rev() {
+                    self.push(x);
+                }
+            }
+            Op::UnpackEx(before, after) => {
+                let v = self.pop();
+                let items = self.iterate(v)?;
+                let (b, a) = (before as usize, after as usize);
+                if items.len() < b + a {
+                    return super::error::value_err(format!(
+                        "not enough values to unpack (expected at least {}, got {})",
+                        b + a,
+                        items.len()
+                    ));
+                }
+                let mid = self.alloc(Obj::List(items[b..items.len() - a].to_vec()));
+                for x in items[items.len() - a..].iter().rev() {
+                    self.push(*x);
+                }
+                self.push(mid);
+                for x in items[..b].iter().rev() {
+                    self.push(*x);
+                }
+            }
+            Op::Call(n) => {
+                let args = self.popn(n as usize);
+                let f = self.pop();
+                self.invoke(f, args, Vec::new(), Hook::PUSH)?;
+            }
+            Op::CallKw(n) => {
+                let names = self.pop();
+                let names = self.tuple_items(names);
+                let mut args = self.popn(n as usize);
+                let f = self.pop();
+                let kwv = args.split_off(args.len() - names.len());
+                let kw = names
+                    .iter()
+                    .zip(kwv)
+                    .map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v))
+                    .collect();
+                self.invoke(f, args, kw, Hook::PUSH)?;
+            }
+            Op::CallEx => {
+                let kwargs = self.pop();
+                let args = self.pop();
+                let f = self.pop();
+                let args = self.tuple_items(args).to_vec();
+                let kw = self.kwargs_from(kwargs)?;
+                self.invoke(f, args, kw, Hook::PUSH)?;
+            }
+            Op::MakeFunction(idx, flags) => {
+                let closure = if flags & 4 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let kwdefaults = if flags & 2 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let defaults = if flags & 1 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let code = self.top().code.codes[idx as usize].clone();
+                let f = self.make_function(code, defaults, kwdefaults, closure)?;
+                self.push(f);
+            }
+            Op::BuildClass => {
+                let name = self.pop();
+                let bases = self.pop();
+                let body = self.pop();
+                self.start_class_body(body, bases, name)?;
+            }
+            Op::Return => {
+                let v = self.pop();
+                return self.return_value(v, base);
+            }
+            Op::Yield => {
+                let v = self.pop();
+                return self.yield_value(v, base);
+            }
+            Op::SetupExcept(t) => {
+                let f = self.top();
+                let b = Block {
+                    handler: t,
+                    depth: f.stack.len() as u32,
+                    handling: f.handling.len() as u32,
+                };
+                f.blocks.push(b);
+            }
+            Op::PopBlock => {
+                self.top().blocks.pop();
+            }
+            Op::PopExcept => {
+                self.top().handling.pop();
+            }
+            Op::Raise(n) => return Err(self.raise_op(n)?),
+            Op::Reraise => {
+                let e = self.pop();
+                self.top().handling.pop();
+                self.reraising = true;
+                return Err(Exc::Obj(e));
+            }
+            Op::ExcMatch => {
+                let t = self.pop();
+                let e = self.peek(0);
+                let m = self.exc_matches(e, t)?;
+                self.push(Value::Bool(m));
+            }
+            Op::WithEnter => {
+                let cm = self.pop();
+                let exit = self.get_attr(cm, "__exit__")?;
+                let enter = self.get_attr(cm, "__enter__")?;
+                self.push(exit);
+                self.invoke(enter, Vec::new(), Vec::new(), Hook::PUSH)?;
+            }
+            Op::WithExit => {
+                let e = self.peek(0);
+                let exit = self.peek(1);
+                let t = self.type_of(e);
+                self.invoke(
+                    exit,
+                    vec![Value::Obj(t), e, Value::None],
+                    Vec::new(),
+                    Hook::PUSH,
+                )?;
+            }
+            Op::Import(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let m = self.import(&name)?;
+                self.push(m);
+            }
+            Op::ImportFrom(i) => {
+                let name = self.top().code.names[i as usize].clone();
+                let m = self.peek(0);
+                match self.get_attr(m, &name) {
+                    Ok(v) => self.push(v),
+                    Err(_) => {
+                        let mname = self.module_name(m);
+                        return super::error::err(
+                            ExcKind::ImportError,
+                            format!("cannot import name '{name}' from '{mname}'"),
+                        );
+                    }
+                }
+            }
+            Op::ImportStar => {
+                let m = self.pop();
+                self.import_star(m)?;
+            }
+            Op::LoadAssertionError => {
+                let c = self.exc_classes[ExcKind::AssertionError as usize];
+                self.push(Value::Obj(c));
+            }
+        }
+        Ok(None)
+    }
+
+    fn deref_name(&mut self, i: u32) -> Rc<str> {
+        let c = &self.top().code;
+        let i = i as usize;
+        if i < c.cellvars.len() {
+            c.cellvars[i].clone()
+        } else {
+            c.freevars[i - c.cellvars.len()].clone()
+        }
+    }
+
+    pub fn load_const(&mut self, i: usize) -> Value {
+        let code = self.top().code.clone();
+        if code.rt_consts.get().is_none() {
+            let vals: Vec<Value> = code.consts.iter().map(|c| self.const_value(c)).collect();
+            let _ = code.rt_consts.set(vals);
+        }
+        code.rt_consts
+            .get()
+            .and_then(|c| c.get(i).copied())
+            .unwrap_or(Value::None)
+    }
+}

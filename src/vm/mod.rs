@@ -1,0 +1,234 @@
+//! The stackless VM: a Python subset for filter scripts.
+//!
+//! Pipeline: [`lexer`] (tokens with INDENT/DEDENT) -> [`parser`] (AST named after Python's
+//! grammar) -> [`symtable`] (scopes) -> [`compile`] (an `enum Op` bytecode per code object)
+//! -> [`interp`] (one dispatch loop over heap frames).
+//!
+//! Design points for the tasklet layer built on top:
+//! - Python calls push a [`interp::Frame`] and the loop continues; no Rust recursion, so a
+//!   frame stack can be stopped between two instructions (`Vm::run` with a budget) and
+//!   resumed later, and the recursion limit is a plain count of frames.
+//! - Values are `Copy` (`value::Value`): scalars inline, the rest as indices into the VM's
+//!   [`heap`] with a mark-sweep collector that runs only at safe points of the loop.
+//! - Native code that calls back into Python uses a bounded nested loop (`call_sync`); the
+//!   collector waits while one is active. See `interp` for the full rule.
+
+pub mod ast;
+mod bifuncs;
+mod builtins;
+mod call;
+mod compare;
+pub mod compile;
+mod dict;
+pub mod error;
+mod format;
+pub mod heap;
+pub mod interp;
+mod iter;
+mod json;
+pub mod lexer;
+mod methods;
+mod modules;
+mod objects;
+pub mod op;
+mod ops;
+pub mod parser;
+mod re;
+mod subscr;
+pub mod symtable;
+mod unwind;
+pub mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::rc::Rc;
+
+use error::{Exc, ExcKind, SyntaxError};
+use interp::{Frame, Hook, RunOutcome, Target, Transform, Vm};
+use op::Code;
+use value::Value;
+
+pub use builtins::new_vm;
+
+/// Parses and compiles a module.
+pub fn compile_source(src: &str, filename: &str) -> Result<Rc<Code>, SyntaxError> {
+    let module = parser::parse_module(src)?;
+    compile::compile_module(&module, filename)
+}
+
+/// CPython's SyntaxError report: location, source line, caret, message.
+pub fn format_syntax_error(e: &SyntaxError, filename: &str, src: &str) -> String {
+    let line = src
+        .lines()
+        .nth(e.line.saturating_sub(1) as usize)
+        .unwrap_or("");
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    let caret_col = (e.col as usize).saturating_sub(1).saturating_sub(indent);
+    let mut out = format!("{filename}:{}:{}: SyntaxError: {}\n", e.line, e.col, e.msg);
+    out.push_str(&format!("  File \"{filename}\", line {}\n", e.line));
+    out.push_str(&format!("    {}\n", trimmed.trim_end()));
+    out.push_str(&format!("    {}^\n", " ".repeat(caret_col)));
+    out.push_str(&format!("SyntaxError: {}\n", e.msg));
+    out
+}
+
+impl Vm {
+    /// Starts a module: pushes its frame. `run` then executes it.
+    pub fn start_module(&mut self, code: Rc<Code>, name: &str, src: &str) {
+        let (_, globals) = self.new_module(name);
+        self.sources.push((code.filename.clone(), Rc::from(src)));
+        self.frames.push(Frame {
+            code,
+            ip: 0,
+            stack: Vec::new(),
+            fast: Vec::new(),
+            cells: Vec::new(),
+            globals,
+            ns: None,
+            blocks: Vec::new(),
+            handling: Vec::new(),
+            func: None,
+            hook: Hook {
+                target: Target::Nested,
+                transform: Transform::None,
+            },
+            genr: None,
+        });
+    }
+
+    /// Runs the frame stack for at most `budget` instructions (all of them with `None`).
+    /// `BudgetExhausted` leaves every frame in place: calling `run` again resumes.
+    pub fn run(&mut self, budget: Option<u64>) -> Result<RunOutcome, Exc> {
+        if self.frames.is_empty() {
+            return Ok(RunOutcome::Finished(Value::None));
+        }
+        self.run_loop(0, budget)
+    }
+
+    /// The CPython-format report of an uncaught exception, causes and contexts first.
+    pub fn format_traceback(&mut self, e: Value) -> String {
+        let mut out = String::new();
+        let mut seen = Vec::new();
+        self.format_chain(e, &mut out, &mut seen);
+        out
+    }
+
+    fn format_chain(&mut self, e: Value, out: &mut String, seen: &mut Vec<Value>) {
+        seen.push(e);
+        let (cause, context, suppress) = match self.exc_data(e) {
+            Some(d) => (d.cause, d.context, d.suppress_context),
+            None => (None, None, false),
+        };
+        if let Some(c) = cause.filter(|c| !seen.iter().any(|s| s.is(*c))) {
+            self.format_chain(c, out, seen);
+            out.push_str(
+                "\nThe above exception was the direct cause of the following exception:\n\n",
+            );
+        } else if let Some(c) = context.filter(|c| !suppress && !seen.iter().any(|s| s.is(*c))) {
+            self.format_chain(c, out, seen);
+            out.push_str(
+                "\nDuring handling of the above exception, another exception occurred:\n\n",
+            );
+        }
+        let tb = self
+            .exc_data(e)
+            .map(|d| d.traceback.clone())
+            .unwrap_or_default();
+        if !tb.is_empty() {
+            out.push_str("Traceback (most recent call last):\n");
+            for (file, name, line) in tb.iter().rev() {
+                out.push_str(&format!("  File \"{file}\", line {line}, in {name}\n"));
+                let src = self
+                    .sources
+                    .iter()
+                    .find(|(f, _)| f == file)
+                    .map(|s| s.1.clone());
+                if let Some(src) = src
+                    && let Some(l) = src.lines().nth(line.saturating_sub(1) as usize)
+                    && !l.trim().is_empty()
+                {
+                    out.push_str(&format!("    {}\n", l.trim()));
+                }
+            }
+        }
+        out.push_str(&self.exception_line(e));
+        out.push('\n');
+    }
+
+    pub fn exception_line(&mut self, e: Value) -> String {
+        let name = self.type_name(e);
+        let msg = self.to_str(e).unwrap_or_default();
+        if msg.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}: {msg}")
+        }
+    }
+
+    /// Turns any in-flight error into an exception object (for reporting).
+    pub fn exception_value(&mut self, e: Exc) -> Value {
+        match e {
+            Exc::Obj(v) => v,
+            Exc::New(k, m) => self.new_exception(k, &m),
+            Exc::Fatal(m) => self.new_exception(ExcKind::MemoryError, &m),
+            Exc::FramePushed => self.new_exception(ExcKind::RuntimeError, "internal: stray frame"),
+        }
+    }
+}
+
+/// `stackmail run FILE.py [ARGS]`: runs a script, writes its output, returns the exit status.
+pub fn run_file(path: &std::path::Path, args: &[String]) -> i32 {
+    let filename = path.to_string_lossy().to_string();
+    let src = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => {
+            eprintln!("stackmail: can't open file '{filename}': {e}");
+            return 2;
+        }
+    };
+    let code = match compile_source(&src, &filename) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{}", format_syntax_error(&e, &filename, &src));
+            return 1;
+        }
+    };
+    let mut vm = new_vm();
+    vm.script_dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    if vm.script_dir.as_os_str().is_empty() {
+        vm.script_dir = ".".into();
+    }
+    vm.argv = std::iter::once(filename.clone())
+        .chain(args.iter().cloned())
+        .collect();
+    vm.start_module(code, "__main__", &src);
+    let r = vm.run(None);
+    vm.flush_out();
+    match r {
+        Ok(_) => 0,
+        Err(Exc::Fatal(m)) => {
+            eprintln!("{m}");
+            1
+        }
+        Err(e) => {
+            let v = vm.exception_value(e);
+            if vm.is_instance_of_kind(v, ExcKind::SystemExit) {
+                let code = vm.exc_arg0(v);
+                return match code {
+                    Value::None => 0,
+                    Value::Int(i) => i as i32,
+                    other => {
+                        let s = vm.to_str(other).unwrap_or_default();
+                        eprintln!("{s}");
+                        1
+                    }
+                };
+            }
+            let tb = vm.format_traceback(v);
+            eprint!("{tb}");
+            1
+        }
+    }
+}

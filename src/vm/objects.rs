@@ -1,0 +1,778 @@
+//! The object model: types of values, attribute lookup along the single-inheritance chain,
+//! descriptors (methods, properties, static and class methods), classes and exceptions.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::ast::Const;
+use super::dict::{Dict, HashKey};
+use super::error::{Exc, ExcKind, PResult, err};
+use super::interp::{Frame, Hook, Target, Transform, Vm};
+use super::value::*;
+
+/// What an attribute lookup found: a value, or a getter to call (a property).
+pub enum Attr {
+    Value(Value),
+    Call(Value, Value),
+}
+
+impl Vm {
+    pub fn new_str(&mut self, s: impl Into<Rc<str>>) -> Value {
+        self.alloc(Obj::Str(s.into()))
+    }
+
+    pub fn new_tuple(&mut self, items: Vec<Value>) -> Value {
+        if items.is_empty() {
+            return self.empty_tuple;
+        }
+        self.alloc(Obj::Tuple(items.into()))
+    }
+
+    pub fn new_list(&mut self, items: Vec<Value>) -> Value {
+        self.alloc(Obj::List(items))
+    }
+
+    pub fn new_dict(&mut self) -> Value {
+        self.alloc(Obj::Dict(Dict::new()))
+    }
+
+    pub fn new_set(&mut self, items: Vec<Value>, frozen: bool) -> PResult<Value> {
+        let mut d = Dict::new();
+        for v in items {
+            let k = self.hash_key(v)?;
+            d.insert(k, v, Value::None);
+        }
+        Ok(self.alloc(Obj::Set(d, frozen)))
+    }
+
+    pub fn const_value(&mut self, c: &Const) -> Value {
+        let v = match c {
+            Const::None => Value::None,
+            Const::Bool(b) => Value::Bool(*b),
+            Const::Int(i) => Value::Int(*i),
+            Const::BigInt(s) => {
+                let b: num_bigint::BigInt = s.parse().unwrap_or_default();
+                self.alloc(Obj::BigInt(Box::new(b)))
+            }
+            Const::Float(f) => Value::Float(*f),
+            Const::Str(s) => self.alloc(Obj::Str(s.clone())),
+            Const::Bytes(b) => self.alloc(Obj::Bytes(b.clone())),
+            Const::Ellipsis => Value::Ellipsis,
+        };
+        if matches!(v, Value::Obj(_)) {
+            self.pinned.push(v);
+        }
+        v
+    }
+
+    pub fn str_val(&self, v: Value) -> Option<Rc<str>> {
+        match v {
+            Value::Obj(r) => match self.heap.get(r) {
+                Obj::Str(s) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn list_items(&self, v: Value) -> Vec<Value> {
+        match v {
+            Value::Obj(r) => match self.heap.get(r) {
+                Obj::List(l) => l.clone(),
+                Obj::Tuple(t) => t.to_vec(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn tuple_items(&self, v: Value) -> Rc<[Value]> {
+        match v {
+            Value::Obj(r) => match self.heap.get(r) {
+                Obj::Tuple(t) => t.clone(),
+                Obj::List(l) => l.clone().into(),
+                _ => Rc::from(Vec::new()),
+            },
+            _ => Rc::from(Vec::new()),
+        }
+    }
+
+    pub fn type_ref(&self, t: BuiltinType) -> Ref {
+        self.types[t as usize]
+    }
+
+    pub fn type_of(&self, v: Value) -> Ref {
+        use BuiltinType as T;
+        let t = match v {
+            Value::None => T::NoneType,
+            Value::Bool(_) => T::Bool,
+            Value::Int(_) => T::Int,
+            Value::Float(_) => T::Float,
+            Value::NotImplemented => T::NotImplementedType,
+            Value::Ellipsis => T::Ellipsis,
+            Value::Obj(r) => match self.heap.get(r) {
+                Obj::Str(_) => T::Str,
+                Obj::Bytes(_) => T::Bytes,
+                Obj::BigInt(_) => T::Int,
+                Obj::List(_) => T::List,
+                Obj::Tuple(_) => T::Tuple,
+                Obj::Dict(_) => T::Dict,
+                Obj::Set(_, false) => T::Set,
+                Obj::Set(_, true) => T::FrozenSet,
+                Obj::Range(..) => T::Range,
+                Obj::Slice(..) => T::Slice,
+                Obj::Function(_) => T::Function,
+                Obj::Native(_) => T::BuiltinFunction,
+                Obj::BoundMethod(..) => T::Method,
+                Obj::Class(_) => T::Type,
+                Obj::Instance(i) => return i.class,
+                Obj::Module(..) => T::Module,
+                Obj::Cell(_) => T::Cell,
+                Obj::Generator(_) => T::Generator,
+                Obj::Iter(_) => T::Iterator,
+                Obj::View(_, k) => [T::DictKeys, T::DictValues, T::DictItems][(*k as usize).min(2)],
+                Obj::Property(..) => T::Property,
+                Obj::StaticMethod(_) => T::StaticMethod,
+                Obj::ClassMethod(_) => T::ClassMethod,
+                Obj::Super(..) => T::Super,
+                Obj::Host(c, _) => return *c,
+            },
+        };
+        self.types[t as usize]
+    }
+
+    pub fn class_name(&self, c: Ref) -> Rc<str> {
+        match self.heap.get(c) {
+            Obj::Class(c) => c.name.clone(),
+            _ => Rc::from("?"),
+        }
+    }
+
+    pub fn type_name(&self, v: Value) -> Rc<str> {
+        self.class_name(self.type_of(v))
+    }
+
+    pub fn class_base(&self, c: Ref) -> Option<Ref> {
+        match self.heap.get(c) {
+            Obj::Class(c) => c.base,
+            _ => None,
+        }
+    }
+
+    pub fn is_subclass(&self, mut c: Ref, of: Ref) -> bool {
+        loop {
+            if c == of {
+                return true;
+            }
+            // bool is a subclass of int.
+            if c == self.type_ref(BuiltinType::Bool) && of == self.type_ref(BuiltinType::Int) {
+                return true;
+            }
+            if of == self.type_ref(BuiltinType::Object) {
+                return true;
+            }
+            match self.class_base(c) {
+                Some(b) => c = b,
+                None => return false,
+            }
+        }
+    }
+
+    pub fn isinstance(&self, v: Value, c: Ref) -> bool {
+        self.is_subclass(self.type_of(v), c)
+    }
+
+    /// Looks `name` up along the class chain.
+    pub fn class_lookup(&self, mut c: Ref, name: &str) -> Option<Value> {
+        loop {
+            let Obj::Class(cls) = self.heap.get(c) else {
+                return None;
+            };
+            if let Some(v) = cls.dict.get(name) {
+                return Some(*v);
+            }
+            c = cls.base?;
+        }
+    }
+
+    pub fn class_is_exception(&self, c: Ref) -> bool {
+        self.is_subclass(c, self.exc_classes[ExcKind::BaseException as usize])
+    }
+
+    pub fn new_exception(&mut self, kind: ExcKind, msg: &str) -> Value {
+        let class = self.exc_classes[kind as usize];
+        let args = if msg.is_empty() && kind != ExcKind::KeyError {
+            vec![]
+        } else {
+            vec![self.new_str(msg)]
+        };
+        self.alloc(Obj::Instance(Box::new(Instance {
+            class,
+            dict: HashMap::new(),
+            exc: Some(Box::new(ExcData {
+                args,
+                ..Default::default()
+            })),
+        })))
+    }
+
+    pub fn exc_data_mut(&mut self, v: Value) -> Option<&mut ExcData> {
+        match v {
+            Value::Obj(r) => match self.heap.get_mut(r) {
+                Obj::Instance(i) => i.exc.as_deref_mut(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn exc_data(&self, v: Value) -> Option<&ExcData> {
+        match v {
+            Value::Obj(r) => match self.heap.get(r) {
+                Obj::Instance(i) => i.exc.as_deref(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn exc_arg0(&self, v: Value) -> Value {
+        self.exc_data(v)
+            .and_then(|d| d.args.first().copied())
+            .unwrap_or(Value::None)
+    }
+
+    pub fn is_instance_of_kind(&self, v: Value, k: ExcKind) -> bool {
+        self.isinstance(v, self.exc_classes[k as usize])
+    }
+
+    pub fn exc_matches(&mut self, e: Value, t: Value) -> PResult<bool> {
+        let Value::Obj(r) = t else {
+            return super::error::type_err(
+                "catching classes that do not inherit from BaseException is not allowed",
+            );
+        };
+        match self.heap.get(r) {
+            Obj::Class(_) => Ok(self.isinstance(e, r)),
+            Obj::Tuple(items) => {
+                let items = items.clone();
+                for i in items.iter() {
+                    if self.exc_matches(e, *i)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => super::error::type_err(
+                "catching classes that do not inherit from BaseException is not allowed",
+            ),
+        }
+    }
+
+    // ---- dicts keyed by strings (globals, namespaces) ----
+
+    pub fn dict_get_str(&self, d: Ref, name: &Rc<str>) -> Option<Value> {
+        match self.heap.get(d) {
+            Obj::Dict(d) => d.get(&HashKey::Str(name.clone())),
+            _ => None,
+        }
+    }
+
+    pub fn dict_set_str(&mut self, d: Ref, name: &Rc<str>, v: Value) {
+        let k = self.new_str(name.clone());
+        if let Obj::Dict(d) = self.heap.get_mut(d) {
+            d.insert(HashKey::Str(name.clone()), k, v);
+        }
+    }
+
+    pub fn dict_del_str(&mut self, d: Ref, name: &Rc<str>) -> bool {
+        match self.heap.get_mut(d) {
+            Obj::Dict(d) => d.remove(&HashKey::Str(name.clone())).is_some(),
+            _ => false,
+        }
+    }
+
+    pub fn dict_set(&mut self, d: Value, k: Value, v: Value) -> PResult<()> {
+        let hk = self.hash_key(k)?;
+        if let Value::Obj(r) = d
+            && let Obj::Dict(d) = self.heap.get_mut(r)
+        {
+            d.insert(hk, k, v);
+        }
+        Ok(())
+    }
+
+    pub fn load_global(&mut self, g: Ref, name: &Rc<str>) -> PResult<Value> {
+        if let Some(v) = self.dict_get_str(g, name) {
+            return Ok(v);
+        }
+        if let Some(v) = self.dict_get_str(self.builtins, name) {
+            return Ok(v);
+        }
+        err(ExcKind::NameError, format!("name '{name}' is not defined"))
+    }
+
+    // ---- attributes ----
+
+    fn bind(&mut self, obj: Value, found: Value, owner_is_class: bool) -> Attr {
+        let Value::Obj(r) = found else {
+            return Attr::Value(found);
+        };
+        match self.heap.get(r) {
+            Obj::Function(_) if !owner_is_class => {
+                Attr::Value(self.alloc(Obj::BoundMethod(obj, found)))
+            }
+            Obj::Native(n) if !owner_is_class && n.bound.is_none() => {
+                Attr::Value(self.alloc(Obj::BoundMethod(obj, found)))
+            }
+            Obj::StaticMethod(f) => Attr::Value(*f),
+            Obj::ClassMethod(f) => {
+                let f = *f;
+                let cls = if owner_is_class {
+                    obj
+                } else {
+                    Value::Obj(self.type_of(obj))
+                };
+                Attr::Value(self.alloc(Obj::BoundMethod(cls, f)))
+            }
+            Obj::Property(fget, _, _) if !owner_is_class => Attr::Call(*fget, obj),
+            _ => Attr::Value(found),
+        }
+    }
+
+    pub fn lookup_attr(&mut self, obj: Value, name: &str) -> PResult<Attr> {
+        if let Value::Obj(r) = obj {
+            match self.heap.get(r) {
+                Obj::Instance(inst) => {
+                    let class = inst.class;
+                    let in_dict = inst.dict.get(name).copied();
+                    let found = self.class_lookup(class, name);
+                    if let Some(f) = found
+                        && let Value::Obj(fr) = f
+                        && matches!(self.heap.get(fr), Obj::Property(..))
+                    {
+                        return Ok(self.bind(obj, f, false));
+                    }
+                    if let Some(v) = in_dict {
+                        return Ok(Attr::Value(v));
+                    }
+                    if let Some(f) = found {
+                        return Ok(self.bind(obj, f, false));
+                    }
+                    if let Some(v) = self.special_instance_attr(obj, class, name) {
+                        return Ok(Attr::Value(v));
+                    }
+                    if let Some(ga) = self.class_lookup(class, "__getattr__") {
+                        let n = self.new_str(name);
+                        let bound = self.alloc(Obj::BoundMethod(obj, ga));
+                        return Ok(Attr::Call(bound, n));
+                    }
+                }
+                Obj::Class(c) => {
+                    match name {
+                        "__name__" | "__qualname__" => {
+                            let n = c.name.clone();
+                            return Ok(Attr::Value(self.new_str(n)));
+                        }
+                        "__base__" => {
+                            return Ok(Attr::Value(c.base.map(Value::Obj).unwrap_or(Value::None)));
+                        }
+                        "__bases__" => {
+                            let b: Vec<Value> = c.base.map(Value::Obj).into_iter().collect();
+                            return Ok(Attr::Value(self.new_tuple(b)));
+                        }
+                        "__mro__" => {
+                            let mut v = vec![obj];
+                            let mut cur = c.base;
+                            while let Some(b) = cur {
+                                v.push(Value::Obj(b));
+                                cur = self.class_base(b);
+                            }
+                            return Ok(Attr::Value(self.new_tuple(v)));
+                        }
+                        _ => {}
+                    }
+                    if let Some(f) = self.class_lookup(r, name) {
+                        return Ok(self.bind(obj, f, true));
+                    }
+                    if let Some(f) = self.builtin_type_method(r, name) {
+                        return Ok(Attr::Value(f));
+                    }
+                }
+                Obj::Module(mname, d) => {
+                    let (mname, d) = (mname.clone(), *d);
+                    if let Some(v) = self.dict_get_str(d, &Rc::from(name)) {
+                        return Ok(Attr::Value(v));
+                    }
+                    if name == "__name__" {
+                        return Ok(Attr::Value(self.new_str(mname)));
+                    }
+                    return err(
+                        ExcKind::AttributeError,
+                        format!("module '{mname}' has no attribute '{name}'"),
+                    );
+                }
+                Obj::Super(cls, this) => {
+                    let (cls, this) = (*cls, *this);
+                    if let Some(b) = self.class_base(cls)
+                        && let Some(f) = self.class_lookup(b, name)
+                    {
+                        let owner_is_class = matches!(this, Value::Obj(t) if matches!(self.heap.get(t), Obj::Class(_)));
+                        return Ok(self.bind(this, f, owner_is_class));
+                    }
+                    if name == "__init__" {
+                        return Ok(Attr::Value(self.noop_native()));
+                    }
+                }
+                Obj::Function(f) => match name {
+                    "__name__" => {
+                        let n = f.code.name.clone();
+                        return Ok(Attr::Value(self.new_str(n)));
+                    }
+                    "__qualname__" => {
+                        let n = f.code.qualname.clone();
+                        return Ok(Attr::Value(self.new_str(n)));
+                    }
+                    "__doc__" => return Ok(Attr::Value(Value::None)),
+                    _ => {}
+                },
+                Obj::Native(n) if name == "__name__" => {
+                    let n = n.name;
+                    return Ok(Attr::Value(self.new_str(n)));
+                }
+                Obj::BoundMethod(s, f) if name == "__self__" || name == "__func__" => {
+                    return Ok(Attr::Value(if name == "__self__" { *s } else { *f }));
+                }
+                Obj::Property(fget, ..) if name == "fget" => return Ok(Attr::Value(*fget)),
+                Obj::Property(..) if name == "setter" || name == "getter" || name == "deleter" => {
+                    let f = self.native_method("setter", super::builtins::property_setter);
+                    return Ok(Attr::Value(self.alloc(Obj::BoundMethod(obj, f))));
+                }
+                _ => {}
+            }
+        }
+        let t = self.type_of(obj);
+        if let Some(f) = self.class_lookup(t, name) {
+            return Ok(self.bind(obj, f, false));
+        }
+        if let Some(f) = self.builtin_type_method(t, name) {
+            if let Value::Obj(fr) = f
+                && let Obj::Native(n) = self.heap.get_mut(fr)
+            {
+                n.bound = Some(obj);
+            }
+            return Ok(Attr::Value(f));
+        }
+        if name == "__class__" {
+            return Ok(Attr::Value(Value::Obj(t)));
+        }
+        let tn = self.class_name(t);
+        if matches!(obj, Value::Obj(r) if matches!(self.heap.get(r), Obj::Class(_))) {
+            let cn = self.class_name(obj.as_ref().unwrap_or(t));
+            return err(
+                ExcKind::AttributeError,
+                format!("type object '{cn}' has no attribute '{name}'"),
+            );
+        }
+        err(
+            ExcKind::AttributeError,
+            format!("'{tn}' object has no attribute '{name}'"),
+        )
+    }
+
+    fn special_instance_attr(&mut self, obj: Value, class: Ref, name: &str) -> Option<Value> {
+        match name {
+            "__class__" => Some(Value::Obj(class)),
+            "__dict__" => {
+                let Value::Obj(r) = obj else { return None };
+                let items: Vec<(Rc<str>, Value)> = match self.heap.get(r) {
+                    Obj::Instance(i) => i.dict.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    _ => return None,
+                };
+                let d = self.new_dict();
+                let dr = d.as_ref()?;
+                for (k, v) in items {
+                    self.dict_set_str(dr, &k, v);
+                }
+                Some(d)
+            }
+            "args"
+            | "__cause__"
+            | "__context__"
+            | "value"
+            | "__traceback__"
+            | "__suppress_context__" => {
+                let d = self.exc_data(obj)?;
+                let (args, cause, context, sup) =
+                    (d.args.clone(), d.cause, d.context, d.suppress_context);
+                Some(match name {
+                    "args" => self.new_tuple(args),
+                    "__cause__" => cause.unwrap_or(Value::None),
+                    "__context__" => context.unwrap_or(Value::None),
+                    "__suppress_context__" => Value::Bool(sup),
+                    "value" => args.first().copied().unwrap_or(Value::None),
+                    _ => Value::None,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn noop_native(&mut self) -> Value {
+        self.native_method("__init__", |_, _, _| Ok(Value::None))
+    }
+
+    pub fn native_method(&mut self, name: &'static str, f: NativeFn) -> Value {
+        self.alloc(Obj::Native(Box::new(Native {
+            name,
+            f,
+            bound: None,
+        })))
+    }
+
+    fn builtin_type_method(&mut self, cls: Ref, name: &str) -> Option<Value> {
+        let mut c = Some(cls);
+        while let Some(cr) = c {
+            let Obj::Class(k) = self.heap.get(cr) else {
+                return None;
+            };
+            if let Some(t) = k.builtin
+                && let Some((n, f)) = super::methods::builtin_method(t, name)
+            {
+                return Some(self.native_method(n, f));
+            }
+            c = k.base;
+        }
+        None
+    }
+
+    /// Attribute access from native code: properties run in a nested loop.
+    pub fn get_attr(&mut self, obj: Value, name: &str) -> PResult<Value> {
+        if let Some(v) = self.fast_builtin_attr(obj, name) {
+            return Ok(v);
+        }
+        match self.lookup_attr(obj, name)? {
+            Attr::Value(v) => Ok(v),
+            Attr::Call(f, a) => self.call_sync(f, vec![a], Vec::new()),
+        }
+    }
+
+    pub fn has_attr(&mut self, obj: Value, name: &str) -> PResult<Option<Value>> {
+        match self.get_attr(obj, name) {
+            Ok(v) => Ok(Some(v)),
+            Err(Exc::New(ExcKind::AttributeError, _)) => Ok(None),
+            Err(Exc::Obj(e)) if self.is_instance_of_kind(e, ExcKind::AttributeError) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Methods of built-in values, bound without a detour through the class chain.
+    fn fast_builtin_attr(&mut self, obj: Value, name: &str) -> Option<Value> {
+        let Value::Obj(r) = obj else { return None };
+        let t = match self.heap.get(r) {
+            Obj::Str(_) => BuiltinType::Str,
+            Obj::List(_) => BuiltinType::List,
+            Obj::Dict(_) => BuiltinType::Dict,
+            Obj::Tuple(_) => BuiltinType::Tuple,
+            Obj::Set(_, f) => {
+                if *f {
+                    BuiltinType::FrozenSet
+                } else {
+                    BuiltinType::Set
+                }
+            }
+            Obj::Bytes(_) => BuiltinType::Bytes,
+            Obj::Generator(_) => BuiltinType::Generator,
+            _ => return None,
+        };
+        let (n, f) = super::methods::builtin_method(t, name)?;
+        Some(self.alloc(Obj::Native(Box::new(Native {
+            name: n,
+            f,
+            bound: Some(obj),
+        }))))
+    }
+
+    /// `LoadAttr`: pushes the attribute, or pushes a frame for a property getter.
+    pub fn load_attr(&mut self, obj: Value, name: &str) -> PResult<()> {
+        if let Some(v) = self.fast_builtin_attr(obj, name) {
+            self.push(v);
+            return Ok(());
+        }
+        match self.lookup_attr(obj, name)? {
+            Attr::Value(v) => {
+                self.push(v);
+                Ok(())
+            }
+            Attr::Call(f, a) => self.invoke(f, vec![a], Vec::new(), Hook::PUSH),
+        }
+    }
+
+    pub fn store_attr(&mut self, obj: Value, name: &str, v: Value) -> PResult<()> {
+        let Value::Obj(r) = obj else {
+            let t = self.type_name(obj);
+            return err(
+                ExcKind::AttributeError,
+                format!("'{t}' object has no attribute '{name}'"),
+            );
+        };
+        let class = match self.heap.get(r) {
+            Obj::Instance(i) => Some(i.class),
+            _ => None,
+        };
+        if let Some(c) = class {
+            if let Some(Value::Obj(p)) = self.class_lookup(c, name)
+                && let Obj::Property(_, fset, _) = self.heap.get(p)
+            {
+                let fset = *fset;
+                if matches!(fset, Value::None) {
+                    return err(
+                        ExcKind::AttributeError,
+                        format!("can't set attribute '{name}'"),
+                    );
+                }
+                self.call_sync(fset, vec![obj, v], Vec::new())?;
+                return Ok(());
+            }
+            if let Some(sa) = self.class_lookup(c, "__setattr__") {
+                let n = self.new_str(name);
+                self.call_sync(sa, vec![obj, n, v], Vec::new())?;
+                return Ok(());
+            }
+        }
+        match self.heap.get_mut(r) {
+            Obj::Instance(i) => {
+                i.dict.insert(Rc::from(name), v);
+                Ok(())
+            }
+            Obj::Class(c) => {
+                c.dict.insert(Rc::from(name), v);
+                Ok(())
+            }
+            Obj::Function(_) => Ok(()),
+            Obj::Module(_, d) => {
+                let d = *d;
+                self.dict_set_str(d, &Rc::from(name), v);
+                Ok(())
+            }
+            _ => {
+                let t = self.type_name(obj);
+                err(
+                    ExcKind::AttributeError,
+                    format!("'{t}' object has no attribute '{name}'"),
+                )
+            }
+        }
+    }
+
+    pub fn delete_attr(&mut self, obj: Value, name: &str) -> PResult<()> {
+        if let Value::Obj(r) = obj
+            && let Obj::Instance(i) = self.heap.get_mut(r)
+            && i.dict.remove(name).is_some()
+        {
+            return Ok(());
+        }
+        let t = self.type_name(obj);
+        err(
+            ExcKind::AttributeError,
+            format!("'{t}' object has no attribute '{name}'"),
+        )
+    }
+
+    // ---- classes ----
+
+    pub fn start_class_body(&mut self, body: Value, bases: Value, name: Value) -> PResult<()> {
+        let Some(Value::Obj(fr)) = Some(body) else {
+            return super::error::type_err("bad class body");
+        };
+        let Obj::Function(f) = self.heap.get(fr) else {
+            return super::error::type_err("bad class body");
+        };
+        let (code, globals, closure) = (f.code.clone(), f.globals, f.closure.clone());
+        let mut cells: Vec<Ref> = code
+            .cellvars
+            .iter()
+            .map(|_| self.heap.alloc(Obj::Cell(None)))
+            .collect();
+        cells.extend(closure);
+        let ns = self.new_dict().as_ref();
+        let frame = Frame {
+            code,
+            ip: 0,
+            stack: Vec::new(),
+            fast: Vec::new(),
+            cells,
+            globals,
+            ns,
+            blocks: Vec::new(),
+            handling: Vec::new(),
+            func: Some(fr),
+            hook: Hook {
+                target: Target::Push,
+                transform: Transform::MakeClass(bases, name),
+            },
+            genr: None,
+        };
+        self.frames.push(frame);
+        Ok(())
+    }
+
+    pub fn finish_class(&mut self, ns: Option<Ref>, bases: Value, name: Value) -> PResult<Value> {
+        let bases = self.tuple_items(bases);
+        let base = match bases.first() {
+            Some(Value::Obj(b)) if matches!(self.heap.get(*b), Obj::Class(_)) => Some(*b),
+            Some(_) => return super::error::type_err("bases must be types"),
+            None => Some(self.type_ref(BuiltinType::Object)),
+        };
+        let mut dict = HashMap::new();
+        if let Some(ns) = ns
+            && let Obj::Dict(d) = self.heap.get(ns)
+        {
+            for (k, v) in d.iter() {
+                if let Some(k) = self.str_val(k) {
+                    dict.insert(k, v);
+                }
+            }
+        }
+        let name = self.str_val(name).unwrap_or_else(|| Rc::from("?"));
+        let cls = self.heap.alloc(Obj::Class(Box::new(Class {
+            name,
+            base,
+            dict: dict.clone(),
+            builtin: None,
+        })));
+        for v in dict.values() {
+            let mut f = *v;
+            if let Value::Obj(r) = f {
+                match self.heap.get(r) {
+                    Obj::StaticMethod(x) | Obj::ClassMethod(x) | Obj::Property(x, _, _) => f = *x,
+                    _ => {}
+                }
+            }
+            if let Value::Obj(r) = f
+                && let Obj::Function(func) = self.heap.get_mut(r)
+            {
+                func.class = Some(cls);
+            }
+        }
+        Ok(Value::Obj(cls))
+    }
+
+    /// Builds an instance of a user class; returns it with the `__init__` to run, if any.
+    pub fn new_instance(&mut self, class: Ref, args: &[Value]) -> (Value, Option<Value>) {
+        let exc = if self.class_is_exception(class) {
+            Some(Box::new(ExcData {
+                args: args.to_vec(),
+                ..Default::default()
+            }))
+        } else {
+            None
+        };
+        let inst = self.alloc(Obj::Instance(Box::new(Instance {
+            class,
+            dict: HashMap::new(),
+            exc,
+        })));
+        (inst, self.class_lookup(class, "__init__"))
+    }
+}

@@ -1,0 +1,196 @@
+//! The bytecode: one `enum Op` of fixed-size instructions, and the code object that holds
+//! them with their constants, names and line table.
+
+use std::rc::Rc;
+
+use super::ast::{BinOp, CmpOp, Const, UnaryOp};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Nop,
+    LoadConst(u32),
+    LoadFast(u32),
+    StoreFast(u32),
+    DeleteFast(u32),
+    /// Cells: the function's own captured locals first, then the free variables it closes over.
+    LoadDeref(u32),
+    StoreDeref(u32),
+    DeleteDeref(u32),
+    /// Pushes the cell itself, to build a closure.
+    LoadClosure(u32),
+    LoadGlobal(u32),
+    StoreGlobal(u32),
+    DeleteGlobal(u32),
+    /// Class bodies: the namespace dict, then globals, then builtins.
+    LoadName(u32),
+    StoreName(u32),
+    DeleteName(u32),
+    LoadAttr(u32),
+    StoreAttr(u32),
+    DeleteAttr(u32),
+    Subscr,
+    StoreSubscr,
+    DeleteSubscr,
+    Pop,
+    Dup,
+    Dup2,
+    Rot2,
+    Rot3,
+    Binary(BinOp),
+    Inplace(BinOp),
+    Unary(UnaryOp),
+    Compare(CmpOp),
+    Jump(u32),
+    PopJumpIfFalse(u32),
+    PopJumpIfTrue(u32),
+    JumpIfFalseOrPop(u32),
+    JumpIfTrueOrPop(u32),
+    GetIter,
+    /// Pushes the next item, or pops the iterator and jumps when it is exhausted.
+    ForIter(u32),
+    /// `yield from` step: [iter, value] -> sends value; pushes what the subiterator yields,
+    /// or replaces both with its return value and jumps when it finishes.
+    SendIter(u32),
+    BuildTuple(u32),
+    BuildList(u32),
+    BuildSet(u32),
+    BuildMap(u32),
+    BuildSlice(u32),
+    BuildString(u32),
+    /// `[*a, *b]` and friends: extend the list at depth n (from the top) with TOS.
+    ListExtend(u32),
+    ListAppend(u32),
+    SetAdd(u32),
+    SetUpdate(u32),
+    MapAdd(u32),
+    DictUpdate(u32),
+    ListToTuple,
+    /// Conversion (0, 's', 'r', 'a') and whether a format spec is on the stack.
+    FormatValue(u8, bool),
+    UnpackSequence(u32),
+    /// Starred unpacking: names before and after the star.
+    UnpackEx(u16, u16),
+    Call(u32),
+    /// Like `Call` with a tuple of keyword names on top; the last len(names) args are keywords.
+    CallKw(u32),
+    /// [f, args tuple, kwargs dict or None]
+    CallEx,
+    /// Index into `codes`; flags: 1 defaults tuple, 2 kw-defaults dict, 4 closure tuple.
+    MakeFunction(u32, u8),
+    /// [body function, bases tuple, name] -> runs the body, then pushes the class.
+    BuildClass,
+    Return,
+    Yield,
+    SetupExcept(u32),
+    PopBlock,
+    PopExcept,
+    /// 0: bare `raise`, 1: `raise exc`, 2: `raise exc from cause`.
+    Raise(u8),
+    /// Ends an exception handler that did not match: raises TOS again, traceback intact.
+    Reraise,
+    /// [exc, type] -> [exc, bool]
+    ExcMatch,
+    /// [cm] -> [exit, enter()]
+    WithEnter,
+    /// [exit, exc] -> [exit, exc, exit(type, exc, tb)]
+    WithExit,
+    Import(u32),
+    ImportFrom(u32),
+    ImportStar,
+    LoadAssertionError,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeKind {
+    Module,
+    Function,
+    Class,
+}
+
+#[derive(Debug, Default)]
+pub struct CodeFlags {
+    pub generator: bool,
+    pub varargs: bool,
+    pub varkw: bool,
+}
+
+#[derive(Debug)]
+pub struct Code {
+    pub name: Rc<str>,
+    pub qualname: Rc<str>,
+    pub filename: Rc<str>,
+    pub kind: CodeKind,
+    pub flags: CodeFlags,
+    pub ops: Vec<Op>,
+    pub lines: Vec<u32>,
+    pub consts: Vec<Const>,
+    pub names: Vec<Rc<str>>,
+    /// Fast locals; the parameters come first, in order (positional, kw-only, *args, **kwargs).
+    pub varnames: Vec<Rc<str>>,
+    pub argcount: u32,
+    pub kwonlycount: u32,
+    pub cellvars: Vec<Rc<str>>,
+    pub freevars: Vec<Rc<str>>,
+    /// For each cellvar that is also a parameter, its fast-local index (copied in on entry).
+    pub cell_params: Vec<(u32, u32)>,
+    pub codes: Vec<Rc<Code>>,
+    pub first_line: u32,
+    /// The constants as VM values, made on first use and kept alive as GC roots.
+    pub rt_consts: std::cell::OnceCell<Vec<super::value::Value>>,
+}
+
+impl Code {
+    /// A stable human-readable listing, used by the golden tests.
+    pub fn listing(&self) -> String {
+        let mut out = String::new();
+        self.list_into(&mut out);
+        out
+    }
+
+    fn list_into(&self, out: &mut String) {
+        out.push_str(&format!("code {} ({:?})\n", self.qualname, self.kind));
+        if !self.varnames.is_empty() {
+            out.push_str(&format!("  locals: {}\n", self.varnames.join(", ")));
+        }
+        if !self.cellvars.is_empty() || !self.freevars.is_empty() {
+            out.push_str(&format!(
+                "  cells: {} | free: {}\n",
+                self.cellvars.join(", "),
+                self.freevars.join(", ")
+            ));
+        }
+        let mut last_line = 0;
+        for (i, op) in self.ops.iter().enumerate() {
+            let line = self.lines[i];
+            let l = if line != last_line {
+                format!("{line:>4}")
+            } else {
+                "    ".to_string()
+            };
+            last_line = line;
+            let arg = match op {
+                Op::LoadConst(c) => format!("  ; {:?}", self.consts[*c as usize]),
+                Op::LoadGlobal(n)
+                | Op::StoreGlobal(n)
+                | Op::LoadName(n)
+                | Op::StoreName(n)
+                | Op::LoadAttr(n)
+                | Op::StoreAttr(n)
+                | Op::Import(n)
+                | Op::ImportFrom(n)
+                | Op::DeleteGlobal(n)
+                | Op::DeleteName(n)
+                | Op::DeleteAttr(n) => format!("  ; {}", self.names[*n as usize]),
+                Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => {
+                    format!("  ; {}", self.varnames[*n as usize])
+                }
+                _ => String::new(),
+            };
+            out.push_str(&format!("{l} {i:>4} {op:?}{arg}\n"));
+        }
+        for c in &self.codes {
+            out.push('\n');
+            c.list_into(out);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+print(1 + 2 * 3 - 4 / 2)
+print(2 ** 3 ** 2, -2 ** 2, (-2) ** 2)
+print(1 < 2 < 3, 3 > 2 > 2, 1 == 1.0 != 2)
+print(not 1 and 0 or 5)
+print(0 or [] or "x", 1 and 2 and 3, None or 0)
+print(7 & 3 | 8 ^ 1, 1 << 4 >> 2, ~5)
+print(10 - 3 - 2, 2 * 3 % 4, 100 // 7 // 2)
+x = 5
+print("big" if x > 3 else "small", "a" if x < 0 else "b" if x < 10 else "c")
+f = lambda a, b=2: a * b
+print(f(3), f(3, 4), (lambda *a: a)(1, 2))
+print(-7 // 2, -7 % 2, 7 % -3, -7.5 // 2, 7.5 % -2)
+print(1 if [] else 2, bool(""), bool("a"), bool(0.0), bool(None))
+print(3 in [1, 2, 3], "b" not in "abc", 4 is None, None is None)
+print(divmod(17, 5), divmod(-17, 5), pow(2, 10), pow(2, 10, 1000), abs(-3.5))

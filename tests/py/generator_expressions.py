@@ -1,0 +1,15 @@
+nums = range(1, 11)
+print(sum(x * x for x in nums), max(x % 7 for x in nums), min((x for x in nums if x > 4), default=-1))
+print(list(x for x in nums if x % 3 == 0), tuple(c for c in "abc"), set(x % 3 for x in nums))
+print(dict((x, x * x) for x in range(3)), "".join(str(x) for x in range(5)))
+print(any(x > 9 for x in nums), all(x > 0 for x in nums), sorted((x for x in [3, 1, 2]), reverse=True))
+g = (x for x in range(100))
+print(next(g), next(g), sum(g))
+pairs = ((a, b) for a in range(3) for b in range(3) if a < b)
+print(list(pairs))
+def first(it, pred):
+    return next((x for x in it if pred(x)), None)
+print(first([1, 4, 9, 16], lambda v: v > 5), first([], bool))
+lines = ["a=1", "b=2", "bad", "c=3"]
+kv = dict(l.split("=") for l in lines if "=" in l)
+print(kv)

@@ -1,0 +1,11 @@
+r = range(0, 20, 3)
+print(r, list(r), len(r), r[2], r[-1], 9 in r, 10 in r, r.start if False else 0)
+print(list(range(5, -5, -2)), len(range(5, -5, -2)), list(range(0)), len(range(3, 3)))
+print(range(10)[2:5] == range(2, 5) if False else list(range(10))[2:5])
+s = slice(1, 5, 2)
+print([0, 1, 2, 3, 4, 5][s], "abcdef"[s], s)
+print("abcdef"[slice(None, None, -1)], (1, 2, 3)[slice(2)])
+for i in range(3, 0, -1):
+    print(i)
+print(sum(range(1, 101)), max(range(7)), list(enumerate(range(2, 4))))
+print(list(range(-3, 3)), [i * i for i in range(-2, 3)])

@@ -1,0 +1,17 @@
+name, n = "mail", 3
+print(f"{name!r:>10}|{n:03}|{n:<4}|{n:^5}|{-n:5}|")
+print(f"{3.0:.0f} {2.5:.0f} {0.125:.2f} {1e10:.3e} {123.456:10.2f}|")
+print(f"{'abc':.2} {'x':*^9} {12345.6789:,.1f} {0.25:%}")
+print("{:+.3f} {: d} {:x} {:X} {:#o} {:#b}".format(3.14159, 5, 3054, 3054, 8, 5))
+print("{0:>{1}}|".format("r", 6), "{:{fill}<6}|".format("l", fill="."))
+print("%s and %s" % ("a", "b"), "%3d|%-3d|" % (5, 6), "%.3s" % "abcdef", "%x" % 255)
+print("%s" % [1, 2], "%s" % (1,), "%(x)05.1f" % {"x": 2.25})
+print("a{}b{}c".format(*"XY"), "{0[0]}{0[1]}".format("hi"), "{0.__class__.__name__}".format(5))
+print(f"{{}} {{x}}", "{{}}".format())
+d = {"k": "v"}
+print(f"{d['k']} {len(d)} {[i for i in range(3)]}")
+print(f"{n=}", f"{n + 1 = }")
+print(repr(1e100), repr(-1.5e-10), str(1.0e5), 1e16, 123e-20)
+print(format(1234.5678, "e"), format(0.0, "g"), format(100000000.0, "g"), format(1e-10, "f"))
+print("%g %g %g %g" % (1e5, 1e6, 1e-4, 1e-5), "%.2g" % 1234)
+print(str(12.0), str(1/7), 2.0 ** 60, 2 ** 60 * 1.0, float(10 ** 16))

@@ -1,0 +1,13 @@
+s = "Hello, World"
+print(s.lower().startswith("hello"), s.casefold(), s.swapcase(), s.count("l"), s.find("o", 5), s.rindex("o"))
+print(s.split(", "), s.rsplit("o", 1), s.partition(", "), s.center(20, "."), s.ljust(15, "~") + "|")
+print("   spaces   ".strip(), "xxhixx".lstrip("x"), "xxhixx".rstrip("x"), "\t\n x \r\n".strip())
+print("a,b,c".split(",", maxsplit=1), "a b c".split(maxsplit=1), "1,2,,3".split(","), "  a  b  ".split())
+print("ab".zfill(5), "+7".zfill(4), "abc".isidentifier(), "1abc".isidentifier(), "   ".isspace(), "".isspace())
+print("hello world".title(), "HELLO".capitalize(), "x".join("123"), "a-b-c".replace("-", ""), "aaa".replace("a", "b", 2))
+print("%-10s|%10s|" % ("left", "right"), "%03d" % 7, "%.2e" % 12345.678, "%+.1f" % -2.25, "%i" % 3.9)
+print("café".upper(), "STRASSE".lower(), "ß".upper(), len("ß".upper()))
+print("tab\tsep".split("\t"), "a\nb".splitlines(True), "no newline".splitlines(), "".splitlines())
+print("ABC".isalpha(), "abc123".isdigit(), "123".isnumeric(), "½".isdigit() if False else "skip")
+print("mississippi".count("ss"), "mississippi".find("ss", 3), "mississippi".rfind("ss"), "mississippi".index("i", 2))
+print("one two three".split(" ", -1), ",".join(map(str, range(5))), "{}-{}".format(*"xy"))
