@@ -2,6 +2,7 @@
 //! smtp-source, raw sockets for the framing edge cases, and kill -9 under load.
 
 mod common;
+mod smtp_common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,14 +19,9 @@ struct Server {
 }
 
 impl Server {
-    /// Starts the server on a free port with its spool and Maildirs under `dir`.
+    /// Starts the server on a port of its choosing, with its spool and Maildirs under `dir`.
     fn start(dir: &Path, extra: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Server::start_on(dir, port, extra)
+        Server::start_on(dir, 0, extra)
     }
 
     fn start_on(dir: &Path, port: u16, extra: &str) -> Server {
@@ -51,36 +47,7 @@ networks = ["192.0.2.0/24"]
         );
         let config_path = dir.join("stackmail.toml");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_stackmail"))
-            .args(["serve", "--config"])
-            .arg(&config_path)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let start = Instant::now();
-        let probe = loop {
-            if let Ok(s) = TcpStream::connect(addr) {
-                break s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // End the probe's session and wait for the server to close it, so that it no
-        // longer counts against connection limits when the test starts.
-        let mut probe = BufReader::new(probe);
-        probe
-            .get_mut()
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        probe.get_mut().write_all(b"QUIT\r\n").unwrap();
-        let mut rest = Vec::new();
-        let _ = probe.read_to_end(&mut rest);
+        let (child, addr) = smtp_common::spawn_server(&config_path);
         Server {
             child,
             addr,
