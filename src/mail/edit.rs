@@ -153,19 +153,13 @@ fn rewritten_body(
     match encoding.trim() {
         "base64" | "quoted-printable" => {
             let mut decoded = part.get_body_raw().unwrap_or_default();
-            let dnl: &[u8] = if decoded.windows(2).any(|w| w == b"\r\n") {
-                b"\r\n"
-            } else {
-                b"\n"
+            // The decoded text keeps its own line ends; one without any takes the message's.
+            let dnl = match decoded.iter().position(|&b| b == b'\n') {
+                Some(i) if i > 0 && decoded[i - 1] == b'\r' => b"\r\n".as_slice(),
+                Some(_) => b"\n".as_slice(),
+                None => nl,
             };
-            if !decoded.is_empty() && !decoded.ends_with(b"\n") {
-                decoded.extend_from_slice(dnl);
-            }
-            decoded.extend(
-                text_lines
-                    .join(std::str::from_utf8(dnl).unwrap_or("\n"))
-                    .into_bytes(),
-            );
+            append_lines(&mut decoded, &text_lines, dnl);
             decoded.extend_from_slice(dnl);
             let encoded = if encoding.trim() == "base64" {
                 BASE64_MIME.encode(&decoded).into_bytes()
@@ -185,19 +179,25 @@ fn rewritten_body(
                 });
             }
             let mut out = body.to_vec();
-            if !out.is_empty() && !out.ends_with(b"\n") {
-                out.extend_from_slice(nl);
-            }
-            out.extend(
-                text_lines
-                    .join(std::str::from_utf8(nl).unwrap_or("\r\n"))
-                    .into_bytes(),
-            );
+            append_lines(&mut out, &text_lines, nl);
             if top_level {
                 out.extend_from_slice(nl);
             }
             Ok(out)
         }
+    }
+}
+
+/// Appends `lines` joined by `nl`, on a line of their own.
+fn append_lines(buf: &mut Vec<u8>, lines: &[&str], nl: &[u8]) {
+    if !buf.is_empty() && !buf.ends_with(b"\n") {
+        buf.extend_from_slice(nl);
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            buf.extend_from_slice(nl);
+        }
+        buf.extend_from_slice(line.as_bytes());
     }
 }
 

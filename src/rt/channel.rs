@@ -11,7 +11,7 @@
 
 #![allow(unsafe_code)]
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
@@ -275,8 +275,22 @@ impl<T, X> Channel<T, X> {
             return Err((value, Refusal::WouldBlock));
         };
         let mut cell = wrap(value);
-        let slot: *mut Message<T, X> = &mut cell;
-        st.direction = Direction::Send;
+        // A receiver pops the entry and takes the message.
+        self.wait(st, &me, Direction::Send, &mut cell);
+        Ok(())
+    }
+
+    /// Queues `me` in `direction` with its message cell and parks it until a peer pops the
+    /// entry (having taken or filled the cell).
+    fn wait(
+        &self,
+        mut st: RefMut<'_, State_<T, X>>,
+        me: &Rc<Task>,
+        direction: Direction,
+        cell: &mut Message<T, X>,
+    ) {
+        let slot: *mut Message<T, X> = cell;
+        st.direction = direction;
         st.queue.push_back(Waiting {
             task: me.clone(),
             seq: me.seq.get(),
@@ -287,10 +301,8 @@ impl<T, X> Channel<T, X> {
             channel: &self.inner,
             slot,
         };
-        sched::with(|s| s.park_task(&me));
-        // A receiver popped the entry and took the message.
+        sched::with(|s| s.park_task(me));
         std::mem::forget(guard);
-        Ok(())
     }
 
     /// Takes a value from a sender, waiting for one if none is waiting.
@@ -313,21 +325,8 @@ impl<T, X> Channel<T, X> {
             return Err(RecvError::WouldBlock);
         };
         let mut cell: Message<T, X> = Message::Empty;
-        let slot: *mut Message<T, X> = &mut cell;
-        st.direction = Direction::Receive;
-        st.queue.push_back(Waiting {
-            task: me.clone(),
-            seq: me.seq.get(),
-            slot,
-        });
-        drop(st);
-        let guard = WaitGuard {
-            channel: &self.inner,
-            slot,
-        };
-        sched::with(|s| s.park_task(&me));
-        // A sender (or close) popped the entry and filled the cell.
-        std::mem::forget(guard);
+        // A sender (or close) pops the entry and fills the cell.
+        self.wait(st, &me, Direction::Receive, &mut cell);
         into_result(cell)
     }
 

@@ -72,7 +72,7 @@ pub fn run() {
 
 /// Suspends the calling tasklet for `duration`; outside a tasklet, sleeps the thread.
 pub fn sleep(duration: Duration) {
-    sleep_until(Instant::now() + duration);
+    sleep_until(timer::deadline_after(Instant::now(), duration));
 }
 
 /// Suspends the calling tasklet until `deadline`; outside a tasklet, sleeps the thread.

@@ -161,7 +161,7 @@ impl Drop for ClearWaiter {
 }
 
 fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
-    timeout.map(|t| Instant::now() + t)
+    timeout.map(|t| super::timer::deadline_after(Instant::now(), t))
 }
 
 /// Out of descriptors or kernel memory: retrying at once would only spin.

@@ -8,9 +8,16 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::slab::{Key, Slab};
+
+/// `now + timeout`, saturating at a century ahead instead of overflowing: a deadline that
+/// far out never fires, which is what an absurd timeout means.
+pub fn deadline_after(now: Instant, timeout: Duration) -> Instant {
+    const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(timeout.min(FOREVER)).unwrap_or(now)
+}
 
 /// Identifies one armed timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +100,6 @@ impl<P> Timers<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn fires_in_deadline_order_and_skips_cancelled() {
@@ -133,6 +139,16 @@ mod tests {
             timers.heap.len() <= 128,
             "heap kept {} stale entries",
             timers.heap.len()
+        );
+    }
+
+    #[test]
+    fn absurd_timeouts_saturate() {
+        let now = Instant::now();
+        assert!(deadline_after(now, Duration::MAX) > now + Duration::from_secs(365 * 24 * 3600));
+        assert_eq!(
+            deadline_after(now, Duration::from_millis(5)),
+            now + Duration::from_millis(5)
         );
     }
 
