@@ -2,6 +2,7 @@
 //! smtp-source, raw sockets for the framing edge cases, and kill -9 under load.
 
 mod common;
+mod smtp_common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,14 +19,9 @@ struct Server {
 }
 
 impl Server {
-    /// Starts the server on a free port with its spool and Maildirs under `dir`.
+    /// Starts the server on a port of its choosing, with its spool and Maildirs under `dir`.
     fn start(dir: &Path, extra: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Server::start_on(dir, port, extra)
+        Server::start_on(dir, 0, extra)
     }
 
     fn start_on(dir: &Path, port: u16, extra: &str) -> Server {
@@ -51,36 +47,7 @@ networks = ["192.0.2.0/24"]
         );
         let config_path = dir.join("stackmail.toml");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_stackmail"))
-            .args(["serve", "--config"])
-            .arg(&config_path)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let start = Instant::now();
-        let probe = loop {
-            if let Ok(s) = TcpStream::connect(addr) {
-                break s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // End the probe's session and wait for the server to close it, so that it no
-        // longer counts against connection limits when the test starts.
-        let mut probe = BufReader::new(probe);
-        probe
-            .get_mut()
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        probe.get_mut().write_all(b"QUIT\r\n").unwrap();
-        let mut rest = Vec::new();
-        let _ = probe.read_to_end(&mut rest);
+        let (child, addr) = smtp_common::spawn_server(&config_path);
         Server {
             child,
             addr,
@@ -416,6 +383,48 @@ fn swaks_pipelining_and_relay_denial() {
         !denied.status.success() && out.contains("554 5.7.1"),
         "{out}"
     );
+    // Over the size limit (100000 in the test config): SIZE= is refused at MAIL, and
+    // without SIZE the data is refused at its end.
+    let big = dir.path().join("big.txt");
+    std::fs::write(
+        &big,
+        "0123456789012345678901234567890123456789\n".repeat(4000),
+    )
+    .unwrap();
+    let body_arg = format!("@{}", big.display());
+    let too_big = Command::new("swaks")
+        .args([
+            "--server",
+            &server_arg,
+            "--from",
+            "s@swaks.test",
+            "--to",
+            "dave@localhost",
+            "--body",
+            &body_arg,
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&too_big.stdout);
+    assert!(
+        !too_big.status.success() && out.contains("552 5.3.4"),
+        "{out}"
+    );
+    // Garbage smuggled in the HELO argument: answered, not obeyed (swaks reads our replies
+    // out of step, so only the first error is checked).
+    let garbage = Command::new("swaks")
+        .args([
+            "--server",
+            &server_arg,
+            "--quit-after",
+            "EHLO",
+            "--helo",
+            "x\r\nXYZZY\r\nMAIL FROM:bad",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&garbage.stdout);
+    assert!(out.contains("500 5.5.1"), "{out}");
     assert_eq!(server.wait_for_mail("dave", 1).len(), 1);
 }
 
@@ -562,4 +571,30 @@ ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
             .count();
         assert_eq!(n, 1, "message {id} delivered {n} times");
     }
+}
+
+/// A client trickling a byte at a time still meets the command timeout (a total for the
+/// command, not per read).
+#[test]
+fn trickling_client_meets_the_command_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "command_timeout = 2");
+    let mut c = Raw::connect(server.addr);
+    let start = Instant::now();
+    for b in b"NOOP NOOP NOOP NOOP NOOP" {
+        // The server may already have closed: stop sending then.
+        if c.reader.get_mut().write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        if start.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    assert_eq!(c.codes(1), ["421 4.4.2"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        start.elapsed()
+    );
 }

@@ -2,9 +2,9 @@
 //! at test time with rcgen; users are added with `stackmail user add`.
 
 mod common;
+mod smtp_common;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,16 +39,11 @@ fn start(dir: &Path) -> (Server, u16) {
         .write_all(b"s3cret pass\n")
         .unwrap();
     assert!(add.wait().unwrap().success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let config = format!(
         r#"
 [server]
 hostname = "mx.test"
-listen = ["127.0.0.1:{port}"]
+listen = ["127.0.0.1:0"]
 threads = 1
 [spool]
 dir = "{d}/spool"
@@ -66,22 +61,8 @@ networks = []
         d = dir.display()
     );
     std::fs::write(dir.join("c.toml"), config).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_stackmail"))
-        .args(["serve", "--config"])
-        .arg(dir.join("c.toml"))
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let t = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (child, addr) = smtp_common::spawn_server(&dir.join("c.toml"));
+    let port = addr.port();
     (Server(child), port)
 }
 

@@ -4,11 +4,13 @@
 //! never to a lost message.
 
 use crate::config::LocalConfig;
-use crate::queue::{QueuedMessage, RcptStatus, Spool, SpoolError, UpdateOutcome};
+use crate::queue::{
+    QueueId, QueuedMessage, RcptStatus, Recipient, Spool, SpoolError, UpdateOutcome, sync_files,
+};
 use crate::smtp::proto::mailbox;
 
 use super::DeliveryError;
-use super::maildir::{Delivered, Maildir, maildir_name, maildir_path};
+use super::maildir::{Delivered, Maildir, Staged, Written, maildir_name, maildir_path};
 
 /// Seconds to wait before attempt `attempts + 1`: doubling from one minute, capped at an hour.
 pub fn retry_delay(attempts: u32) -> u64 {
@@ -37,57 +39,181 @@ pub fn deliver_local(
     hostname: &str,
     now: u64,
 ) -> Result<UpdateOutcome, SpoolError> {
-    let mut body: Option<Vec<u8>> = None;
-    let mut changed = false;
-    for (index, rcpt) in msg.envelope.rcpts.iter_mut().enumerate() {
-        if rcpt.status != RcptStatus::Pending || rcpt.next_attempt > now {
-            continue;
+    deliver_local_batch(spool, std::slice::from_mut(msg), local, hostname, now)
+        .pop()
+        .unwrap_or(Ok(UpdateOutcome::Kept))
+}
+
+/// One recipient's delivery in flight.
+struct Job {
+    msg: usize,
+    rcpt: usize,
+    maildir: Maildir,
+    staged: Option<Written>,
+    outcome: Option<Result<Delivered, DeliveryError>>,
+}
+
+/// [`deliver_local`] for many messages with shared fsyncs: every Maildir file is written, then
+/// all are fsynced together, then linked into `new/`, then each `new/` directory is fsynced
+/// once, and only then does the spool record the outcomes.
+pub fn deliver_local_batch(
+    spool: &Spool,
+    msgs: &mut [QueuedMessage],
+    local: &LocalConfig,
+    hostname: &str,
+    now: u64,
+) -> Vec<Result<UpdateOutcome, SpoolError>> {
+    let mut results: Vec<Option<Result<UpdateOutcome, SpoolError>>> =
+        (0..msgs.len()).map(|_| None).collect();
+    let mut changed = vec![false; msgs.len()];
+    let mut jobs: Vec<Job> = Vec::new();
+    for (m, msg) in msgs.iter_mut().enumerate() {
+        let mut body: Option<Vec<u8>> = None;
+        for (r, rcpt) in msg.envelope.rcpts.iter_mut().enumerate() {
+            if rcpt.status != RcptStatus::Pending || rcpt.next_attempt > now {
+                continue;
+            }
+            let Some((user, domain)) = local_user(&rcpt.address) else {
+                rcpt.status = RcptStatus::Failed;
+                rcpt.last_error = Some("invalid recipient address in spool".into());
+                changed[m] = true;
+                continue;
+            };
+            if domain.as_deref().is_some_and(|d| !local.is_local_domain(d)) {
+                continue;
+            }
+            if body.is_none() {
+                match spool.read_body(&msg.id) {
+                    Ok(b) => body = Some(b),
+                    Err(e) => {
+                        results[m] = Some(Err(e));
+                        break;
+                    }
+                }
+            }
+            let data = body.as_deref().unwrap_or_default();
+            let name = maildir_name(msg.envelope.received, msg.id.as_str(), r, hostname);
+            let staged = maildir_path(&local.maildir, &user)
+                .and_then(Maildir::open)
+                .and_then(|md| md.stage(&name, data, rcpt.attempts > 0).map(|st| (md, st)));
+            let job = match staged {
+                Ok((maildir, Staged::Written(w))) => Job {
+                    msg: m,
+                    rcpt: r,
+                    maildir,
+                    staged: Some(w),
+                    outcome: None,
+                },
+                Ok((maildir, Staged::AlreadyThere(p))) => Job {
+                    msg: m,
+                    rcpt: r,
+                    maildir,
+                    staged: None,
+                    outcome: Some(Ok(Delivered::AlreadyThere(p))),
+                },
+                Err(e) => {
+                    // No Maildir to stage into; record the failure directly.
+                    apply(rcpt, &msg.id, Err(e), now);
+                    changed[m] = true;
+                    continue;
+                }
+            };
+            jobs.push(job);
         }
-        let Some((user, domain)) = local_user(&rcpt.address) else {
-            rcpt.status = RcptStatus::Failed;
-            rcpt.last_error = Some("invalid recipient address in spool".into());
-            changed = true;
+    }
+
+    // All staged files synced together, then linked.
+    let files: Vec<&std::fs::File> = jobs
+        .iter()
+        .filter_map(|j| j.staged.as_ref().map(|w| &w.file))
+        .collect();
+    let synced = sync_files(&files);
+    let mut synced = synced.into_iter();
+    for job in jobs.iter_mut() {
+        let Some(staged) = job.staged.take() else {
             continue;
         };
-        if domain.as_deref().is_some_and(|d| !local.is_local_domain(d)) {
+        job.outcome = Some(match synced.next() {
+            Some(Ok(())) => job.maildir.publish(staged),
+            Some(Err(e)) => Err(DeliveryError::Transient {
+                op: "fsync",
+                path: job.maildir.root().to_path_buf(),
+                source: e,
+            }),
+            None => Err(DeliveryError::Permanent(
+                "internal: fsync result missing".into(),
+            )),
+        });
+    }
+    // One fsync per new/ directory; a failure there makes its deliveries transient failures.
+    let mut dirs: Vec<&Maildir> = jobs.iter().map(|j| &j.maildir).collect();
+    dirs.sort_by(|a, b| a.root().cmp(b.root()));
+    dirs.dedup_by(|a, b| a.root() == b.root());
+    let failed_dirs: Vec<std::path::PathBuf> = dirs
+        .iter()
+        .filter(|md| md.sync_new().is_err())
+        .map(|md| md.root().to_path_buf())
+        .collect();
+
+    for job in jobs {
+        let Some(msg) = msgs.get_mut(job.msg) else {
             continue;
+        };
+        let Some(rcpt) = msg.envelope.rcpts.get_mut(job.rcpt) else {
+            continue;
+        };
+        let mut outcome = job
+            .outcome
+            .unwrap_or_else(|| Err(DeliveryError::Permanent("internal: no outcome".into())));
+        if outcome.is_ok() && failed_dirs.iter().any(|d| d == job.maildir.root()) {
+            let path = job.maildir.root().join("new");
+            outcome = Err(DeliveryError::Transient {
+                op: "fsync",
+                path,
+                source: std::io::Error::other("directory fsync failed"),
+            });
         }
-        if body.is_none() {
-            body = Some(spool.read_body(&msg.id)?);
-        }
-        let data = body.as_deref().unwrap_or_default();
-        let name = maildir_name(msg.envelope.received, msg.id.as_str(), index, hostname);
-        let outcome = maildir_path(&local.maildir, &user)
-            .and_then(Maildir::open)
-            .and_then(|md| md.deliver(&name, data, rcpt.attempts > 0));
-        rcpt.attempts = rcpt.attempts.saturating_add(1);
-        changed = true;
-        match outcome {
-            Ok(delivered) => {
-                let path = match &delivered {
-                    Delivered::New(p) | Delivered::AlreadyThere(p) => p.display().to_string(),
-                };
-                tracing::info!(queue_id = %msg.id, rcpt = %rcpt.address, path, "delivered to Maildir");
-                rcpt.status = RcptStatus::Delivered;
-                rcpt.last_error = None;
-            }
-            Err(e @ DeliveryError::Permanent(_)) => {
-                tracing::warn!(queue_id = %msg.id, rcpt = %rcpt.address, error = %e, "delivery failed permanently");
-                rcpt.status = RcptStatus::Failed;
-                rcpt.last_error = Some(e.to_string());
-            }
-            Err(e) => {
-                let delay = retry_delay(rcpt.attempts - 1);
-                tracing::warn!(queue_id = %msg.id, rcpt = %rcpt.address, error = %e, retry_in = delay, "delivery deferred");
-                rcpt.next_attempt = now + delay;
-                rcpt.last_error = Some(e.to_string());
-            }
+        apply(rcpt, &msg.id, outcome, now);
+        if let Some(c) = changed.get_mut(job.msg) {
+            *c = true;
         }
     }
-    if !changed {
-        return Ok(UpdateOutcome::Kept);
+
+    msgs.iter()
+        .zip(results)
+        .zip(changed)
+        .map(|((msg, result), changed)| match result {
+            Some(r) => r,
+            None if changed => spool.update(msg),
+            None => Ok(UpdateOutcome::Kept),
+        })
+        .collect()
+}
+
+/// Records one recipient's outcome in its envelope (the spool update follows).
+fn apply(rcpt: &mut Recipient, id: &QueueId, outcome: Result<Delivered, DeliveryError>, now: u64) {
+    rcpt.attempts = rcpt.attempts.saturating_add(1);
+    match outcome {
+        Ok(delivered) => {
+            let path = match &delivered {
+                Delivered::New(p) | Delivered::AlreadyThere(p) => p.display().to_string(),
+            };
+            tracing::info!(queue_id = %id, rcpt = %rcpt.address, path, "delivered to Maildir");
+            rcpt.status = RcptStatus::Delivered;
+            rcpt.last_error = None;
+        }
+        Err(e @ DeliveryError::Permanent(_)) => {
+            tracing::warn!(queue_id = %id, rcpt = %rcpt.address, error = %e, "delivery failed permanently");
+            rcpt.status = RcptStatus::Failed;
+            rcpt.last_error = Some(e.to_string());
+        }
+        Err(e) => {
+            let delay = retry_delay(rcpt.attempts - 1);
+            tracing::warn!(queue_id = %id, rcpt = %rcpt.address, error = %e, retry_in = delay, "delivery deferred");
+            rcpt.next_attempt = now + delay;
+            rcpt.last_error = Some(e.to_string());
+        }
     }
-    spool.update(msg)
 }
 
 #[cfg(test)]

@@ -53,6 +53,22 @@ pub fn maildir_name(received: u64, queue_id: &str, rcpt_index: usize, hostname: 
     format!("{received}.Q{queue_id}R{rcpt_index}.{host}")
 }
 
+/// A message written to `tmp/`, waiting for its fsync and [`Maildir::publish`].
+#[derive(Debug)]
+pub struct Written {
+    pub file: File,
+    tmp: PathBuf,
+    new: PathBuf,
+}
+
+/// What [`Maildir::stage`] did.
+#[derive(Debug)]
+pub enum Staged {
+    Written(Written),
+    /// A retry found the message already delivered.
+    AlreadyThere(PathBuf),
+}
+
 /// What a delivery did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivered {
@@ -86,21 +102,39 @@ impl Maildir {
     /// in `new/`; on `Err` nothing visible was delivered and the attempt may be repeated.
     /// `retry` also searches `cur/`, in case a reader already moved an earlier copy there;
     /// first attempts skip that scan, which costs a directory listing.
+    ///
+    /// This is [`Maildir::stage`], fsync, [`Maildir::publish`], [`Maildir::sync_new`] in one;
+    /// batch delivery calls the steps itself to share the fsyncs.
     pub fn deliver(
         &self,
         name: &str,
         body: &[u8],
         retry: bool,
     ) -> Result<Delivered, DeliveryError> {
+        let staged = match self.stage(name, body, retry)? {
+            Staged::Written(w) => w,
+            Staged::AlreadyThere(p) => return Ok(Delivered::AlreadyThere(p)),
+        };
+        if let Err(e) = staged.file.sync_all() {
+            let _ = fs::remove_file(&staged.tmp);
+            return Err(transient("fsync", &staged.tmp)(e));
+        }
+        let outcome = self.publish(staged)?;
+        self.sync_new()?;
+        Ok(outcome)
+    }
+
+    /// Step 1: writes the message to `tmp/` (not yet synced), unless a retry finds it was
+    /// delivered already.
+    pub fn stage(&self, name: &str, body: &[u8], retry: bool) -> Result<Staged, DeliveryError> {
         if name.is_empty() || name.contains('/') || name.contains(':') || name.starts_with('.') {
             return Err(DeliveryError::Permanent(format!(
                 "invalid Maildir file name {name:?}"
             )));
         }
-        let new = self.root.join("new").join(name);
         if retry {
             if let Some(found) = self.find_delivered(name)? {
-                return Ok(Delivered::AlreadyThere(found));
+                return Ok(Staged::AlreadyThere(found));
             }
         }
         let tmp = self.root.join("tmp").join(name);
@@ -112,35 +146,49 @@ impl Maildir {
             .open(&tmp)
             .and_then(|mut f: File| {
                 f.write_all(body)?;
-                f.sync_all()
-            })
-            .map_err(transient("write", &tmp));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
+                Ok(f)
+            });
+        match written {
+            Ok(file) => Ok(Staged::Written(Written {
+                file,
+                tmp,
+                new: self.root.join("new").join(name),
+            })),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(transient("write", &tmp)(e))
+            }
         }
+    }
+
+    /// Step 2, after the staged file was fsynced: links it into `new/`. Not durable until
+    /// [`Maildir::sync_new`].
+    pub fn publish(&self, staged: Written) -> Result<Delivered, DeliveryError> {
+        let Written { file, tmp, new } = staged;
+        drop(file);
         // link, not rename: it never replaces an existing file, so a copy delivered by an
         // earlier attempt is detected instead of overwritten (the spec's own advice).
         let outcome = match fs::hard_link(&tmp, &new) {
-            Ok(()) => Delivered::New(new.clone()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Delivered::AlreadyThere(new.clone())
-            }
+            Ok(()) => Delivered::New(new),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Delivered::AlreadyThere(new),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
                 return Err(transient("link", &new)(e));
             }
         };
-        // The new/ entry must be durable before the spool forgets the message.
-        let new_dir = self.root.join("new");
-        File::open(&new_dir)
-            .and_then(|d| d.sync_all())
-            .map_err(transient("fsync", &new_dir))?;
         if let Err(e) = fs::remove_file(&tmp) {
             // Harmless: a leftover in tmp/ is never read and readers clean tmp/ after 36 hours.
             tracing::warn!(path = %tmp.display(), error = %e, "maildir: cannot remove tmp file");
         }
         Ok(outcome)
+    }
+
+    /// Step 3: makes the `new/` entries durable; the spool may forget the message after this.
+    pub fn sync_new(&self) -> Result<(), DeliveryError> {
+        let new_dir = self.root.join("new");
+        File::open(&new_dir)
+            .and_then(|d| d.sync_all())
+            .map_err(transient("fsync", &new_dir))
     }
 
     fn find_delivered(&self, name: &str) -> Result<Option<PathBuf>, DeliveryError> {

@@ -8,8 +8,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use local::{deliver_local, retry_delay};
-pub use maildir::{Delivered, Maildir, maildir_name, maildir_path};
+pub use local::{deliver_local, deliver_local_batch, retry_delay};
+pub use maildir::{Delivered, Maildir, Staged, Written, maildir_name, maildir_path};
 
 /// Why a delivery failed, split by what the queue must do about it.
 #[derive(Debug)]

@@ -1,5 +1,6 @@
-//! The envelope record: a small line-based text file per message, which is also the commit
-//! marker (a message exists in the spool exactly when its record does).
+//! The envelope record: a small line-based text header at the start of each spool file, the
+//! message body following it. The file is the commit marker: a message exists in the spool
+//! exactly when its file is in `msg/`.
 //!
 //! ```text
 //! stackmail-envelope 1
@@ -14,11 +15,12 @@
 //! rcpt delivered 1 0 carol@example.test
 //! error 1 450 mailbox busy
 //! end 5c0e7f21a4b3d9e8
+//! <the message body, `size` bytes>
 //! ```
 //!
-//! Values are percent-escaped (`%`, CR, LF) so any string fits on its line. The last line
-//! carries an FNV-1a hash of everything before it: a torn or bit-flipped record is detected
-//! on recovery instead of being half-believed.
+//! Values are percent-escaped (`%`, CR, LF) so any string fits on its line. The `end` line
+//! carries an FNV-1a hash of the header before it, and the body must be exactly `size` bytes:
+//! a torn or bit-flipped file is detected on recovery instead of being half-believed.
 
 use std::net::IpAddr;
 
@@ -132,7 +134,33 @@ pub(super) fn encode(id: &QueueId, size: u64, env: &Envelope) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// Parses a record; the error says what is wrong, for the corrupt-file log line.
+/// Longest record header we look for; it grows with the recipients (a few hundred bytes
+/// each at most), so this is far past any real one.
+const MAX_HEADER: usize = 4 << 20;
+
+/// Splits a spool file into its record header (through the `end` line) and the message body
+/// after it. Header values are escaped, so the first line starting with `end ` is the end.
+pub(super) fn split(file: &[u8]) -> Result<(&[u8], &[u8]), String> {
+    if !file.starts_with(MAGIC.as_bytes()) {
+        return Err("unknown format".into());
+    }
+    let window = file.get(..file.len().min(MAX_HEADER)).unwrap_or_default();
+    let end = window
+        .windows(5)
+        .position(|w| w == b"\nend ")
+        .ok_or("missing end line (truncated?)")?;
+    let line_end = window
+        .get(end + 1..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        .ok_or("truncated end line")?;
+    let header_len = end + 1 + line_end + 1;
+    Ok((
+        file.get(..header_len).unwrap_or_default(),
+        file.get(header_len..).unwrap_or_default(),
+    ))
+}
+
+/// Parses a record header; the error says what is wrong, for the corrupt-file log line.
 pub(super) fn decode(bytes: &[u8]) -> Result<(QueueId, u64, Envelope), String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
     let body_end = text.trim_end_matches('\n').rfind('\n').ok_or("truncated")? + 1;

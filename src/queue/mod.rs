@@ -1,16 +1,18 @@
-//! The durable spool. A message is accepted (250) only once both its body and its envelope
-//! record are on disk: body written and fsynced, then the record written to `tmp/`, fsynced,
-//! renamed into `env/` and the directory fsynced. The record is the commit marker.
+//! The durable spool. A message is accepted (250) only once it is on disk: its file (the
+//! envelope record followed by the body) written to `tmp/` and fsynced, renamed into `msg/`,
+//! and `msg/` fsynced. The rename is the commit.
 //!
 //! Everything here is synchronous and blocking on purpose: the server calls it on the
 //! runtime's blocking pool. [`Spool::commit_batch`] is the group commit: the server gathers
 //! the messages that finished DATA at about the same time and pays the fsyncs once per batch
-//! (concurrent fsyncs share journal commits; the directory fsyncs are one per batch).
+//! (all files synced concurrently, so the filesystem folds them into few journal commits,
+//! and one directory fsync for the batch). One file per message keeps it at one file fsync
+//! per message.
 //!
 //! Layout under the spool directory:
-//! - `body/ID`: the message as it will be delivered (Received: header included);
-//! - `env/ID`: the envelope record, see [`envelope`];
-//! - `tmp/`: records being written; leftovers are from crashed writes and are dropped;
+//! - `msg/ID`: the envelope record (see [`envelope`]) and then the message as it will be
+//!   delivered (Received: header included);
+//! - `tmp/`: files being written; leftovers are from crashed writes and are dropped;
 //! - `corrupt/`: files that recovery could not trust, kept for a human to look at.
 //!
 //! A message's record is updated by one writer at a time (its delivery tasklet).
@@ -104,7 +106,7 @@ impl Spool {
     /// Opens (creating if needed) the spool at `root`. Call [`Spool::recover`] before use.
     pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
         let spool = Spool { root: root.into() };
-        for sub in ["body", "env", "tmp", "corrupt"] {
+        for sub in ["msg", "tmp", "corrupt"] {
             let dir = spool.root.join(sub);
             fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         }
@@ -116,12 +118,8 @@ impl Spool {
         &self.root
     }
 
-    fn body_path(&self, id: &QueueId) -> PathBuf {
-        self.root.join("body").join(id.as_str())
-    }
-
-    fn env_path(&self, id: &QueueId) -> PathBuf {
-        self.root.join("env").join(id.as_str())
+    fn msg_path(&self, id: &QueueId) -> PathBuf {
+        self.root.join("msg").join(id.as_str())
     }
 
     fn tmp_path(&self, id: &QueueId) -> PathBuf {
@@ -143,89 +141,49 @@ impl Spool {
     /// only its own message (and leaves no trace of it in the spool).
     pub fn commit_batch(&self, msgs: Vec<PendingMessage>) -> Vec<Result<QueueId, SpoolError>> {
         let now = SystemTime::now();
-        // Phase 1: bodies written, not yet synced.
-        let mut slots: Vec<Result<(QueueId, File, PendingMessage), SpoolError>> =
-            msgs.into_iter().map(|m| self.write_body(now, m)).collect();
-        // Phase 2: bodies and their directory entries made durable, before any record
-        // exists that points at them.
+        // Phase 1: every message's file written to tmp/, not yet synced or visible.
+        let mut slots: Vec<Result<(QueueId, File), SpoolError>> =
+            msgs.iter().map(|m| self.stage(now, m)).collect();
+        // Phase 2: all files synced in one concurrent round.
         let files: Vec<&File> = slots
             .iter()
-            .filter_map(|s| s.as_ref().ok().map(|(_, f, _)| f))
+            .filter_map(|s| s.as_ref().ok().map(|(_, f)| f))
             .collect();
         let synced = sync_files(&files);
         let mut synced = synced.into_iter();
         for slot in slots.iter_mut() {
-            if let Ok((id, _, _)) = slot {
-                if let Some(Err(e)) = synced.next() {
-                    let path = self.body_path(id);
-                    *slot = Err(SpoolError::Io {
-                        op: "fsync",
-                        path,
-                        source: e,
-                    });
-                }
-            }
+            let Ok((id, _)) = slot else { continue };
+            let error = match synced.next() {
+                Some(Ok(())) => continue,
+                Some(Err(e)) => e,
+                None => io::Error::other("fsync result missing"),
+            };
+            let path = self.tmp_path(id);
+            let _ = fs::remove_file(&path);
+            *slot = Err(SpoolError::Io {
+                op: "fsync",
+                path,
+                source: error,
+            });
         }
-        let body_dir = self.root.join("body");
-        if let Err(e) = sync_dir(&body_dir) {
-            return self.abandon(slots, e);
-        }
-        // Phase 3: records written to tmp/ and synced together.
-        let mut records: Vec<Result<(QueueId, File), SpoolError>> = slots
+        // Phase 3: the renames commit; one directory fsync makes them all durable.
+        let mut results: Vec<Result<QueueId, SpoolError>> = slots
             .into_iter()
             .map(|slot| {
-                let (id, _, msg) = slot?;
-                let tmp = self.tmp_path(&id);
-                let bytes = envelope::encode(&id, msg.body.len() as u64, &msg.envelope);
-                match write_new(&tmp, &bytes) {
-                    Ok(f) => Ok((id, f)),
-                    Err(e) => {
-                        let _ = fs::remove_file(self.body_path(&id));
-                        Err(e)
-                    }
-                }
-            })
-            .collect();
-        let files: Vec<&File> = records
-            .iter()
-            .filter_map(|r| r.as_ref().ok().map(|(_, f)| f))
-            .collect();
-        let synced = sync_files(&files);
-        let mut synced = synced.into_iter();
-        for rec in records.iter_mut() {
-            if let Ok((id, _)) = rec {
-                if let Some(Err(e)) = synced.next() {
-                    let path = self.tmp_path(id);
-                    let _ = fs::remove_file(&path);
-                    let _ = fs::remove_file(self.body_path(id));
-                    *rec = Err(SpoolError::Io {
-                        op: "fsync",
-                        path,
-                        source: e,
-                    });
-                }
-            }
-        }
-        // Phase 4: the renames commit; one directory fsync makes them all durable.
-        let mut results: Vec<Result<QueueId, SpoolError>> = records
-            .into_iter()
-            .map(|rec| {
-                let (id, _) = rec?;
-                let (tmp, env) = (self.tmp_path(&id), self.env_path(&id));
-                fs::rename(&tmp, &env).map_err(|e| {
+                let (id, _) = slot?;
+                let (tmp, msg) = (self.tmp_path(&id), self.msg_path(&id));
+                fs::rename(&tmp, &msg).map_err(|e| {
                     let _ = fs::remove_file(&tmp);
-                    let _ = fs::remove_file(self.body_path(&id));
-                    io_err("rename", &env)(e)
+                    io_err("rename", &msg)(e)
                 })?;
                 Ok(id)
             })
             .collect();
-        if let Err(e) = sync_dir(&self.root.join("env")) {
-            // Not durable, so not accepted: take the records back; the client will retry.
+        if let Err(e) = sync_dir(&self.root.join("msg")) {
+            // Not durable, so not accepted: take the messages back; the client will retry.
             for r in results.iter_mut() {
                 if let Ok(id) = r {
-                    let _ = fs::remove_file(self.env_path(id));
-                    let _ = fs::remove_file(self.body_path(id));
+                    let _ = fs::remove_file(self.msg_path(id));
                     *r = Err(e.duplicate());
                 }
             }
@@ -233,18 +191,18 @@ impl Spool {
         results
     }
 
-    fn write_body(
-        &self,
-        now: SystemTime,
-        msg: PendingMessage,
-    ) -> Result<(QueueId, File, PendingMessage), SpoolError> {
-        // create_new never overwrites; an id collision (clock stepped back, pid reuse) just
-        // draws another id.
+    /// Writes a message's file to tmp/ under a fresh id, unsynced.
+    fn stage(&self, now: SystemTime, msg: &PendingMessage) -> Result<(QueueId, File), SpoolError> {
+        // create_new never overwrites, and an id already committed is skipped: a collision
+        // (clock stepped back, pid reuse) just draws another id.
         for _ in 0..8 {
             let id = QueueId::generate(now);
-            let path = self.body_path(&id);
-            match write_new(&path, &msg.body) {
-                Ok(f) => return Ok((id, f, msg)),
+            if self.msg_path(&id).exists() {
+                continue;
+            }
+            let header = envelope::encode(&id, msg.body.len() as u64, &msg.envelope);
+            match write_new(&self.tmp_path(&id), &[&header, &msg.body]) {
+                Ok(f) => return Ok((id, f)),
                 Err(SpoolError::Io { source, .. })
                     if source.kind() == io::ErrorKind::AlreadyExists =>
                 {
@@ -255,31 +213,15 @@ impl Spool {
         }
         Err(SpoolError::Io {
             op: "create",
-            path: self.root.join("body"),
+            path: self.root.join("tmp"),
             source: io::Error::new(io::ErrorKind::AlreadyExists, "no free queue id"),
         })
-    }
-
-    /// A batch-wide failure before any record was written: drop every body.
-    fn abandon(
-        &self,
-        slots: Vec<Result<(QueueId, File, PendingMessage), SpoolError>>,
-        e: SpoolError,
-    ) -> Vec<Result<QueueId, SpoolError>> {
-        slots
-            .into_iter()
-            .map(|slot| {
-                let (id, _, _) = slot?;
-                let _ = fs::remove_file(self.body_path(&id));
-                Err(e.duplicate())
-            })
-            .collect()
     }
 
     /// The ids of every committed message, oldest first, without touching anything (unlike
     /// [`Spool::recover`], this is safe while commits are in flight).
     pub fn queued_ids(&self) -> Result<Vec<QueueId>, SpoolError> {
-        let dir = self.root.join("env");
+        let dir = self.root.join("msg");
         let mut ids = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io_err("list", &dir))? {
             let entry = entry.map_err(io_err("list", &dir))?;
@@ -291,31 +233,24 @@ impl Spool {
         Ok(ids)
     }
 
+    /// Reads and checks a committed message's file: its record, and its body.
+    fn read(&self, id: &QueueId) -> Result<(QueuedMessage, Vec<u8>), SpoolError> {
+        let path = self.msg_path(id);
+        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+        let (msg, header_len) =
+            parse(id, &bytes).map_err(|why| SpoolError::Corrupt { path, why })?;
+        let mut body = bytes;
+        body.drain(..header_len);
+        Ok((msg, body))
+    }
+
     /// Reads a committed message's record.
     pub fn load(&self, id: &QueueId) -> Result<QueuedMessage, SpoolError> {
-        let path = self.env_path(id);
-        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
-        let (rec_id, body_size, envelope) =
-            envelope::decode(&bytes).map_err(|why| SpoolError::Corrupt {
-                path: path.clone(),
-                why,
-            })?;
-        if &rec_id != id {
-            return Err(SpoolError::Corrupt {
-                path,
-                why: format!("record names {rec_id}"),
-            });
-        }
-        Ok(QueuedMessage {
-            id: rec_id,
-            envelope,
-            body_size,
-        })
+        self.read(id).map(|(msg, _)| msg)
     }
 
     pub fn read_body(&self, id: &QueueId) -> Result<Vec<u8>, SpoolError> {
-        let path = self.body_path(id);
-        fs::read(&path).map_err(io_err("read", &path))
+        self.read(id).map(|(_, body)| body)
     }
 
     /// Durably records the recipients' new statuses (tmp, fsync, rename, directory fsync), or
@@ -325,43 +260,61 @@ impl Spool {
             self.remove(&msg.id)?;
             return Ok(UpdateOutcome::Removed);
         }
+        let (_, body) = self.read(&msg.id)?;
         let tmp = self.tmp_path(&msg.id);
-        let bytes = envelope::encode(&msg.id, msg.body_size, &msg.envelope);
+        let header = envelope::encode(&msg.id, body.len() as u64, &msg.envelope);
         let _ = fs::remove_file(&tmp);
-        let f = write_new(&tmp, &bytes)?;
+        let f = write_new(&tmp, &[&header, &body])?;
         f.sync_all().map_err(io_err("fsync", &tmp))?;
-        let env = self.env_path(&msg.id);
-        fs::rename(&tmp, &env).map_err(io_err("rename", &env))?;
-        sync_dir(&self.root.join("env"))?;
+        let path = self.msg_path(&msg.id);
+        fs::rename(&tmp, &path).map_err(io_err("rename", &path))?;
+        sync_dir(&self.root.join("msg"))?;
         Ok(UpdateOutcome::Kept)
     }
 
-    /// Removes a message: the record first, so that a crash in between leaves an orphan body
-    /// (moved aside by recovery) rather than a record without its body.
+    /// Removes a message. The unlink is not fsynced: if a power loss undoes it, the message
+    /// is only delivered again, and idempotent Maildir names catch that copy. This saves one
+    /// fsync per message.
     pub fn remove(&self, id: &QueueId) -> Result<(), SpoolError> {
-        let env = self.env_path(id);
-        match fs::remove_file(&env) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("remove", &env)(e)),
-        }
-        sync_dir(&self.root.join("env"))?;
-        let body = self.body_path(id);
-        match fs::remove_file(&body) {
+        let path = self.msg_path(id);
+        match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err("remove", &body)(e)),
+            Err(e) => Err(io_err("remove", &path)(e)),
         }
     }
 }
 
-fn write_new(path: &Path, bytes: &[u8]) -> Result<File, SpoolError> {
+/// Checks a spool file's bytes for message `id`; returns its record and the header length.
+fn parse(id: &QueueId, bytes: &[u8]) -> Result<(QueuedMessage, usize), String> {
+    let (header, body) = envelope::split(bytes)?;
+    let (rec_id, body_size, envelope) = envelope::decode(header)?;
+    if &rec_id != id {
+        return Err(format!("record names another message, {rec_id}"));
+    }
+    if body.len() as u64 != body_size {
+        return Err(format!(
+            "body is {} bytes, record says {body_size}",
+            body.len()
+        ));
+    }
+    Ok((
+        QueuedMessage {
+            id: rec_id,
+            envelope,
+            body_size,
+        },
+        header.len(),
+    ))
+}
+
+fn write_new(path: &Path, parts: &[&[u8]]) -> Result<File, SpoolError> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
         .map_err(io_err("create", path))?;
-    if let Err(e) = f.write_all(bytes) {
+    if let Err(e) = parts.iter().try_for_each(|p| f.write_all(p)) {
         let _ = fs::remove_file(path);
         return Err(io_err("write", path)(e));
     }
@@ -370,8 +323,8 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<File, SpoolError> {
 
 /// fsyncs the files concurrently: on a journaling filesystem, fsyncs in flight together are
 /// folded into one journal commit, which is what makes group commit pay.
-fn sync_files(files: &[&File]) -> Vec<io::Result<()>> {
-    const MAX_THREADS: usize = 16;
+pub fn sync_files(files: &[&File]) -> Vec<io::Result<()>> {
+    const MAX_THREADS: usize = 64;
     if files.len() <= 1 {
         return files.iter().map(|f| f.sync_data()).collect();
     }

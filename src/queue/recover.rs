@@ -1,14 +1,12 @@
-//! Recovery on start: finish or undo whatever a crash interrupted, and set aside anything that
-//! cannot be trusted. Never panics and never deletes a committed message's files: a file it
-//! does not understand goes to `corrupt/` with a log line.
+//! Recovery on start: undo whatever a crash interrupted, and set aside anything that cannot
+//! be trusted. Never panics and never deletes a committed message: a file it does not
+//! understand goes to `corrupt/` with a log line.
 
-use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::envelope;
 use super::id::QueueId;
-use super::{QueuedMessage, Spool, SpoolError, io_err, sync_dir};
+use super::{QueuedMessage, Spool, SpoolError, io_err, parse, sync_dir};
 
 /// What recovery found.
 #[derive(Debug, Default)]
@@ -17,7 +15,7 @@ pub struct Recovery {
     pub messages: Vec<QueuedMessage>,
     /// Where each file that was set aside now is.
     pub moved_aside: Vec<PathBuf>,
-    /// Records of interrupted writes, dropped: none of them had been acknowledged.
+    /// Files of interrupted writes, dropped: none of them had been acknowledged.
     pub tmp_removed: usize,
 }
 
@@ -25,8 +23,8 @@ impl Spool {
     pub fn recover(&self) -> Result<Recovery, SpoolError> {
         let mut recovery = Recovery::default();
 
-        // An interrupted commit's record was never renamed, so never acknowledged; an
-        // interrupted update's new record is lost, and the old one still stands.
+        // An interrupted commit was never renamed, so never acknowledged; an interrupted
+        // update's new record is lost, and the old file still stands.
         for path in list(&self.root.join("tmp"))? {
             match fs::remove_file(&path) {
                 Ok(()) => recovery.tmp_removed += 1,
@@ -36,40 +34,14 @@ impl Spool {
             }
         }
 
-        let mut live = HashSet::new();
-        for path in list(&self.root.join("env"))? {
-            match self.check_record(&path) {
-                Ok(msg) => {
-                    live.insert(msg.id.clone());
-                    recovery.messages.push(msg);
-                }
-                Err(why) => {
-                    self.move_aside(&path, &why, &mut recovery);
-                    if let Some(id) = file_id(&path) {
-                        let body = self.body_path(&id);
-                        if body.exists() {
-                            self.move_aside(&body, "its envelope record is corrupt", &mut recovery);
-                        }
-                    }
-                }
+        for path in list(&self.root.join("msg"))? {
+            match check(&path) {
+                Ok(msg) => recovery.messages.push(msg),
+                Err(why) => self.move_aside(&path, &why, &mut recovery),
             }
         }
 
-        // A body without a record: a commit that crashed before its rename (never answered
-        // 250), or a removal that crashed between its two unlinks.
-        for path in list(&self.root.join("body"))? {
-            let known = file_id(&path).is_some_and(|id| live.contains(&id));
-            if !known {
-                self.move_aside(
-                    &path,
-                    "no envelope record (interrupted commit or removal)",
-                    &mut recovery,
-                );
-            }
-        }
-
-        sync_dir(&self.root.join("env"))?;
-        sync_dir(&self.root.join("body"))?;
+        sync_dir(&self.root.join("msg"))?;
         recovery.messages.sort_by(|a, b| a.id.cmp(&b.id));
         tracing::info!(
             queued = recovery.messages.len(),
@@ -80,42 +52,16 @@ impl Spool {
         Ok(recovery)
     }
 
-    fn check_record(&self, path: &Path) -> Result<QueuedMessage, String> {
-        let id = file_id(path).ok_or("file name is not a queue id")?;
-        let bytes = fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
-        let (rec_id, body_size, envelope) = envelope::decode(&bytes)?;
-        if rec_id != id {
-            return Err(format!("record names another message, {rec_id}"));
-        }
-        let body = self.body_path(&id);
-        let len = fs::metadata(&body)
-            .map_err(|e| format!("body {}: {e}", body.display()))?
-            .len();
-        if len != body_size {
-            return Err(format!("body is {len} bytes, record says {body_size}"));
-        }
-        Ok(QueuedMessage {
-            id,
-            envelope,
-            body_size,
-        })
-    }
-
     fn move_aside(&self, path: &Path, why: &str, recovery: &mut Recovery) {
-        let kind = path
-            .parent()
-            .and_then(Path::file_name)
-            .and_then(|n| n.to_str())
-            .unwrap_or("x");
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("unnamed");
         let corrupt = self.root.join("corrupt");
-        let mut target = corrupt.join(format!("{kind}-{name}"));
+        let mut target = corrupt.join(name);
         let mut n = 1;
         while target.exists() {
-            target = corrupt.join(format!("{kind}-{name}.{n}"));
+            target = corrupt.join(format!("{name}.{n}"));
             n += 1;
         }
         match fs::rename(path, &target) {
@@ -130,10 +76,14 @@ impl Spool {
     }
 }
 
-fn file_id(path: &Path) -> Option<QueueId> {
-    path.file_name()
+fn check(path: &Path) -> Result<QueuedMessage, String> {
+    let id = path
+        .file_name()
         .and_then(|n| n.to_str())
         .and_then(QueueId::parse)
+        .ok_or("file name is not a queue id")?;
+    let bytes = fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
+    parse(&id, &bytes).map(|(msg, _)| msg)
 }
 
 fn list(dir: &Path) -> Result<Vec<PathBuf>, SpoolError> {

@@ -104,8 +104,7 @@ fn update_records_status_and_removes_when_done() {
     m.envelope.rcpts[1].status = RcptStatus::Failed;
     assert_eq!(spool.update(&m).unwrap(), UpdateOutcome::Removed);
     assert!(spool.load(&id).is_err());
-    assert_eq!(count(&spool.root().join("body")), 0);
-    assert_eq!(count(&spool.root().join("env")), 0);
+    assert_eq!(count(&spool.root().join("msg")), 0);
 }
 
 #[test]
@@ -129,30 +128,39 @@ fn recovery_sets_aside_what_it_cannot_trust() {
     let ids: Vec<QueueId> = spool
         .commit_batch(
             (0..6)
-                .map(|i| msg("a@b.test", &["c@d.test"], format!("m{i}\r\n").as_bytes()))
+                .map(|i| {
+                    msg(
+                        "a@b.test",
+                        &["c@d.test"],
+                        format!("message {i}\r\n").as_bytes(),
+                    )
+                })
                 .collect(),
         )
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    let env = |id: &QueueId| spool.root().join("env").join(id.as_str());
-    let body = |id: &QueueId| spool.root().join("body").join(id.as_str());
-    // 0: garbage record; 1: truncated record; 2: a flipped byte; 3: body missing;
-    // 4: body of the wrong length; 5: record removed (orphan body).
-    fs::write(env(&ids[0]), b"\x00\xffgarbage").unwrap();
-    let rec = fs::read(env(&ids[1])).unwrap();
-    fs::write(env(&ids[1]), &rec[..rec.len() - 7]).unwrap();
-    let mut rec = fs::read(env(&ids[2])).unwrap();
-    rec[30] ^= 1;
-    fs::write(env(&ids[2]), rec).unwrap();
-    fs::remove_file(body(&ids[3])).unwrap();
-    fs::write(body(&ids[4]), b"longer than before\r\n").unwrap();
-    fs::remove_file(env(&ids[5])).unwrap();
-    // Stale tmp file and a stray name.
+    let path = |id: &QueueId| spool.root().join("msg").join(id.as_str());
+    // 0: garbage; 1: truncated body; 2: a flipped byte in the record; 3: truncated inside
+    // the record; 4: body longer than the record says; 5: another message's file under this
+    // name.
+    fs::write(path(&ids[0]), b"\x00\xffgarbage").unwrap();
+    let f = fs::read(path(&ids[1])).unwrap();
+    fs::write(path(&ids[1]), &f[..f.len() - 3]).unwrap();
+    let mut f = fs::read(path(&ids[2])).unwrap();
+    f[30] ^= 1;
+    fs::write(path(&ids[2]), f).unwrap();
+    let f = fs::read(path(&ids[3])).unwrap();
+    fs::write(path(&ids[3]), &f[..40]).unwrap();
+    let mut f = fs::read(path(&ids[4])).unwrap();
+    f.extend_from_slice(b"more\r\n");
+    fs::write(path(&ids[4]), f).unwrap();
+    fs::copy(path(&good), path(&ids[5])).unwrap();
+    // A stale tmp file, a stray name and an empty file.
     fs::write(spool.root().join("tmp").join(good.as_str()), b"half").unwrap();
-    fs::write(spool.root().join("env").join("README"), b"not a record").unwrap();
+    fs::write(spool.root().join("msg").join("README"), b"not a message").unwrap();
     fs::write(
-        env(&ids[0]).with_file_name("00000000000000000000000000"),
+        spool.root().join("msg").join("00000000000000000000000000"),
         b"",
     )
     .unwrap();
@@ -163,13 +171,22 @@ fn recovery_sets_aside_what_it_cannot_trust() {
         vec![good.clone()]
     );
     assert_eq!(r.tmp_removed, 1);
-    // records 0,1,2,3,4 + bodies 0,1,2,4 + orphan body 5 + README + empty record = 12
-    assert_eq!(r.moved_aside.len(), 12, "{:#?}", r.moved_aside);
-    assert_eq!(count(&spool.root().join("corrupt")), 12);
-    assert_eq!(count(&spool.root().join("env")), 1);
-    assert_eq!(count(&spool.root().join("body")), 1);
+    assert_eq!(r.moved_aside.len(), 8, "{:#?}", r.moved_aside);
+    assert_eq!(count(&spool.root().join("corrupt")), 8);
+    assert_eq!(count(&spool.root().join("msg")), 1);
+    assert_eq!(spool.read_body(&good).unwrap(), b"good\r\n");
     // Idempotent: a second pass finds nothing more to do.
     let again = spool.recover().unwrap();
     assert_eq!(again.messages.len(), 1);
     assert!(again.moved_aside.is_empty());
+}
+
+#[test]
+fn bodies_may_contain_anything() {
+    let (_d, spool) = spool();
+    // A body that looks like a record header must not confuse the split.
+    let body = b"stackmail-envelope 1\nend 0000000000000000\nend x\r\n\x00\xff";
+    let id = spool.commit(msg("", &["x@y.test"], body)).unwrap();
+    assert_eq!(spool.read_body(&id).unwrap(), body);
+    assert_eq!(spool.recover().unwrap().messages.len(), 1);
 }

@@ -7,20 +7,26 @@
 //! decided (relay policy, filters, spool commit).
 
 mod address;
+mod client;
 mod command;
 mod data;
 mod error;
+mod event;
 mod reply;
 mod session;
 
 pub use address::{
     Domain, ForwardPath, Mailbox, ReversePath, domain, forward_path, mailbox, reverse_path,
 };
+pub use client::{ClientAction, ClientError, ClientOutcome, ClientSession};
 pub use command::{Body, Command, MailParams, RcptParams, command, esmtp_param, mail_parameters};
 pub use data::{DataDecoder, DataEnd, DataError};
 pub use error::ProtoError;
-pub use reply::{EnhancedStatus, Reply};
-pub use session::{Action, AuthMechanism, Envelope, Event, ServerSession, SessionConfig, Verdict};
+pub use event::{Action, AuthMechanism, Envelope, Event, SessionConfig, Verdict};
+pub use reply::{EnhancedStatus, MalformedReply, Reply};
+pub use session::ServerSession;
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod tests;

@@ -108,3 +108,99 @@ impl fmt::Display for Reply {
         f.write_str(&String::from_utf8_lossy(&self.to_bytes()))
     }
 }
+
+/// Why a server's reply could not be parsed (the client side's "server misbehaved").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedReply(pub String);
+
+impl fmt::Display for MalformedReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed reply: {}", self.0)
+    }
+}
+
+impl std::error::Error for MalformedReply {}
+
+/// Longest reply line we accept from a server (RFC 5321 4.5.3.1.5 says 512; be generous).
+const MAX_REPLY_LINE: usize = 4096;
+
+impl Reply {
+    /// Parses one complete reply from the start of `input`: `Ok(None)` if more bytes are
+    /// needed, else the reply and how many bytes it used. An enhanced status code is split
+    /// off when every line carries one.
+    pub fn parse(input: &[u8]) -> Result<Option<(Reply, usize)>, MalformedReply> {
+        let mut pos = 0;
+        let mut code = None;
+        let mut lines = Vec::new();
+        loop {
+            let rest = input.get(pos..).unwrap_or_default();
+            let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
+                if rest.len() > MAX_REPLY_LINE {
+                    return Err(MalformedReply("line too long".into()));
+                }
+                return Ok(None);
+            };
+            let line = rest.get(..lf).unwrap_or_default();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            pos += lf + 1;
+            let text = std::str::from_utf8(line).map_err(|_| MalformedReply("not UTF-8".into()))?;
+            let digits = text
+                .get(..3)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            let this: u16 = digits
+                .and_then(|d| d.parse().ok())
+                .ok_or(MalformedReply(format!("{text:?}")))?;
+            if code.is_some_and(|c| c != this) {
+                return Err(MalformedReply(
+                    "code changes inside a multi-line reply".into(),
+                ));
+            }
+            code = Some(this);
+            let sep = text.as_bytes().get(3).copied();
+            lines.push(text.get(4..).unwrap_or("").to_string());
+            match sep {
+                Some(b'-') => continue,
+                Some(b' ') | None => break,
+                Some(_) => return Err(MalformedReply(format!("{text:?}"))),
+            }
+        }
+        let code = code.unwrap_or_default();
+        let mut reply = Reply {
+            code,
+            status: None,
+            lines,
+        };
+        let statuses: Vec<Option<(EnhancedStatus, usize)>> = reply
+            .lines
+            .iter()
+            .map(|l| enhanced_prefix(l, code))
+            .collect();
+        if let Some(Some((first, _))) = statuses.first() {
+            if statuses
+                .iter()
+                .all(|s| s.is_some_and(|(st, _)| st == *first))
+            {
+                for (line, s) in reply.lines.iter_mut().zip(&statuses) {
+                    let skip = s.map_or(0, |(_, n)| n);
+                    *line = line.get(skip..).unwrap_or("").to_string();
+                }
+                reply.status = Some(*first);
+            }
+        }
+        Ok(Some((reply, pos)))
+    }
+}
+
+/// `class.subject.detail ` at the start of a reply line, with a class matching the code.
+fn enhanced_prefix(line: &str, code: u16) -> Option<(EnhancedStatus, usize)> {
+    let word = line.split(' ').next()?;
+    let mut parts = word.split('.');
+    let class: u8 = parts.next()?.parse().ok()?;
+    let subject: u16 = parts.next()?.parse().ok()?;
+    let detail: u16 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || u16::from(class) != code / 100 {
+        return None;
+    }
+    let used = (word.len() + 1).min(line.len());
+    Some((EnhancedStatus::new(class, subject, detail), used))
+}

@@ -701,3 +701,16 @@ fn data_decoder_reports_consumed_bytes() {
     assert_eq!(used, 6);
     assert_eq!(end, Some(Ok(b"a\r\n".to_vec())));
 }
+
+#[test]
+fn failed_logins_count_towards_the_error_limit() {
+    let config = SessionConfig {
+        max_bad_commands: 3,
+        ..auth_config()
+    };
+    let input =
+        "EHLO x\r\nAUTH PLAIN AGJvYgB4\r\nAUTH PLAIN AGJvYgB5\r\nAUTH PLAIN AGJvYgB6\r\nNOOP\r\n";
+    let run = session_with(config, input.as_bytes(), &check_password);
+    assert_eq!(codes(&run), vec![220, 250, 535, 535, 535, 421]);
+    assert!(run.closed);
+}

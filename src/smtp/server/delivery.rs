@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::deliver::deliver_local;
+use crate::deliver::deliver_local_batch;
 use crate::queue::{QueueId, SpoolError};
 use crate::rt;
 
@@ -41,27 +41,29 @@ fn deliver_now(shared: &Shared, ids: &[QueueId]) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    for id in ids {
-        if !shared.deliveries.claim(id) {
-            continue;
-        }
-        let result = shared.spool.load(id).and_then(|mut msg| {
-            deliver_local(
-                &shared.spool,
-                &mut msg,
-                &shared.config.local,
-                &shared.config.server.hostname,
-                now,
-            )
-        });
-        shared.deliveries.release(id);
-        match result {
-            Ok(_) => {}
+    let claimed: Vec<&QueueId> = ids
+        .iter()
+        .filter(|id| shared.deliveries.claim(id))
+        .collect();
+    let mut msgs = Vec::with_capacity(claimed.len());
+    for id in &claimed {
+        match shared.spool.load(id) {
+            Ok(msg) => msgs.push(msg),
             // Delivered and removed by another pass between the listing and the claim.
             Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             }
             Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
         }
+    }
+    let (local, host) = (&shared.config.local, &shared.config.server.hostname);
+    let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
+    for (msg, result) in msgs.iter().zip(results) {
+        if let Err(e) = result {
+            tracing::error!(queue_id = %msg.id, "delivery: {e}");
+        }
+    }
+    for id in claimed {
+        shared.deliveries.release(id);
     }
 }
 

@@ -5,7 +5,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use crate::rt::net::TcpStream;
 use crate::smtp::proto::{Action, Event, Reply, ServerSession, Verdict};
@@ -54,6 +54,9 @@ pub(super) fn run(
     let mut stream = Conn::Plain(tcp);
     let mut out: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; READ_BUF];
+    // RFC 5321 4.5.3.2: the command timeout bounds the wait for a whole command, not for each
+    // read, or a client trickling a byte now and then would hold the connection forever.
+    let mut command_deadline = Instant::now() + server.command_timeout();
     tracing::debug!(client = %peer, "connected");
     loop {
         while let Some(action) = session.poll() {
@@ -102,14 +105,22 @@ pub(super) fn run(
                 return;
             }
             out.clear();
+            command_deadline = Instant::now() + server.command_timeout();
         }
+        // In data, the timeout is per read (RFC 5321 4.5.3.2.5: per data block).
         let timeout = if session.in_data() {
+            command_deadline = Instant::now() + server.command_timeout();
             server.data_timeout()
         } else {
-            server.command_timeout()
+            command_deadline.saturating_duration_since(Instant::now())
         };
-        stream.set_read_timeout(timeout);
-        match stream.read(&mut buf) {
+        let read = if timeout.is_zero() {
+            Err(ErrorKind::TimedOut.into())
+        } else {
+            stream.set_read_timeout(timeout);
+            stream.read(&mut buf)
+        };
+        match read {
             Ok(0) => return,
             Ok(n) => session.feed(buf.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {

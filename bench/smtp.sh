@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Durable accept rate of `stackmail serve` (spool fsync + Maildir delivery) against Postfix's
+# smtp-sink (which discards everything: the ceiling), with the same smtp-source load; then
+# the RSS per idle connection with 10,000 connections open.
+#
+#   bench/smtp.sh [sessions] [messages] [size]      (defaults: 50 20000 5000)
+#
+# Needs: postfix (smtp-source, smtp-sink), python3. Prints a Markdown table.
+set -euo pipefail
+SESSIONS=${1:-50}
+MESSAGES=${2:-20000}
+SIZE=${3:-5000}
+IDLE=${IDLE:-10000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# BENCH_DIR=/dev/shm puts the spool and Maildirs on tmpfs (fsync free): the CPU-only ceiling.
+WORK=$(mktemp -d -p "${BENCH_DIR:-${TMPDIR:-/tmp}}")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; return 1; }
+now() { date +%s.%N; }
+
+(cd "$ROOT" && cargo build --release --quiet)
+BIN="$ROOT/target/release/stackmail"
+
+# smtp-sink: the ceiling.
+SINK_PORT=$(free_port)
+smtp-sink -u nobody 127.0.0.1:"$SINK_PORT" 1024 &
+PIDS+=($!)
+wait_port "$SINK_PORT"
+t0=$(now)
+smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f bench@source.test -t user@localhost 127.0.0.1:"$SINK_PORT"
+t1=$(now)
+SINK_RATE=$(python3 -c "print(round($MESSAGES/($t1-$t0)))")
+
+# stackmail: 250 only after fsync; timed until every message is in the Maildir.
+PORT=$(free_port)
+cat > "$WORK/stackmail.toml" <<CONF
+[server]
+listen = ["127.0.0.1:$PORT"]
+max_connections = $((IDLE + 1000))
+max_connections_per_ip = $((IDLE + 1000))
+max_message_size = 10485760
+[spool]
+dir = "$WORK/spool"
+[local]
+domains = ["localhost"]
+maildir = "$WORK/mail/{user}"
+CONF
+RUST_LOG=warn "$BIN" serve --config "$WORK/stackmail.toml" &
+SERVER=$!
+PIDS+=($SERVER)
+wait_port "$PORT"
+t0=$(now)
+smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f bench@source.test -t user@localhost 127.0.0.1:"$PORT"
+t1=$(now)
+while [ "$(find "$WORK/mail/user/new" -type f 2>/dev/null | wc -l)" -lt "$MESSAGES" ]; do sleep 0.05; done
+t2=$(now)
+ACCEPT_RATE=$(python3 -c "print(round($MESSAGES/($t1-$t0)))")
+DELIVER_RATE=$(python3 -c "print(round($MESSAGES/($t2-$t0)))")
+RATIO=$(python3 -c "print(round($DELIVER_RATE/$SINK_RATE, 2))")
+
+# RSS per idle connection: open IDLE connections, each past the greeting, then compare RSS.
+rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+BEFORE=$(rss)
+python3 - "$PORT" "$IDLE" "$SERVER" > "$WORK/idle.txt" <<'PY'
+import socket, sys, time
+port, n, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    socks.append(s)
+for s in socks:
+    assert s.recv(512).startswith(b"220 ")
+time.sleep(0.5)
+print(next(l.split()[1] for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")))
+PY
+AFTER=$(cat "$WORK/idle.txt")
+PER_CONN=$(python3 -c "print(round(($AFTER-$BEFORE)*1024/$IDLE))")
+
+echo
+echo "| what | value |"
+echo "| --- | --- |"
+echo "| load | smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE |"
+echo "| smtp-sink (discards) | $SINK_RATE msg/s |"
+echo "| stackmail, accepted (250 after fsync) | $ACCEPT_RATE msg/s |"
+echo "| stackmail, accepted and delivered to Maildir | $DELIVER_RATE msg/s |"
+echo "| ratio delivered / smtp-sink | $RATIO |"
+echo "| RSS per idle connection ($IDLE open) | $PER_CONN bytes |"
