@@ -46,6 +46,7 @@ enum Slot<T, X> {
 
 impl<T, X> Slot<T, X> {
     /// Only for an entry that was queued until just now (see `Slot::Stack`).
+    #[inline]
     fn put(&self, message: Message<T, X>) {
         match self {
             // SAFETY: per the contract above, the stack cell is alive and nobody else is
@@ -56,6 +57,7 @@ impl<T, X> Slot<T, X> {
     }
 
     /// Only for an entry that was queued until just now (see `Slot::Stack`).
+    #[inline]
     fn take(&self) -> Message<T, X> {
         match self {
             // SAFETY: as in `put`.
@@ -68,6 +70,7 @@ impl<T, X> Slot<T, X> {
 /// The first waiter still alive. Killed script tasklets leave their entries behind (they
 /// have no stack guard to withdraw them); they are dropped here, as PyPy drops killed
 /// tasklets when it meets them.
+#[inline]
 fn pop_live<T, X>(queue: &mut VecDeque<Waiting<T, X>>) -> Option<Waiting<T, X>> {
     loop {
         let w = queue.pop_front()?;
@@ -459,6 +462,7 @@ pub(crate) fn into_result<T, X>(message: Message<T, X>) -> Result<T, RecvError<X
 
 /// Where the woken peer goes and whether the caller yields, for an exchange initiated in
 /// direction `dir` (1 send, -1 receive): PyPy `_channel_action`.
+#[inline]
 fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> Policy {
     if st.schedule_all {
         (false, true)
@@ -474,6 +478,7 @@ type Policy = (bool, bool);
 
 /// Wakes the peer and, if the policy says so, yields the caller: a native caller is
 /// suspended here; a script caller is told to end its turn (the returned flag).
+#[inline]
 fn wake_peer<T, X>(peer: Waiting<T, X>, (front, yield_now): Policy) -> bool {
     sched::with(|s| {
         s.wake(&peer.task, peer.seq, super::task::Wake::Normal, front);
