@@ -1,6 +1,6 @@
 //! Guard-paged coroutine stacks and the per-thread pool that reuses them.
 //!
-//! Each stack is one anonymous mapping reserved with `MAP_NORESERVE`: only the pages a tasklet
+//! Each stack is one anonymous mapping (`MAP_NORESERVE` on Linux): only the pages a tasklet
 //! touches become resident, so a parked tasklet costs about one page of stack. The lowest page
 //! is a guard. On Linux 6.13+ the guard is installed with `MADV_GUARD_INSTALL`, which does not
 //! split the mapping: 100,000 stacks stay far below `vm.max_map_count` (65,530 by default),
@@ -41,10 +41,14 @@ impl PooledStack {
         let page = page_size();
         let usable = size.max(corosensei::stack::MIN_STACK_SIZE).div_ceil(page) * page;
         let len = usable + page;
+        // OpenBSD requires MAP_STACK on stacks; Linux honours MAP_NORESERVE, which keeps
+        // untouched stack pages out of the commit charge. Elsewhere a plain private mapping.
         #[cfg(target_os = "openbsd")]
         let flags = libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_STACK;
-        #[cfg(not(target_os = "openbsd"))]
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         let flags = libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_NORESERVE;
+        #[cfg(not(any(target_os = "openbsd", target_os = "linux", target_os = "android")))]
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANON;
         // SAFETY: a fresh anonymous mapping; no existing memory is touched.
         let addr = unsafe {
             libc::mmap(
