@@ -57,12 +57,7 @@ impl Message {
     /// Replaces the first header of that name in place (removing any others), or adds it.
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), EditError> {
         let field = self.field_bytes(name, value)?;
-        let block = HeaderBlock::scan(&self.raw);
-        let named: Vec<Range<usize>> = block
-            .fields
-            .into_iter()
-            .filter(|r| HeaderBlock::is_named(&self.raw, r, name))
-            .collect();
+        let named = self.named_fields(name);
         let Some(first) = named.first().cloned() else {
             return self.add_header(name, value);
         };
@@ -75,16 +70,21 @@ impl Message {
 
     /// Removes every header of that name; returns how many there were.
     pub fn remove_header(&mut self, name: &str) -> usize {
-        let block = HeaderBlock::scan(&self.raw);
-        let named: Vec<Range<usize>> = block
-            .fields
-            .into_iter()
-            .filter(|r| HeaderBlock::is_named(&self.raw, r, name))
-            .collect();
+        let named = self.named_fields(name);
         for range in named.iter().rev() {
             self.raw.drain(range.clone());
         }
         named.len()
+    }
+
+    /// The byte ranges of every header field called `name`, in order.
+    fn named_fields(&self, name: &str) -> Vec<Range<usize>> {
+        let block = HeaderBlock::scan(&self.raw);
+        block
+            .fields
+            .into_iter()
+            .filter(|r| HeaderBlock::is_named(&self.raw, r, name))
+            .collect()
     }
 
     fn field_bytes(&self, name: &str, value: &str) -> Result<Vec<u8>, EditError> {

@@ -303,14 +303,11 @@ impl<T, X> Channel<T, X> {
         if st.closing {
             return Err((value, Refusal::Closed));
         }
-        if st.direction == Direction::Receive {
-            if let Some(receiver) = pop_live(&mut st.queue) {
-                receiver.slot.put(wrap(value));
-                let policy = exchange_policy(&st, 1);
-                drop(st);
-                wake_peer(receiver, policy);
-                return Ok(());
-            }
+        if let Some((receiver, policy)) = take_peer(&mut st, Direction::Receive) {
+            receiver.slot.put(wrap(value));
+            drop(st);
+            wake_peer(receiver, policy);
+            return Ok(());
         }
         let Some(me) = sched::with(|s| s.current_parkable()) else {
             return Err((value, Refusal::WouldBlock));
@@ -331,12 +328,7 @@ impl<T, X> Channel<T, X> {
         cell: &mut Message<T, X>,
     ) {
         let slot: *mut Message<T, X> = cell;
-        st.direction = direction;
-        st.queue.push_back(Waiting {
-            task: me.clone(),
-            seq: me.seq.get(),
-            slot: Slot::Stack(slot),
-        });
+        enqueue(&mut st, me.clone(), direction, Slot::Stack(slot));
         drop(st);
         let guard = WaitGuard {
             channel: &self.inner,
@@ -349,14 +341,11 @@ impl<T, X> Channel<T, X> {
     /// Takes a value from a sender, waiting for one if none is waiting.
     pub fn receive(&self) -> Result<T, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
-        if st.direction == Direction::Send {
-            if let Some(sender) = pop_live(&mut st.queue) {
-                let message = sender.slot.take();
-                let policy = exchange_policy(&st, -1);
-                drop(st);
-                wake_peer(sender, policy);
-                return into_result(message);
-            }
+        if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
+            let message = sender.slot.take();
+            drop(st);
+            wake_peer(sender, policy);
+            return into_result(message);
         }
         if st.closing {
             return Err(RecvError::Closed);
@@ -383,26 +372,23 @@ impl<T, X> Channel<T, X> {
         if st.closing {
             return Err(SendError::Closed(value));
         }
-        if st.direction == Direction::Receive {
-            if let Some(receiver) = pop_live(&mut st.queue) {
-                receiver.slot.put(Message::Value(value));
-                let policy = exchange_policy(&st, 1);
-                drop(st);
-                return Ok(SendOutcome::Sent {
-                    yield_now: wake_peer(receiver, policy),
-                });
-            }
+        if let Some((receiver, policy)) = take_peer(&mut st, Direction::Receive) {
+            receiver.slot.put(Message::Value(value));
+            drop(st);
+            return Ok(SendOutcome::Sent {
+                yield_now: wake_peer(receiver, policy),
+            });
         }
         let Some(me) = current_script() else {
             return Err(SendError::WouldBlock(value));
         };
         *cell.message.borrow_mut() = Message::Value(value);
-        st.direction = Direction::Send;
-        st.queue.push_back(Waiting {
-            seq: me.seq.get(),
-            task: me,
-            slot: Slot::Shared(cell.message.clone()),
-        });
+        enqueue(
+            &mut st,
+            me,
+            Direction::Send,
+            Slot::Shared(cell.message.clone()),
+        );
         Ok(SendOutcome::Parked)
     }
 
@@ -413,15 +399,11 @@ impl<T, X> Channel<T, X> {
         cell: &ScriptCell<T, X>,
     ) -> Result<RecvOutcome<T>, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
-        if st.direction == Direction::Send {
-            if let Some(sender) = pop_live(&mut st.queue) {
-                let message = sender.slot.take();
-                let policy = exchange_policy(&st, -1);
-                drop(st);
-                let yield_now = wake_peer(sender, policy);
-                return into_result(message)
-                    .map(|value| RecvOutcome::Received { value, yield_now });
-            }
+        if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
+            let message = sender.slot.take();
+            drop(st);
+            let yield_now = wake_peer(sender, policy);
+            return into_result(message).map(|value| RecvOutcome::Received { value, yield_now });
         }
         if st.closing {
             return Err(RecvError::Closed);
@@ -430,12 +412,12 @@ impl<T, X> Channel<T, X> {
             return Err(RecvError::WouldBlock);
         };
         *cell.message.borrow_mut() = Message::Empty;
-        st.direction = Direction::Receive;
-        st.queue.push_back(Waiting {
-            seq: me.seq.get(),
-            task: me,
-            slot: Slot::Shared(cell.message.clone()),
-        });
+        enqueue(
+            &mut st,
+            me,
+            Direction::Receive,
+            Slot::Shared(cell.message.clone()),
+        );
         Ok(RecvOutcome::Parked)
     }
 
@@ -444,6 +426,29 @@ impl<T, X> Channel<T, X> {
     pub fn iter(&self) -> Iter<'_, T, X> {
         Iter { channel: self }
     }
+}
+
+/// The first live waiter if it waits in direction `waiting`, with the exchange policy of
+/// serving it.
+#[inline]
+fn take_peer<T, X>(st: &mut State_<T, X>, waiting: Direction) -> Option<(Waiting<T, X>, Policy)> {
+    if st.direction != waiting {
+        return None;
+    }
+    let peer = pop_live(&mut st.queue)?;
+    // Serving a waiting receiver is a send (1); serving a waiting sender, a receive (-1).
+    let dir = if waiting == Direction::Receive { 1 } else { -1 };
+    Some((peer, exchange_policy(st, dir)))
+}
+
+#[inline]
+fn enqueue<T, X>(st: &mut State_<T, X>, task: Rc<Task>, direction: Direction, slot: Slot<T, X>) {
+    st.direction = direction;
+    st.queue.push_back(Waiting {
+        seq: task.seq.get(),
+        task,
+        slot,
+    });
 }
 
 /// The running tasklet if it is a script (which parks by returning, not by suspending).
