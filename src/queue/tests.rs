@@ -190,3 +190,21 @@ fn bodies_may_contain_anything() {
     assert_eq!(spool.read_body(&id).unwrap(), body);
     assert_eq!(spool.recover().unwrap().messages.len(), 1);
 }
+
+#[test]
+fn a_batch_is_synced_with_one_flush_per_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<std::fs::File> = (0..3)
+        .map(|i| {
+            let mut f = std::fs::File::create(dir.path().join(format!("f{i}"))).unwrap();
+            std::io::Write::write_all(&mut f, b"data").unwrap();
+            f
+        })
+        .collect();
+    let refs: Vec<&std::fs::File> = files.iter().collect();
+    let results = super::sync_files(&refs);
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    #[cfg(target_os = "linux")]
+    assert!(super::sync_by_filesystem(&refs).is_some(), "Linux syncs a batch with syncfs");
+}

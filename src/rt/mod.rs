@@ -26,6 +26,7 @@ mod sched;
 mod script;
 mod slab;
 mod stack;
+pub mod sys;
 mod task;
 pub mod timer;
 
