@@ -188,6 +188,21 @@ impl Vm {
     }
 
     pub fn compare_op(&mut self, l: Value, r: Value, op: CmpOp) -> PResult<()> {
+        if let (Value::Int(a), Value::Int(b)) = (l, r) {
+            let res = match op {
+                CmpOp::Lt => Some(a < b),
+                CmpOp::Le => Some(a <= b),
+                CmpOp::Gt => Some(a > b),
+                CmpOp::Ge => Some(a >= b),
+                CmpOp::Eq | CmpOp::Is => Some(a == b),
+                CmpOp::Ne | CmpOp::IsNot => Some(a != b),
+                _ => None,
+            };
+            if let Some(res) = res {
+                self.push(Value::Bool(res));
+                return Ok(());
+            }
+        }
         let res = match op {
             CmpOp::Is => l.is(r),
             CmpOp::IsNot => !l.is(r),

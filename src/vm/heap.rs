@@ -17,6 +17,9 @@ pub struct Heap {
     /// Approximate bytes held, against `limit` (the VM's memory budget).
     pub bytes: usize,
     pub limit: usize,
+    /// Set by `alloc` when a collection is due or the budget is passed: the dispatch loop
+    /// tests this one flag per instruction instead of both conditions.
+    pub alarm: bool,
 }
 
 impl Default for Heap {
@@ -35,12 +38,16 @@ impl Heap {
             threshold: 100_000,
             bytes: 0,
             limit: 1 << 30,
+            alarm: false,
         }
     }
 
     pub fn alloc(&mut self, obj: Obj) -> Ref {
         self.since_gc += 1;
         self.bytes += obj.size();
+        if self.since_gc >= self.threshold || self.bytes > self.limit {
+            self.alarm = true;
+        }
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(obj);
@@ -109,6 +116,7 @@ impl Heap {
         }
         self.bytes = bytes;
         self.since_gc = 0;
+        self.alarm = false;
         // Grow the threshold with the live set so collection stays amortized O(1) per alloc.
         self.threshold = (self.live() * 2).max(100_000);
         freed

@@ -243,13 +243,7 @@ impl Vm {
                 }
                 *b -= 1;
             }
-            if self.heap.bytes > self.heap.limit && self.nested == 0 {
-                self.collect_garbage();
-                if self.heap.bytes > self.heap.limit {
-                    return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
-                }
-            }
-            if self.heap.gc_due() && self.nested == 0 {
+            if self.heap.alarm && self.nested == 0 {
                 self.collect_garbage();
                 if self.heap.bytes > self.heap.limit {
                     return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
@@ -691,6 +685,9 @@ impl Vm {
     }
 
     pub fn load_const(&mut self, i: usize) -> Value {
+        if let Some(v) = self.top().code.rt_consts.get().and_then(|c| c.get(i)) {
+            return *v;
+        }
         let code = self.top().code.clone();
         if code.rt_consts.get().is_none() {
             let vals: Vec<Value> = code.consts.iter().map(|c| self.const_value(c)).collect();

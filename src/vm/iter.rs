@@ -262,6 +262,19 @@ impl Vm {
     /// `ForIter`: pushes the next item or pops the iterator and jumps.
     pub fn for_iter(&mut self, it: Value, target: u32) -> PResult<()> {
         let Value::Obj(r) = it else { return type_err("not an iterator") };
+        if let Obj::Iter(st) = self.heap.get_mut(r)
+            && let IterState::Range(cur, stop, step) = &mut **st
+        {
+            if (*step > 0 && *cur < *stop) || (*step < 0 && *cur > *stop) {
+                let v = *cur;
+                *cur = cur.saturating_add(*step);
+                self.push(Value::Int(v));
+            } else {
+                self.pop();
+                self.top().ip = target as usize;
+            }
+            return Ok(());
+        }
         match self.heap.get(r) {
             Obj::Iter(_) => match self.native_next(r)? {
                 Some(v) => self.push(v),

@@ -107,6 +107,10 @@ impl Vm {
                 BinOp::Add => a.checked_add(b),
                 BinOp::Sub => a.checked_sub(b),
                 BinOp::Mul => a.checked_mul(b),
+                BinOp::Mod if b > 0 && a >= 0 => Some(a % b),
+                BinOp::FloorDiv if b > 0 && a >= 0 => Some(a / b),
+                BinOp::BitAnd => Some(a & b),
+                BinOp::BitOr => Some(a | b),
                 _ => None,
             };
             if let Some(v) = fast {
