@@ -78,7 +78,13 @@ impl Vm {
                             }
                         }
                     }
-                    None => self.deliver(hook, inst),
+                    None => {
+                        if (!args.is_empty() || !kw.is_empty()) && !self.class_is_exception(r) {
+                            let n = self.class_name(r);
+                            return type_err(format!("{n}() takes no arguments"));
+                        }
+                        self.deliver(hook, inst)
+                    }
                 }
             }
             Obj::Instance(i) => {

@@ -210,16 +210,14 @@ impl Vm {
                 let ne = op == CmpOp::Ne;
                 if self.is_user_instance(l) || self.is_user_instance(r) {
                     let (x, y) = if self.is_user_instance(l) { (l, r) } else { (r, l) };
-                    let name = if ne { "__ne__" } else { "__eq__" };
                     if ne && let Some(f) = self.user_method(x, "__ne__")? {
-                        let _ = name;
                         return self.invoke(f, vec![y], Vec::new(), Hook::PUSH);
                     }
                     if let Some(f) = self.user_method(x, "__eq__")? {
-                        let t = if ne { Transform::Not } else { Transform::None };
+                        let t = Transform::EqRetry(x, y, ne, false);
                         return self.invoke(f, vec![y], Vec::new(), Hook { target: Target::Push, transform: t });
                     }
-                    l.is(r) != ne
+                    return self.eq_retry(x, y, ne, false, Target::Push);
                 } else {
                     self.eq(l, r)? != ne
                 }
@@ -248,6 +246,25 @@ impl Vm {
         };
         self.push(Value::Bool(res));
         Ok(())
+    }
+
+    /// `x.__eq__(y)` gave `NotImplemented` (or did not exist): ask `y`, then use identity.
+    pub fn eq_retry(&mut self, x: Value, y: Value, negate: bool, reflected: bool, target: Target) -> PResult<()> {
+        if !reflected
+            && self.is_user_instance(y)
+            && let Some(f) = self.user_method(y, "__eq__")?
+        {
+            let h = Hook { target, transform: Transform::EqRetry(y, x, negate, true) };
+            return self.invoke(f, vec![x], Vec::new(), h);
+        }
+        let same = if reflected || !self.is_user_instance(y) { x.is(y) || self.eq_builtin_fallback(x, y)? } else { x.is(y) };
+        self.deliver(Hook { target, transform: Transform::None }, Value::Bool(same != negate))
+    }
+
+    /// Equality when no `__eq__` answered: identity, except that built-in values compare
+    /// by value among themselves.
+    fn eq_builtin_fallback(&mut self, x: Value, y: Value) -> PResult<bool> {
+        if self.is_user_instance(x) || self.is_user_instance(y) { Ok(false) } else { self.eq(x, y) }
     }
 
     /// A method defined by the user's class itself (not `object`'s defaults).

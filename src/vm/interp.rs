@@ -14,6 +14,7 @@
 
 use std::rc::Rc;
 
+use super::ast::BinOp;
 use super::error::{Exc, ExcKind, PResult};
 use super::heap::Heap;
 use super::op::{Code, Op};
@@ -39,6 +40,12 @@ pub enum Transform {
     Bool,
     /// A class body ran: build the class from its namespace. (bases tuple, name)
     MakeClass(Value, Value),
+    /// An operator dunder ran for `l op r`; on `NotImplemented`, try the reflected method
+    /// (unless `reflected` already), then the built-in operator (which raises TypeError).
+    BinRetry(BinOp, Value, Value, bool),
+    /// `__eq__` ran for `l == r` (negated for `!=`); on `NotImplemented`, try the other
+    /// operand's `__eq__`, then identity.
+    EqRetry(Value, Value, bool, bool),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -88,7 +95,9 @@ impl Frame {
         out.extend(self.genr.map(Value::Obj));
         match self.hook.transform {
             Transform::Init(v) => out.push(v),
-            Transform::MakeClass(a, b) => out.extend([a, b]),
+            Transform::MakeClass(a, b) | Transform::BinRetry(_, a, b, _) | Transform::EqRetry(a, b, _, _) => {
+                out.extend([a, b])
+            }
             _ => {}
         }
         if let Some(c) = self.code.rt_consts.get() {
@@ -197,6 +206,19 @@ impl Vm {
             Transform::Not => Value::Bool(!self.truthy(v)?),
             Transform::Bool => Value::Bool(self.truthy(v)?),
             Transform::MakeClass(..) => v,
+            Transform::BinRetry(op, l, r, reflected) => {
+                if !matches!(v, Value::NotImplemented) {
+                    v
+                } else {
+                    return self.binary_retry(op, l, r, reflected, hook.target);
+                }
+            }
+            Transform::EqRetry(l, r, negate, reflected) => {
+                if matches!(v, Value::NotImplemented) {
+                    return self.eq_retry(l, r, negate, reflected, hook.target);
+                }
+                if negate { Value::Bool(!self.truthy(v)?) } else { v }
+            }
         };
         match hook.target {
             Target::Push => self.push(v),

@@ -13,7 +13,7 @@ use num_traits::{Signed, ToPrimitive, Zero};
 use super::ast::{BinOp, UnaryOp};
 
 use super::error::{ExcKind, PResult, err, type_err};
-use super::interp::{Hook, Vm};
+use super::interp::{Hook, Target, Transform, Vm};
 use super::op::Op;
 use super::value::*;
 
@@ -120,25 +120,41 @@ impl Vm {
         }
         if self.is_user_instance(l) || self.is_user_instance(r) {
             let (f, rf, inf) = dunder(op);
-            if inplace && self.is_user_instance(l)
+            let retry = |reflected| Hook { target: Target::Push, transform: Transform::BinRetry(op, l, r, reflected) };
+            if inplace
+                && self.is_user_instance(l)
                 && let Some(m) = self.has_attr(l, inf)?
             {
-                return self.invoke(m, vec![r], Vec::new(), Hook::PUSH);
+                return self.invoke(m, vec![r], Vec::new(), retry(false));
             }
             if self.is_user_instance(l)
                 && let Some(m) = self.has_attr(l, f)?
             {
-                return self.invoke(m, vec![r], Vec::new(), Hook::PUSH);
+                return self.invoke(m, vec![r], Vec::new(), retry(false));
             }
             if self.is_user_instance(r)
                 && let Some(m) = self.has_attr(r, rf)?
             {
-                return self.invoke(m, vec![l], Vec::new(), Hook::PUSH);
+                return self.invoke(m, vec![l], Vec::new(), retry(true));
             }
         }
         let v = self.binary_value(l, r, op, inplace)?;
         self.push(v);
         Ok(())
+    }
+
+    /// The left operand's dunder returned `NotImplemented` (or the right's, when
+    /// `reflected`): try the reflected method, then the built-in operator.
+    pub fn binary_retry(&mut self, op: BinOp, l: Value, r: Value, reflected: bool, target: Target) -> PResult<()> {
+        if !reflected && self.is_user_instance(r) && !self.type_of(l).eq(&self.type_of(r)) {
+            let (_, rf, _) = dunder(op);
+            if let Some(m) = self.has_attr(r, rf)? {
+                let h = Hook { target, transform: Transform::BinRetry(op, l, r, true) };
+                return self.invoke(m, vec![l], Vec::new(), h);
+            }
+        }
+        let v = self.binary_value(l, r, op, false)?;
+        self.deliver(Hook { target, transform: Transform::None }, v)
     }
 
     /// A binary operator from native code (`sum`, `math.prod`): dunders run nested, and a
