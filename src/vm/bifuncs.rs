@@ -276,7 +276,7 @@ pub(super) fn bi_id(_vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 pub(super) fn bi_sum(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
-    let items = vm.iterate(arg(args, 0))?;
+    let items = vm.iterate_rooted(arg(args, 0))?;
     let mut acc = args.get(1).copied().or(kwarg(kw, "start")).unwrap_or(Value::Int(0));
     if vm.str_val(acc).is_some() {
         return type_err("sum() can't sum strings [use ''.join(seq) instead]");
@@ -292,27 +292,37 @@ pub(super) fn bi_sum(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 
 pub(super) fn bi_any(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let it = vm.get_iter(arg(args, 0))?;
-    while let Some(x) = vm.next_sync(it)? {
-        if vm.truthy(x)? {
-            return Ok(Value::Bool(true));
+    vm.temp_roots.push(it);
+    let r = (|| {
+        while let Some(x) = vm.next_rooted(it)? {
+            if vm.truthy(x)? {
+                return Ok(Value::Bool(true));
+            }
         }
-    }
-    Ok(Value::Bool(false))
+        Ok(Value::Bool(false))
+    })();
+    vm.temp_roots.pop();
+    r
 }
 
 pub(super) fn bi_all(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let it = vm.get_iter(arg(args, 0))?;
-    while let Some(x) = vm.next_sync(it)? {
-        if !vm.truthy(x)? {
-            return Ok(Value::Bool(false));
+    vm.temp_roots.push(it);
+    let r = (|| {
+        while let Some(x) = vm.next_rooted(it)? {
+            if !vm.truthy(x)? {
+                return Ok(Value::Bool(false));
+            }
         }
-    }
-    Ok(Value::Bool(true))
+        Ok(Value::Bool(true))
+    })();
+    vm.temp_roots.pop();
+    r
 }
 
 fn min_max(vm: &mut Vm, args: &[Value], kw: &Kw, is_max: bool) -> PResult<Value> {
     let name = if is_max { "max" } else { "min" };
-    let items = if args.len() == 1 { vm.iterate(args[0])? } else { args.to_vec() };
+    let items = if args.len() == 1 { vm.iterate_rooted(args[0])? } else { args.to_vec() };
     if args.is_empty() {
         return type_err(format!("{name} expected at least 1 argument, got 0"));
     }
@@ -413,7 +423,7 @@ fn merge_sort(vm: &mut Vm, v: Vec<(Value, Value)>) -> PResult<Vec<(Value, Value)
 }
 
 pub(super) fn bi_sorted(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
-    let items = vm.iterate(arg(args, 0))?;
+    let items = vm.iterate_rooted(arg(args, 0))?;
     let key = kwarg(kw, "key").filter(|k| !matches!(k, Value::None));
     let rev = match kwarg(kw, "reverse") {
         Some(v) => vm.truthy(v)?,

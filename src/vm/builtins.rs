@@ -122,6 +122,8 @@ pub fn new_vm() -> Vm {
         pinned: Vec::new(),
         empty_tuple: Value::Obj(empty),
         host_classes: Vec::new(),
+        gc_inhibit: 0,
+        temp_roots: Vec::new(),
     };
     for (t, name) in TYPES {
         let base = if *t == BuiltinType::Object { None } else { Some(vm.types[0]) };
@@ -266,14 +268,14 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             vm.alloc(Obj::Bytes(out.into()))
         }
         BuiltinType::List => {
-            let items = if args.is_empty() { vec![] } else { vm.iterate(a0)? };
+            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
             vm.new_list(items)
         }
         BuiltinType::Tuple => {
             if let Some(Obj::Tuple(_)) = a0.as_ref().map(|r| vm.heap.get(r)) {
                 return Ok(a0);
             }
-            let items = if args.is_empty() { vec![] } else { vm.iterate(a0)? };
+            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
             vm.new_tuple(items)
         }
         BuiltinType::Dict => {
@@ -288,7 +290,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             d
         }
         BuiltinType::Set | BuiltinType::FrozenSet => {
-            let items = if args.is_empty() { vec![] } else { vm.iterate(a0)? };
+            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
             vm.new_set(items, t == BuiltinType::FrozenSet)?
         }
         BuiltinType::Range => {

@@ -48,7 +48,13 @@ impl Vm {
                     args.insert(0, b);
                 }
                 self.pending_hook = hook;
-                match func(self, &args, &kw) {
+                // The arguments left the VM stack: keep them alive while the native runs.
+                let mark = self.temp_roots.len();
+                self.temp_roots.extend_from_slice(&args);
+                self.temp_roots.extend(kw.iter().map(|k| k.1));
+                let r = func(self, &args, &kw);
+                self.temp_roots.truncate(mark);
+                match r {
                     Ok(v) => self.deliver(hook, v),
                     Err(Exc::FramePushed) => Ok(()),
                     Err(e) => Err(e),
@@ -61,8 +67,12 @@ impl Vm {
             }
             Obj::Class(c) => {
                 if let Some(t) = c.builtin {
-                    let v = super::builtins::construct(self, t, r, &args, &kw)?;
-                    return self.deliver(hook, v);
+                    let mark = self.temp_roots.len();
+                    self.temp_roots.extend_from_slice(&args);
+                    self.temp_roots.extend(kw.iter().map(|k| k.1));
+                    let v = super::builtins::construct(self, t, r, &args, &kw);
+                    self.temp_roots.truncate(mark);
+                    return self.deliver(hook, v?);
                 }
                 let (inst, init) = self.new_instance(r, &args);
                 match init {

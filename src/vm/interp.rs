@@ -7,8 +7,10 @@
 //! Native code that must call back into Python (`sorted(key=...)`, `print` of an object with
 //! `__str__`, `map`, `min(key=...)`) runs a *nested* loop over the same frame stack with
 //! `call_sync`. Nesting is bounded by `MAX_NESTED` (RecursionError past it) and the collector
-//! is held off while any nested loop runs, because the native caller keeps values in Rust
-//! locals that the roots do not see. Operator dunders, `__init__`, properties, `__iter__`/
+//! is held off (`gc_inhibit`) while such a loop runs, because the native caller keeps values
+//! in Rust locals that the roots do not see. The hot consumers of generators (`iterate`,
+//! `any`, `all`, `next`) keep their values in `temp_roots` instead and let the collector run,
+//! so `sum(f(x) for x in big)` runs in flat memory. Operator dunders, `__init__`, properties, `__iter__`/
 //! `__next__` in `for` loops and generators do not nest: they push frames whose `Hook` says
 //! where their result goes.
 
@@ -138,6 +140,11 @@ pub struct Vm {
     /// Values that must never be collected (interned names, module code constants).
     pub pinned: Vec<Value>,
     pub empty_tuple: Value,
+    /// While non-zero the collector waits: a native on the Rust stack holds values the roots
+    /// do not show. Natives that keep their values in `temp_roots` run nested without it.
+    pub gc_inhibit: usize,
+    /// Values held by running natives (their arguments, partial results), as GC roots.
+    pub temp_roots: Vec<Value>,
     /// Classes of host objects made by built-in modules (`re.Pattern`...), by name.
     pub host_classes: Vec<(&'static str, Ref)>,
 }
@@ -184,6 +191,7 @@ impl Vm {
         out.extend_from_slice(&self.pinned);
         out.push(self.empty_tuple);
         out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
+        out.extend_from_slice(&self.temp_roots);
         out
     }
 
@@ -234,6 +242,7 @@ impl Vm {
         }
         let base = self.frames.len();
         self.nested += 1;
+        self.gc_inhibit += 1;
         let r = match self.invoke(f, args, kw, Hook::NESTED) {
             Ok(()) if self.frames.len() > base => self.run_loop(base, None).map(|o| match o {
                 RunOutcome::Finished(v) => v,
@@ -252,6 +261,7 @@ impl Vm {
             Err(e) => Err(e),
         };
         self.nested -= 1;
+        self.gc_inhibit -= 1;
         r
     }
 
@@ -265,7 +275,7 @@ impl Vm {
                 }
                 *b -= 1;
             }
-            if self.heap.alarm && self.nested == 0 {
+            if self.heap.alarm && self.gc_inhibit == 0 {
                 self.collect_garbage();
                 if self.heap.bytes > self.heap.limit {
                     return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));

@@ -212,7 +212,17 @@ impl Vm {
 
     /// `next()` from native code: `None` when exhausted.
     pub fn next_sync(&mut self, it: Value) -> PResult<Option<Value>> {
-        match self.next_raw(it) {
+        self.next_checked(it, false)
+    }
+
+    /// `next_sync` for callers that keep every value they hold in `temp_roots` (or in
+    /// frames): the collector may run while a generator produces the item.
+    pub fn next_rooted(&mut self, it: Value) -> PResult<Option<Value>> {
+        self.next_checked(it, true)
+    }
+
+    fn next_checked(&mut self, it: Value, rooted: bool) -> PResult<Option<Value>> {
+        match self.next_impl(it, rooted) {
             Ok(v) => Ok(v),
             Err(Exc::New(ExcKind::StopIteration, _)) => Ok(None),
             Err(Exc::Obj(e)) if self.is_instance_of_kind(e, ExcKind::StopIteration) => Ok(None),
@@ -223,6 +233,10 @@ impl Vm {
     /// Like `next_sync`, but a StopIteration raised by Python code (with its value) is
     /// passed on as is; `Ok(None)` only for exhausted native iterators.
     pub fn next_raw(&mut self, it: Value) -> PResult<Option<Value>> {
+        self.next_impl(it, true)
+    }
+
+    fn next_impl(&mut self, it: Value, rooted: bool) -> PResult<Option<Value>> {
         let Value::Obj(r) = it else {
             let t = self.type_name(it);
             return type_err(format!("'{t}' object is not an iterator"));
@@ -235,6 +249,9 @@ impl Vm {
                     return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
                 }
                 self.nested += 1;
+                if !rooted {
+                    self.gc_inhibit += 1;
+                }
                 let r = match self.gen_resume(r, Value::None, None, Hook::NESTED) {
                     Ok(()) => self.run_loop(base, None).map(|o| match o {
                         super::interp::RunOutcome::Finished(v) => v,
@@ -243,6 +260,9 @@ impl Vm {
                     Err(e) => Err(e),
                 };
                 self.nested -= 1;
+                if !rooted {
+                    self.gc_inhibit -= 1;
+                }
                 r
             }
             _ => {
@@ -317,8 +337,19 @@ impl Vm {
         Ok(())
     }
 
-    /// All items of an iterable, for natives (`list(x)`, unpacking, `sorted`).
+    /// All items of an iterable, for natives (`list(x)`, unpacking, `sorted`). The collector
+    /// waits meanwhile, so the caller may hold values in Rust locals.
     pub fn iterate(&mut self, v: Value) -> PResult<Vec<Value>> {
+        self.gc_inhibit += 1;
+        let r = self.iterate_rooted(v);
+        self.gc_inhibit -= 1;
+        r
+    }
+
+    /// `iterate` for callers whose other live values are all rooted (their arguments, held
+    /// by `invoke`): the collector may run while a generator produces the items, so
+    /// `list(big_generator)` runs in bounded memory.
+    pub fn iterate_rooted(&mut self, v: Value) -> PResult<Vec<Value>> {
         if let Value::Obj(r) = v {
             match self.heap.get(r) {
                 Obj::List(l) => return Ok(l.clone()),
@@ -329,14 +360,28 @@ impl Vm {
             }
         }
         let it = self.get_iter(v)?;
-        let mut out = Vec::new();
-        while let Some(x) = self.next_sync(it)? {
-            out.push(x);
-            if out.len() % 65536 == 0 {
-                self.check_memory(out.len() * 16)?;
+        // The iterator and the items so far live in `temp_roots`, so the collector may run
+        // while a generator produces the rest.
+        let mark = self.temp_roots.len();
+        self.temp_roots.push(it);
+        let r = loop {
+            match self.next_rooted(it) {
+                Ok(Some(x)) => {
+                    self.temp_roots.push(x);
+                    let n = self.temp_roots.len() - mark - 1;
+                    if n % 65536 == 0
+                        && let Err(e) = self.check_memory(n * 16)
+                    {
+                        break Err(e);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
             }
-        }
-        Ok(out)
+        };
+        let out = self.temp_roots.split_off(mark + 1);
+        self.temp_roots.truncate(mark);
+        r.map(|()| out)
     }
 
     pub fn unpack(&mut self, v: Value, n: usize) -> PResult<Vec<Value>> {

@@ -85,7 +85,7 @@ fn arg_int(args: &[Value], i: usize, default: i64) -> i64 {
 
 fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let sep = s0(vm, args)?;
-    let items = vm.iterate(args.get(1).copied().unwrap_or(Value::None))?;
+    let items = vm.iterate_rooted(args.get(1).copied().unwrap_or(Value::None))?;
     let mut out = String::new();
     for (i, x) in items.iter().enumerate() {
         if i > 0 {
