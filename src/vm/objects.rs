@@ -392,8 +392,9 @@ impl Vm {
                         let owner_is_class = matches!(this, Value::Obj(t) if matches!(self.heap.get(t), Obj::Class(_)));
                         return Ok(self.bind(this, f, owner_is_class));
                     }
-                    if name == "__init__" {
-                        return Ok(Attr::Value(self.noop_native()));
+                    let object = self.types[0];
+                    if let Some(f) = self.builtin_type_method(object, name) {
+                        return Ok(Attr::Value(self.alloc(Obj::BoundMethod(this, f))));
                     }
                 }
                 Obj::Function(f) => match name {

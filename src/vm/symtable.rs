@@ -73,6 +73,9 @@ struct Raw {
     children: Vec<(usize, Raw)>,
     generator: bool,
     line: u32,
+    /// Comprehension scopes: `:=` targets, which bind in the enclosing function (PEP 572).
+    is_comp: bool,
+    walrus: Vec<Name>,
 }
 
 impl Raw {
@@ -390,7 +393,7 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
         ExprKind::Comp(c) => {
             // The first iterable is evaluated in the enclosing scope, as in CPython.
             expr(r, &c.gens[0].iter)?;
-            let mut cr = Raw { kind: Some(ScopeKind::Function), line: c.line, ..Default::default() };
+            let mut cr = Raw { kind: Some(ScopeKind::Function), line: c.line, is_comp: true, ..Default::default() };
             cr.params.push(Rc::from(".0"));
             cr.generator = c.kind == CompKind::Gen;
             for (i, g) in c.gens.iter().enumerate() {
@@ -406,6 +409,22 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
             if let Some(v) = &c.value {
                 expr(&mut cr, v)?;
             }
+            for n in std::mem::take(&mut cr.walrus) {
+                if r.is_comp {
+                    // Still inside a comprehension: the binding goes further out.
+                    r.used.insert(n.clone());
+                    if !r.walrus.contains(&n) {
+                        r.walrus.push(n.clone());
+                    }
+                } else {
+                    r.assign(&n);
+                }
+                if r.kind == Some(ScopeKind::Module) || (r.kind == Some(ScopeKind::Class)) {
+                    cr.globals.insert(n);
+                } else {
+                    cr.nonlocals.insert(n);
+                }
+            }
             r.children.push((comp_key(c), cr));
         }
         ExprKind::Yield(x) => {
@@ -416,7 +435,14 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
         }
         ExprKind::NamedExpr(n, v) => {
             expr(r, v)?;
-            r.assign(n);
+            if r.is_comp {
+                r.used.insert(n.clone());
+                if !r.walrus.contains(n) {
+                    r.walrus.push(n.clone());
+                }
+            } else {
+                r.assign(n);
+            }
         }
     }
     Ok(())
