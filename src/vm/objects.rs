@@ -646,6 +646,15 @@ impl Vm {
             Some(_) => return super::error::type_err("bases must be types"),
             None => Some(self.type_ref(BuiltinType::Object)),
         };
+        if let Some(b) = base
+            && let Obj::Class(bc) = self.heap.get(b)
+            && bc.builtin.is_some_and(|t| t != BuiltinType::Object)
+        {
+            // Instances of built-in types keep their data in Rust; a subclass would need to
+            // carry that data too. Say so rather than build a class that half works.
+            let n = bc.name.clone();
+            return super::error::type_err(format!("subclassing the built-in type '{n}' is not supported"));
+        }
         let mut dict = HashMap::new();
         if let Some(ns) = ns
             && let Obj::Dict(d) = self.heap.get(ns)

@@ -1,5 +1,3 @@
-class Counter(dict):
-    pass
 def count(items):
     c = {}
     for x in items:
