@@ -209,11 +209,10 @@ impl Vm {
                 if missing.len() == 1 { "" } else { "s" }
             ));
         }
-        for i in argc..argc + kwonly {
-            if fast[i].is_none() {
-                let n = &code.varnames[i];
+        for (slot, n) in fast[argc..argc + kwonly].iter_mut().zip(&code.varnames[argc..argc + kwonly]) {
+            if slot.is_none() {
                 match kwdefaults.iter().find(|(k, _)| k == n) {
-                    Some((_, v)) => fast[i] = Some(*v),
+                    Some((_, v)) => *slot = Some(*v),
                     None => {
                         return type_err(format!("{name}() missing 1 required keyword-only argument: '{n}'"));
                     }

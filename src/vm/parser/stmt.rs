@@ -393,7 +393,7 @@ impl Parser {
         while self.eat_op("=") {
             targets.push(self.rhs()?);
         }
-        let value = targets.pop().unwrap_or_else(|| Expr { kind: ExprKind::Const(Const::None), line });
+        let value = targets.pop().unwrap_or(Expr { kind: ExprKind::Const(Const::None), line });
         for t in &targets {
             check_target(t).map_err(|m| SyntaxError { msg: m, line, col: 1 })?;
         }

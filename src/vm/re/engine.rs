@@ -594,7 +594,7 @@ fn is_word(c: Option<&char>) -> bool {
 
 impl Prog {
     /// Runs the program from `start` (the whole program) or a lookaround sub-program.
-    fn run(&self, text: &[char], pc0: usize, pos0: usize, caps: &mut Vec<Option<usize>>, steps: &mut u64, end_at: Option<usize>) -> Option<usize> {
+    fn run(&self, text: &[char], pc0: usize, pos0: usize, caps: &mut [Option<usize>], steps: &mut u64, end_at: Option<usize>) -> Option<usize> {
         let icase = self.flags & I != 0;
         let mut regs = vec![usize::MAX; self.nregs];
         let mut stack = vec![Frame::Try(pc0, pos0)];
@@ -704,10 +704,10 @@ impl Prog {
                         pc += 1;
                     }
                     Inst::Look(start, end, behind, neg) => {
-                        let mut sub = caps.clone();
+                        let mut sub = caps.to_vec();
                         let found = if *behind {
                             (0..=pos).rev().any(|from| {
-                                let mut c2 = caps.clone();
+                                let mut c2 = caps.to_vec();
                                 let r = self.run(text, *start, from, &mut c2, steps, Some(pos)).is_some();
                                 if r {
                                     sub = c2;
