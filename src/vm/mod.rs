@@ -11,7 +11,16 @@
 //! - Values are `Copy` (`value::Value`): scalars inline, the rest as indices into the VM's
 //!   [`heap`] with a mark-sweep collector that runs only at safe points of the loop.
 //! - Native code that calls back into Python uses a bounded nested loop (`call_sync`); the
-//!   collector waits while one is active. See `interp` for the full rule.
+//!   collector waits while one is active, except in natives that root what they hold
+//!   (`iterate_rooted`, `any`, `all`, `next`). See `interp` for the full rule.
+//! - Compiled code caches its constants as values of one VM's heap (`Code::rt_consts`):
+//!   compile a module per VM, do not share `Code` between VMs.
+//!
+//! Known gaps of the language (part 1): no complex numbers, no `match`, no `async`, no
+//! `__slots__`/metaclasses/multiple inheritance/`__new__`; classes cannot subclass built-in
+//! types other than exceptions (a clear TypeError says so); dict keys that are instances with
+//! `__hash__` compare by (class, hash) rather than by calling `__eq__`; ordering operators of
+//! user classes (`__lt__`...) run in a nested loop; `\N{...}` escapes are not decoded.
 
 pub mod ast;
 mod bifuncs;
