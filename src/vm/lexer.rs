@@ -60,6 +60,8 @@ pub struct Lexer<'a> {
     line_start: usize,
     indents: Vec<usize>,
     depth: usize,
+    /// Open brackets (char, line, col), for "'(' was never closed".
+    open: Vec<(char, u32, u32)>,
     out: Vec<Token>,
     at_line_start: bool,
 }
@@ -73,6 +75,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SyntaxError> {
         line_start: 0,
         indents: vec![0],
         depth: 0,
+        open: Vec::new(),
         out: Vec::new(),
         at_line_start: true,
     };
@@ -154,14 +157,35 @@ impl<'a> Lexer<'a> {
                         return Err(self.err("invalid character in identifier", start));
                     };
                     match *op {
-                        "(" | "[" | "{" => self.depth += 1,
-                        ")" | "]" | "}" => self.depth = self.depth.saturating_sub(1),
+                        "(" | "[" | "{" => {
+                            self.depth += 1;
+                            let col = (start - self.line_start) as u32 + 1;
+                            self.open.push((op.chars().next().unwrap_or('('), self.line, col));
+                        }
+                        ")" | "]" | "}" => {
+                            self.depth = self.depth.saturating_sub(1);
+                            let close = op.chars().next().unwrap_or(')');
+                            match self.open.pop() {
+                                Some((o, _, _)) if matches!((o, close), ('(', ')') | ('[', ']') | ('{', '}')) => {}
+                                Some((o, _, _)) => {
+                                    // CPython calls every bracket kind a parenthesis here.
+                                    return Err(self.err(
+                                        &format!("closing parenthesis '{close}' does not match opening parenthesis '{o}'"),
+                                        start,
+                                    ));
+                                }
+                                None => return Err(self.err(&format!("unmatched '{close}'"), start)),
+                            }
+                        }
                         _ => {}
                     }
                     self.pos += op.len();
                     self.push(Tok::Op(op), start);
                 }
             }
+        }
+        if let Some((c, line, col)) = self.open.first() {
+            return Err(SyntaxError { msg: format!("'{c}' was never closed"), line: *line, col: *col });
         }
         let end = self.pos;
         if !matches!(self.out.last().map(|t| &t.tok), None | Some(Tok::Newline)) {
@@ -323,7 +347,9 @@ impl<'a> Lexer<'a> {
                 } else {
                     "unterminated string literal"
                 };
-                return Err(SyntaxError { msg: msg.into(), line: start_line, col: start_col });
+                let last = if self.text.ends_with('\n') { self.line.saturating_sub(1).max(start_line) } else { self.line };
+                let msg = format!("{msg} (detected at line {last})");
+                return Err(SyntaxError { msg, line: start_line, col: start_col });
             }
             let c = self.peek(0);
             if c == b'\\' {
@@ -338,7 +364,7 @@ impl<'a> Lexer<'a> {
             if c == b'\n' {
                 if !triple {
                     return Err(SyntaxError {
-                        msg: "unterminated string literal".into(),
+                        msg: format!("unterminated string literal (detected at line {})", self.line),
                         line: start_line,
                         col: start_col,
                     });

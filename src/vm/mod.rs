@@ -72,11 +72,16 @@ pub fn format_syntax_error(e: &SyntaxError, filename: &str, src: &str) -> String
     let trimmed = line.trim_start();
     let indent = line.len() - trimmed.len();
     let caret_col = (e.col as usize).saturating_sub(1).saturating_sub(indent);
-    let mut out = format!("{filename}:{}:{}: SyntaxError: {}\n", e.line, e.col, e.msg);
+    let kind = if ["expected an indented block", "unexpected indent", "unindent does not match"].iter().any(|p| e.msg.starts_with(p)) {
+        "IndentationError"
+    } else {
+        "SyntaxError"
+    };
+    let mut out = format!("{filename}:{}:{}: {kind}: {}\n", e.line, e.col, e.msg);
     out.push_str(&format!("  File \"{filename}\", line {}\n", e.line));
     out.push_str(&format!("    {}\n", trimmed.trim_end()));
     out.push_str(&format!("    {}^\n", " ".repeat(caret_col)));
-    out.push_str(&format!("SyntaxError: {}\n", e.msg));
+    out.push_str(&format!("{kind}: {}\n", e.msg));
     out
 }
 
