@@ -66,15 +66,16 @@ impl Parser {
         Ok(out)
     }
 
-    /// `block: NEWLINE INDENT statements DEDENT | simple_stmts`
-    fn block(&mut self) -> PResult<Vec<Stmt>> {
+    /// `block: NEWLINE INDENT statements DEDENT | simple_stmts`. `what` and `line` name the
+    /// statement that owns the block, for CPython's IndentationError message.
+    fn block(&mut self, what: &str, line: u32) -> PResult<Vec<Stmt>> {
         self.expect_op(":")?;
         if !matches!(self.peek(), Tok::Newline) {
             return self.simple_stmts();
         }
         self.advance();
         if !matches!(self.peek(), Tok::Indent) {
-            return Err(self.error("expected an indented block"));
+            return Err(self.error(&format!("expected an indented block after {what} on line {line}")));
         }
         self.advance();
         let mut body = Vec::new();
@@ -85,9 +86,9 @@ impl Parser {
         Ok(body)
     }
 
-    fn loop_block(&mut self) -> PResult<Vec<Stmt>> {
+    fn loop_block(&mut self, what: &str, line: u32) -> PResult<Vec<Stmt>> {
         self.loop_depth += 1;
-        let b = self.block();
+        let b = self.block(what, line);
         self.loop_depth -= 1;
         b
     }
@@ -95,10 +96,10 @@ impl Parser {
     fn compound_stmt(&mut self) -> PResult<Stmt> {
         let line = self.line();
         let kind = match self.advance() {
-            Tok::Kw("if") => return self.if_stmt(line),
+            Tok::Kw("if") => return self.if_stmt(line, "'if' statement"),
             Tok::Kw("while") => {
                 let cond = self.named_expression()?;
-                let body = self.loop_block()?;
+                let body = self.loop_block("'while' statement", line)?;
                 let orelse = self.else_block()?;
                 StmtKind::While(cond, body, orelse)
             }
@@ -106,13 +107,13 @@ impl Parser {
                 let target = self.target_list()?;
                 self.expect_kw("in")?;
                 let iter = self.star_expressions()?;
-                let body = self.loop_block()?;
+                let body = self.loop_block("'for' statement", line)?;
                 let orelse = self.else_block()?;
                 StmtKind::For(target, iter, body, orelse)
             }
             Tok::Kw("def") => StmtKind::Def(Rc::new(self.funcdef(vec![], line)?)),
             Tok::Kw("class") => StmtKind::Class(Rc::new(self.classdef(vec![], line)?)),
-            Tok::Kw("try") => self.try_stmt()?,
+            Tok::Kw("try") => self.try_stmt(line)?,
             Tok::Kw("with") => {
                 let mut items = Vec::new();
                 loop {
@@ -123,7 +124,7 @@ impl Parser {
                         break;
                     }
                 }
-                StmtKind::With(items, self.block()?)
+                StmtKind::With(items, self.block("'with' statement", line)?)
             }
             Tok::Op("@") => {
                 let mut decorators = Vec::new();
@@ -155,16 +156,17 @@ impl Parser {
     }
 
     fn else_block(&mut self) -> PResult<Vec<Stmt>> {
-        if self.eat_kw("else") { self.block() } else { Ok(vec![]) }
+        let line = self.line();
+        if self.eat_kw("else") { self.block("'else' statement", line) } else { Ok(vec![]) }
     }
 
-    fn if_stmt(&mut self, line: u32) -> PResult<Stmt> {
+    fn if_stmt(&mut self, line: u32, what: &str) -> PResult<Stmt> {
         let cond = self.named_expression()?;
-        let body = self.block()?;
+        let body = self.block(what, line)?;
         let orelse = if self.is_kw("elif") {
             let l = self.line();
             self.advance();
-            vec![self.if_stmt(l)?]
+            vec![self.if_stmt(l, "'elif' statement")?]
         } else {
             self.else_block()?
         };
@@ -181,7 +183,7 @@ impl Parser {
         }
         self.func_depth += 1;
         let loops = std::mem::replace(&mut self.loop_depth, 0);
-        let body = self.block();
+        let body = self.block("function definition", line);
         self.func_depth -= 1;
         self.loop_depth = loops;
         Ok(FuncDef { name, params, body: body?, decorators, line, is_lambda: false })
@@ -208,14 +210,14 @@ impl Parser {
         // A class body is not a function: `return` stays illegal in it.
         let depth = std::mem::replace(&mut self.func_depth, 0);
         let loops = std::mem::replace(&mut self.loop_depth, 0);
-        let body = self.block();
+        let body = self.block("class definition", line);
         self.func_depth = depth;
         self.loop_depth = loops;
         Ok(ClassDef { name, bases, body: body?, decorators, line })
     }
 
-    fn try_stmt(&mut self) -> PResult<StmtKind> {
-        let body = self.block()?;
+    fn try_stmt(&mut self, line: u32) -> PResult<StmtKind> {
+        let body = self.block("'try' statement", line)?;
         let mut handlers = Vec::new();
         while self.is_kw("except") {
             let line = self.line();
@@ -235,11 +237,12 @@ impl Parser {
                     name = Some(self.name()?);
                 }
             }
-            let hbody = self.block()?;
+            let hbody = self.block("'except' statement", line)?;
             handlers.push(Handler { typ, name, body: hbody, line });
         }
         let orelse = if !handlers.is_empty() { self.else_block()? } else { vec![] };
-        let finalbody = if self.eat_kw("finally") { self.block()? } else { vec![] };
+        let fline = self.line();
+        let finalbody = if self.eat_kw("finally") { self.block("'finally' statement", fline)? } else { vec![] };
         if handlers.is_empty() && finalbody.is_empty() {
             return Err(self.error("expected 'except' or 'finally' block"));
         }
