@@ -123,6 +123,7 @@ pub fn new_vm() -> Vm {
         empty_tuple: Value::Obj(empty),
         host_classes: Vec::new(),
         gc_inhibit: 0,
+        max_nested: super::interp::MAX_NESTED,
         temp_roots: Vec::new(),
     };
     for (t, name) in TYPES {

@@ -6,7 +6,7 @@
 //!
 //! Native code that must call back into Python (`sorted(key=...)`, `print` of an object with
 //! `__str__`, `map`, `min(key=...)`) runs a *nested* loop over the same frame stack with
-//! `call_sync`. Nesting is bounded by `MAX_NESTED` (RecursionError past it) and the collector
+//! `call_sync`. Nesting is bounded by `Vm::max_nested` (RecursionError past it) and the collector
 //! is held off (`gc_inhibit`) while such a loop runs, because the native caller keeps values
 //! in Rust locals that the roots do not see. The hot consumers of generators (`iterate`,
 //! `any`, `all`, `next`) keep their values in `temp_roots` instead and let the collector run,
@@ -22,7 +22,9 @@ use super::heap::Heap;
 use super::op::{Code, Op};
 use super::value::*;
 
-/// How deep native code may re-enter the loop (each level is a Rust stack frame).
+/// Default bound on native re-entries of the loop. Each level costs Rust stack (a few KB in
+/// release builds, tens of KB in debug builds); 200 fits the 8 MB main-thread stack of
+/// `stackmail run`. Script tasklets on small coroutine stacks must lower `Vm::max_nested`.
 pub const MAX_NESTED: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +142,8 @@ pub struct Vm {
     /// Values that must never be collected (interned names, module code constants).
     pub pinned: Vec<Value>,
     pub empty_tuple: Value,
+    /// How deep native code may re-enter the loop: see `MAX_NESTED`.
+    pub max_nested: usize,
     /// While non-zero the collector waits: a native on the Rust stack holds values the roots
     /// do not show. Natives that keep their values in `temp_roots` run nested without it.
     pub gc_inhibit: usize,
@@ -237,7 +241,7 @@ impl Vm {
 
     /// Calls `f` from native code and runs the loop until it returns.
     pub fn call_sync(&mut self, f: Value, args: Vec<Value>, kw: Vec<(Rc<str>, Value)>) -> PResult<Value> {
-        if self.nested >= MAX_NESTED {
+        if self.nested >= self.max_nested {
             return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
         }
         let base = self.frames.len();

@@ -245,7 +245,7 @@ impl Vm {
             Obj::Iter(_) => return self.native_next(r),
             Obj::Generator(_) => {
                 let base = self.frames.len();
-                if self.nested >= super::interp::MAX_NESTED {
+                if self.nested >= self.max_nested {
                     return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
                 }
                 self.nested += 1;
