@@ -139,7 +139,27 @@ impl Vm {
         let tb = self.exc_data(e).map(|d| d.traceback.clone()).unwrap_or_default();
         if !tb.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
-            for (file, name, line) in tb.iter().rev() {
+            // Like CPython, identical consecutive entries past the third are summarized.
+            let mut last: Option<&(Rc<str>, Rc<str>, u32)> = None;
+            let mut repeats = 0usize;
+            let flush = |out: &mut String, repeats: usize| {
+                if repeats > 3 {
+                    let n = repeats - 3;
+                    out.push_str(&format!("  [Previous line repeated {n} more time{}]\n", if n == 1 { "" } else { "s" }));
+                }
+            };
+            for entry in tb.iter().rev() {
+                if last == Some(entry) {
+                    repeats += 1;
+                    if repeats > 3 {
+                        continue;
+                    }
+                } else {
+                    flush(out, repeats);
+                    repeats = 1;
+                    last = Some(entry);
+                }
+                let (file, name, line) = entry;
                 out.push_str(&format!("  File \"{file}\", line {line}, in {name}\n"));
                 let src = self.sources.iter().find(|(f, _)| f == file).map(|s| s.1.clone());
                 if let Some(src) = src
@@ -149,6 +169,7 @@ impl Vm {
                     out.push_str(&format!("    {}\n", l.trim()));
                 }
             }
+            flush(out, repeats);
         }
         out.push_str(&self.exception_line(e));
         out.push('\n');
