@@ -51,6 +51,10 @@ pub const STR: &[(&str, NativeFn)] = &[
     ("removeprefix", removeprefix),
     ("removesuffix", removesuffix),
     ("expandtabs", expandtabs),
+    ("isascii", isascii),
+    ("maketrans", maketrans),
+    ("translate", translate),
+    ("format_map", format_map),
 ];
 
 pub const BYTES: &[(&str, NativeFn)] = &[
@@ -811,3 +815,72 @@ bytes_methods!(
     b_removeprefix => removeprefix,
     b_removesuffix => removesuffix,
 );
+
+fn isascii(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let s = s0(vm, args)?;
+    Ok(Value::Bool(s.is_ascii()))
+}
+
+/// `str.maketrans(x[, y[, z]])`, called through the class: no `self` argument.
+fn maketrans(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let d = vm.new_dict();
+    match args.len() {
+        1 => {
+            let pairs: Vec<(Value, Value)> = match args[0].as_ref().map(|r| vm.heap.get(r)) {
+                Some(Obj::Dict(src)) => src.iter().collect(),
+                _ => return type_err("if you give only one argument to maketrans it must be a dict"),
+            };
+            for (k, v) in pairs {
+                let k = match vm.str_val(k) {
+                    Some(s) if s.chars().count() == 1 => Value::Int(s.chars().next().map_or(0, |c| c as i64)),
+                    Some(_) => return value_err("string keys in translate table must be of length 1"),
+                    None => k,
+                };
+                vm.dict_set(d, k, v)?;
+            }
+        }
+        2 | 3 => {
+            let (Some(x), Some(y)) = (vm.str_val(args[0]), vm.str_val(args[1])) else {
+                return type_err("maketrans() arguments must be strings");
+            };
+            if x.chars().count() != y.chars().count() {
+                return value_err("the first two maketrans arguments must have equal length");
+            }
+            for (a, b) in x.chars().zip(y.chars()) {
+                vm.dict_set(d, Value::Int(a as i64), Value::Int(b as i64))?;
+            }
+            if let Some(z) = args.get(2).and_then(|v| vm.str_val(*v)) {
+                for c in z.chars() {
+                    vm.dict_set(d, Value::Int(c as i64), Value::None)?;
+                }
+            }
+        }
+        _ => return type_err("maketrans() takes 1 to 3 arguments"),
+    }
+    Ok(d)
+}
+
+fn translate(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let s = s0(vm, args)?;
+    let table = args.get(1).copied().unwrap_or(Value::None);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match vm.subscr_value(table, Value::Int(c as i64)) {
+            Ok(Some(Value::None)) => {}
+            Ok(Some(Value::Int(n))) => out.push(char::from_u32(n as u32).unwrap_or(c)),
+            Ok(Some(v)) => match vm.str_val(v) {
+                Some(r) => out.push_str(&r),
+                None => return type_err("character mapping must return integer, None or str"),
+            },
+            Ok(None) => return type_err("translate() table must be a mapping"),
+            Err(_) => out.push(c),
+        }
+    }
+    Ok(vm.new_str(out))
+}
+
+fn format_map(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let m = args.get(1).copied().unwrap_or(Value::None);
+    let kw = vm.kwargs_from(m)?;
+    format(vm, &args[..1], &kw)
+}
