@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::super::error::{ExcKind, PResult, err, type_err, value_err};
+use super::super::error::{ExcKind, PResult, type_err, value_err};
 use super::super::interp::Vm;
 use super::super::value::*;
 
@@ -57,44 +57,6 @@ pub const STR: &[(&str, NativeFn)] = &[
     ("format_map", format_map),
 ];
 
-pub const BYTES: &[(&str, NativeFn)] = &[
-    ("decode", decode),
-    ("hex", bytes_hex),
-    ("split", b_split),
-    ("rsplit", b_rsplit),
-    ("splitlines", b_splitlines),
-    ("strip", b_strip),
-    ("lstrip", b_lstrip),
-    ("rstrip", b_rstrip),
-    ("upper", b_upper),
-    ("lower", b_lower),
-    ("replace", b_replace),
-    ("startswith", b_startswith),
-    ("endswith", b_endswith),
-    ("find", b_find),
-    ("rfind", b_rfind),
-    ("index", b_index),
-    ("rindex", b_rindex),
-    ("count", b_count),
-    ("partition", b_partition),
-    ("rpartition", b_rpartition),
-    ("isdigit", b_isdigit),
-    ("isalpha", b_isalpha),
-    ("isalnum", b_isalnum),
-    ("isspace", b_isspace),
-    ("isupper", b_isupper),
-    ("islower", b_islower),
-    ("join", b_join),
-    ("center", b_center),
-    ("ljust", b_ljust),
-    ("rjust", b_rjust),
-    ("zfill", b_zfill),
-    ("title", b_title),
-    ("capitalize", b_capitalize),
-    ("swapcase", b_swapcase),
-    ("removeprefix", b_removeprefix),
-    ("removesuffix", b_removesuffix),
-];
 
 fn s0(vm: &Vm, args: &[Value]) -> PResult<Rc<str>> {
     match args.first().and_then(|v| vm.str_val(*v)) {
@@ -103,7 +65,7 @@ fn s0(vm: &Vm, args: &[Value]) -> PResult<Rc<str>> {
     }
 }
 
-fn arg_str(vm: &Vm, args: &[Value], i: usize, what: &str) -> PResult<Option<Rc<str>>> {
+pub(super) fn arg_str(vm: &Vm, args: &[Value], i: usize, what: &str) -> PResult<Option<Rc<str>>> {
     match args.get(i) {
         None | Some(Value::None) => Ok(None),
         Some(v) => match vm.str_val(*v) {
@@ -124,7 +86,7 @@ fn arg_int(args: &[Value], i: usize, default: i64) -> i64 {
     }
 }
 
-fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let sep = s0(vm, args)?;
     let items = vm.iterate_rooted(args.get(1).copied().unwrap_or(Value::None))?;
     let mut out = String::new();
@@ -164,7 +126,7 @@ fn split_args(vm: &Vm, args: &[Value], kw: &Kw) -> PResult<(Option<Rc<str>>, i64
     Ok((sep, max))
 }
 
-fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
+pub(super) fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let (sep, max) = split_args(vm, args, kw)?;
     let parts: Vec<&str> = match &sep {
@@ -191,7 +153,7 @@ fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     Ok(str_list(vm, parts))
 }
 
-fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
+pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let (sep, max) = split_args(vm, args, kw)?;
     let mut parts: Vec<&str> = match &sep {
@@ -219,7 +181,7 @@ fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     Ok(str_list(vm, parts))
 }
 
-fn splitlines(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
+pub(super) fn splitlines(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let keep = args.get(1).or(kw.iter().find(|k| &*k.0 == "keepends").map(|k| &k.1)).is_some_and(|v| matches!(v, Value::Bool(true) | Value::Int(1)));
     let mut out = Vec::new();
@@ -263,13 +225,13 @@ fn strip_impl(vm: &mut Vm, args: &[Value], left: bool, right: bool) -> PResult<V
     Ok(vm.new_str(r))
 }
 
-fn strip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn strip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     strip_impl(vm, args, true, true)
 }
-fn lstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn lstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     strip_impl(vm, args, true, false)
 }
-fn rstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     strip_impl(vm, args, false, true)
 }
 
@@ -279,20 +241,20 @@ fn map_str(vm: &mut Vm, args: &[Value], f: impl Fn(&str) -> String) -> PResult<V
     Ok(vm.new_str(r))
 }
 
-fn upper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn upper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| s.to_uppercase())
 }
-fn lower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn lower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| s.to_lowercase())
 }
-fn swapcase(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn swapcase(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         s.chars()
             .flat_map(|c| if c.is_uppercase() { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() })
             .collect()
     })
 }
-fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         let mut out = String::new();
         let mut prev_cased = false;
@@ -303,7 +265,7 @@ fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         out
     })
 }
-fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         let mut c = s.chars();
         match c.next() {
@@ -313,7 +275,7 @@ fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     })
 }
 
-fn replace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn replace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let (Some(a), Some(b)) = (arg_str(vm, args, 1, "replace")?, arg_str(vm, args, 2, "replace")?) else {
         return type_err("replace() argument must be str");
@@ -348,10 +310,10 @@ fn affix(vm: &mut Vm, args: &[Value], start: bool) -> PResult<Value> {
     Ok(Value::Bool(false))
 }
 
-fn startswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn startswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     affix(vm, args, true)
 }
-fn endswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn endswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     affix(vm, args, false)
 }
 
@@ -376,26 +338,26 @@ fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
     })
 }
 
-fn find(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn find(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(Value::Int(find_impl(vm, args, false)?))
 }
-fn rfind(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rfind(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(Value::Int(find_impl(vm, args, true)?))
 }
-fn index(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn index(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     match find_impl(vm, args, false)? {
         -1 => value_err("substring not found"),
         i => Ok(Value::Int(i)),
     }
 }
-fn rindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     match find_impl(vm, args, true)? {
         -1 => value_err("substring not found"),
         i => Ok(Value::Int(i)),
     }
 }
 
-fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let Some(sub) = arg_str(vm, args, 1, "count")? else { return type_err("must be str") };
     if sub.is_empty() {
@@ -420,10 +382,10 @@ fn partition_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<Value> {
     Ok(vm.new_tuple(items))
 }
 
-fn partition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn partition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     partition_impl(vm, args, false)
 }
-fn rpartition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rpartition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     partition_impl(vm, args, true)
 }
 
@@ -431,22 +393,22 @@ fn test(vm: &mut Vm, args: &[Value], f: impl Fn(&str) -> bool) -> PResult<Value>
     let s = s0(vm, args)?;
     Ok(Value::Bool(!s.is_empty() && f(&s)))
 }
-fn isdigit(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isdigit(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(|c| c.is_ascii_digit() || c.is_numeric()))
 }
-fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphabetic))
 }
-fn isalnum(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isalnum(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphanumeric))
 }
-fn isspace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isspace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_whitespace))
 }
-fn isupper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isupper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
 }
-fn islower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn islower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase))
 }
 fn isidentifier(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -496,17 +458,17 @@ fn justify(vm: &mut Vm, args: &[Value], how: char) -> PResult<Value> {
     Ok(vm.new_str(r))
 }
 
-fn center(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn center(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     justify(vm, args, '^')
 }
-fn ljust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn ljust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     justify(vm, args, '<')
 }
-fn rjust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rjust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     justify(vm, args, '>')
 }
 
-fn zfill(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn zfill(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let w = arg_int(args, 1, 0).max(0) as usize;
     let n = s.chars().count();
@@ -526,14 +488,14 @@ fn encode(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(vm.alloc(Obj::Bytes(Rc::from(s.as_bytes()))))
 }
 
-fn removeprefix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn removeprefix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let p = arg_str(vm, args, 1, "removeprefix")?.unwrap_or_default();
     let r = s.strip_prefix(&*p).unwrap_or(&s).to_string();
     Ok(vm.new_str(r))
 }
 
-fn removesuffix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn removesuffix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let p = arg_str(vm, args, 1, "removesuffix")?.unwrap_or_default();
     let r = if p.is_empty() { s.to_string() } else { s.strip_suffix(&*p).unwrap_or(&s).to_string() };
@@ -565,32 +527,6 @@ fn expandtabs(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(vm.new_str(out))
 }
 
-fn decode(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(Obj::Bytes(b)) = args.first().and_then(|v| v.as_ref()).map(|r| vm.heap.get(r)) else {
-        return type_err("decode() requires bytes");
-    };
-    let b = b.clone();
-    let enc = arg_str(vm, args, 1, "encoding")?.map(|e| e.to_ascii_lowercase());
-    if matches!(enc.as_deref(), Some("latin-1" | "latin1" | "iso-8859-1")) {
-        let s: String = b.iter().map(|c| *c as char).collect();
-        return Ok(vm.new_str(s));
-    }
-    if matches!(enc.as_deref(), Some("ascii")) && let Some(p) = b.iter().position(|c| *c > 127) {
-        return err(
-            ExcKind::UnicodeDecodeError,
-            format!("'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)", b[p]),
-        );
-    }
-    super::super::builtins::decode_bytes(vm, &b)
-}
-
-fn bytes_hex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(Obj::Bytes(b)) = args.first().and_then(|v| v.as_ref()).map(|r| vm.heap.get(r)) else {
-        return type_err("hex() requires bytes");
-    };
-    let s: String = b.iter().map(|c| format!("{c:02x}")).collect();
-    Ok(vm.new_str(s))
-}
 
 /// `str.format`: `{}`, `{0}`, `{name}`, `{0.attr}`, `{0[key]}`, conversions and specs.
 fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
@@ -705,116 +641,6 @@ fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     }
     Ok(vm.new_str(out))
 }
-
-/// Bytes methods reuse the str ones: ASCII bytes map to the same chars and bytes 0x80..0xFF
-/// to private-use chars (which no str method treats as letters, digits or spaces, matching
-/// the ASCII-only rules of bytes), the str method runs, and str results map back.
-fn bytes_via_str(vm: &mut Vm, args: &[Value], kw: &Kw, f: NativeFn) -> PResult<Value> {
-    let mut conv = Vec::with_capacity(args.len());
-    for (i, v) in args.iter().enumerate() {
-        conv.push(bytes_to_latin1(vm, *v, i == 0)?);
-    }
-    let r = f(vm, &conv, kw)?;
-    latin1_to_bytes(vm, r)
-}
-
-fn bytes_to_latin1(vm: &mut Vm, v: Value, is_self: bool) -> PResult<Value> {
-    match v.as_ref().map(|r| vm.heap.get(r)) {
-        Some(Obj::Bytes(b)) => {
-            let s: String = b.iter().map(|c| if *c < 0x80 { *c as char } else { char::from_u32(0xE000 + *c as u32).unwrap_or('?') }).collect();
-            Ok(vm.new_str(s))
-        }
-        Some(Obj::Tuple(t)) => {
-            let t = t.clone();
-            let mut out = Vec::new();
-            for x in t.iter() {
-                out.push(bytes_to_latin1(vm, *x, false)?);
-            }
-            Ok(vm.new_tuple(out))
-        }
-        Some(Obj::List(l)) if !is_self => {
-            let l = l.clone();
-            let mut out = Vec::new();
-            for x in l {
-                out.push(bytes_to_latin1(vm, x, false)?);
-            }
-            Ok(vm.new_list(out))
-        }
-        Some(Obj::Str(_)) => type_err("a bytes-like object is required, not 'str'"),
-        _ => Ok(v),
-    }
-}
-
-fn latin1_to_bytes(vm: &mut Vm, v: Value) -> PResult<Value> {
-    match v.as_ref().map(|r| vm.heap.get(r)) {
-        Some(Obj::Str(s)) => {
-            let b: Vec<u8> = s.chars().map(|c| if (0xE080..0xE100).contains(&(c as u32)) { (c as u32 - 0xE000) as u8 } else { c as u32 as u8 }).collect();
-            Ok(vm.alloc(Obj::Bytes(b.into())))
-        }
-        Some(Obj::List(l)) => {
-            let l = l.clone();
-            let mut out = Vec::new();
-            for x in l {
-                out.push(latin1_to_bytes(vm, x)?);
-            }
-            Ok(vm.new_list(out))
-        }
-        Some(Obj::Tuple(t)) => {
-            let t = t.clone();
-            let mut out = Vec::new();
-            for x in t.iter() {
-                out.push(latin1_to_bytes(vm, *x)?);
-            }
-            Ok(vm.new_tuple(out))
-        }
-        _ => Ok(v),
-    }
-}
-
-macro_rules! bytes_methods {
-    ($($name:ident => $f:ident),* $(,)?) => {
-        $(fn $name(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
-            bytes_via_str(vm, args, kw, $f)
-        })*
-    };
-}
-
-bytes_methods!(
-    b_split => split,
-    b_rsplit => rsplit,
-    b_splitlines => splitlines,
-    b_strip => strip,
-    b_lstrip => lstrip,
-    b_rstrip => rstrip,
-    b_upper => upper,
-    b_lower => lower,
-    b_replace => replace,
-    b_startswith => startswith,
-    b_endswith => endswith,
-    b_find => find,
-    b_rfind => rfind,
-    b_index => index,
-    b_rindex => rindex,
-    b_count => count,
-    b_partition => partition,
-    b_rpartition => rpartition,
-    b_isdigit => isdigit,
-    b_isalpha => isalpha,
-    b_isalnum => isalnum,
-    b_isspace => isspace,
-    b_isupper => isupper,
-    b_islower => islower,
-    b_join => join,
-    b_center => center,
-    b_ljust => ljust,
-    b_rjust => rjust,
-    b_zfill => zfill,
-    b_title => title,
-    b_capitalize => capitalize,
-    b_swapcase => swapcase,
-    b_removeprefix => removeprefix,
-    b_removesuffix => removesuffix,
-);
 
 fn isascii(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
