@@ -103,6 +103,7 @@ pub fn new_vm() -> Vm {
     let mut heap = Heap::new();
     let empty = heap.alloc(Obj::Tuple(Rc::from(Vec::new())));
     let builtins = heap.alloc(Obj::Dict(Dict::new()));
+    let marker = heap.alloc(Obj::Cell(None));
     let mut vm = Vm {
         heap,
         frames: Vec::new(),
@@ -121,6 +122,7 @@ pub fn new_vm() -> Vm {
         sources: Vec::new(),
         pinned: Vec::new(),
         empty_tuple: Value::Obj(empty),
+        method_marker: Value::Obj(marker),
         host_classes: Vec::new(),
         gc_inhibit: 0,
         max_nested: super::interp::MAX_NESTED,

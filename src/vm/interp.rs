@@ -142,6 +142,8 @@ pub struct Vm {
     /// Values that must never be collected (interned names, module code constants).
     pub pinned: Vec<Value>,
     pub empty_tuple: Value,
+    /// Pushed by `LoadMethod` when it found a plain attribute rather than a method.
+    pub method_marker: Value,
     /// How deep native code may re-enter the loop: see `MAX_NESTED`.
     pub max_nested: usize,
     /// While non-zero the collector waits: a native on the Rust stack holds values the roots
@@ -194,6 +196,7 @@ impl Vm {
         out.extend(self.nested_result);
         out.extend_from_slice(&self.pinned);
         out.push(self.empty_tuple);
+        out.push(self.method_marker);
         out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
         out.extend_from_slice(&self.temp_roots);
         out
@@ -414,6 +417,33 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let obj = self.pop();
                 self.load_attr(obj, &name)?;
+            }
+            Op::LoadMethod(i) => {
+                let obj = self.pop();
+                let name = self.top().code.names[i as usize].clone();
+                match self.plain_method(obj, &name) {
+                    Some(f) => {
+                        self.push(f);
+                        self.push(obj);
+                    }
+                    None => {
+                        // Marker first: a property getter's result arrives on the stack later.
+                        let m = self.method_marker;
+                        self.push(m);
+                        self.load_attr(obj, &name)?;
+                    }
+                }
+            }
+            Op::CallMethod(n) => {
+                let mut args = self.popn(n as usize + 1);
+                let b = args.remove(0);
+                let a = self.pop();
+                if a.is(self.method_marker) {
+                    self.invoke(b, args, Vec::new(), Hook::PUSH)?;
+                } else {
+                    args.insert(0, b);
+                    self.invoke(a, args, Vec::new(), Hook::PUSH)?;
+                }
             }
             Op::StoreAttr(i) => {
                 let name = self.top().code.names[i as usize].clone();

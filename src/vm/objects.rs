@@ -501,6 +501,21 @@ impl Vm {
         None
     }
 
+    /// For `LoadMethod`: the function when `name` is a plain method found on obj's class
+    /// (not shadowed by the instance dict), so no bound-method object is needed.
+    pub fn plain_method(&self, obj: Value, name: &str) -> Option<Value> {
+        let Value::Obj(r) = obj else { return None };
+        let Obj::Instance(inst) = self.heap.get(r) else { return None };
+        if inst.dict.contains_key(name) {
+            return None;
+        }
+        let f = self.class_lookup(inst.class, name)?;
+        match f {
+            Value::Obj(fr) if matches!(self.heap.get(fr), Obj::Function(_)) => Some(f),
+            _ => None,
+        }
+    }
+
     /// Attribute access from native code: properties run in a nested loop.
     pub fn get_attr(&mut self, obj: Value, name: &str) -> PResult<Value> {
         if let Some(v) = self.fast_builtin_attr(obj, name) {

@@ -28,6 +28,11 @@ pub enum Op {
     LoadAttr(u32),
     StoreAttr(u32),
     DeleteAttr(u32),
+    /// `obj.name(...)` without a bound-method object: pushes [function, obj] when `name` is
+    /// a plain method of obj's class, else [marker, attribute].
+    LoadMethod(u32),
+    /// [function|marker, obj|callable, args...]
+    CallMethod(u32),
     Subscr,
     StoreSubscr,
     DeleteSubscr,
@@ -164,7 +169,7 @@ impl Code {
                 Op::LoadConst(c) => format!("  ; {:?}", self.consts[*c as usize]),
                 Op::LoadGlobal(n) | Op::StoreGlobal(n) | Op::LoadName(n) | Op::StoreName(n) | Op::LoadAttr(n)
                 | Op::StoreAttr(n) | Op::Import(n) | Op::ImportFrom(n) | Op::DeleteGlobal(n) | Op::DeleteName(n)
-                | Op::DeleteAttr(n) => format!("  ; {}", self.names[*n as usize]),
+                | Op::DeleteAttr(n) | Op::LoadMethod(n) => format!("  ; {}", self.names[*n as usize]),
                 Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => format!("  ; {}", self.varnames[*n as usize]),
                 _ => String::new(),
             };
