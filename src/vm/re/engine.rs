@@ -594,10 +594,23 @@ fn is_word(c: Option<&char>) -> bool {
 
 impl Prog {
     /// Runs the program from `start` (the whole program) or a lookaround sub-program.
-    fn run(&self, text: &[char], pc0: usize, pos0: usize, caps: &mut [Option<usize>], steps: &mut u64, end_at: Option<usize>) -> Option<usize> {
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        text: &[char],
+        pc0: usize,
+        pos0: usize,
+        caps: &mut [Option<usize>],
+        steps: &mut u64,
+        end_at: Option<usize>,
+        scratch: &mut Scratch,
+    ) -> Option<usize> {
         let icase = self.flags & I != 0;
-        let mut regs = vec![usize::MAX; self.nregs];
-        let mut stack = vec![Frame::Try(pc0, pos0)];
+        let Scratch { regs, stack } = scratch;
+        regs.clear();
+        regs.resize(self.nregs, usize::MAX);
+        stack.clear();
+        stack.push(Frame::Try(pc0, pos0));
         while let Some(f) = stack.pop() {
             let (mut pc, mut pos) = match f {
                 Frame::Try(pc, pos) => (pc, pos),
@@ -708,14 +721,14 @@ impl Prog {
                         let found = if *behind {
                             (0..=pos).rev().any(|from| {
                                 let mut c2 = caps.to_vec();
-                                let r = self.run(text, *start, from, &mut c2, steps, Some(pos)).is_some();
+                                let r = self.run(text, *start, from, &mut c2, steps, Some(pos), &mut Scratch::default()).is_some();
                                 if r {
                                     sub = c2;
                                 }
                                 r
                             })
                         } else {
-                            self.run(text, *start, pos, &mut sub, steps, None).is_some()
+                            self.run(text, *start, pos, &mut sub, steps, None, &mut Scratch::default()).is_some()
                         };
                         if *steps > STEP_LIMIT {
                             return None;
@@ -744,10 +757,24 @@ impl Prog {
     pub fn search(&self, text: &[char], start: usize, anchored: bool, full: bool) -> Outcome {
         let mut steps = 0u64;
         let mut pos = start;
+        let mut caps = vec![None; 2 * (self.ngroups + 1)];
+        let mut scratch = Scratch::default();
+        let first = self.first_consumer();
+        let icase = self.flags & I != 0;
         loop {
-            let mut caps = vec![None; 2 * (self.ngroups + 1)];
+            if !anchored && let Some(pc) = first {
+                // Skip start positions whose first char cannot begin a match.
+                while pos < text.len() && !self.char_ok(pc, text[pos], icase) {
+                    pos += 1;
+                }
+                if pos >= text.len() {
+                    // Patterns whose first step consumes a char cannot match at the end.
+                    return Outcome::NotFound;
+                }
+            }
+            caps.fill(None);
             let end_at = if full { Some(text.len()) } else { None };
-            if let Some(end) = self.run(text, 0, pos, &mut caps, &mut steps, end_at) {
+            if let Some(end) = self.run(text, 0, pos, &mut caps, &mut steps, end_at, &mut scratch) {
                 caps[0] = Some(pos);
                 caps[1] = Some(end);
                 return Outcome::Found(caps);
@@ -759,6 +786,37 @@ impl Prog {
                 return Outcome::NotFound;
             }
             pos += 1;
+        }
+    }
+}
+
+/// Reusable buffers of the backtracking machine, so a search allocates once, not per start
+/// position.
+#[derive(Default)]
+struct Scratch {
+    regs: Vec<usize>,
+    stack: Vec<Frame>,
+}
+
+impl Prog {
+    /// The instruction that consumes the first char of every match, when that is fixed (no
+    /// branch, anchor or lookaround before it): a search can skip positions it rejects.
+    fn first_consumer(&self) -> Option<usize> {
+        let mut pc = 0;
+        loop {
+            match self.insts.get(pc)? {
+                Inst::Save(_) | Inst::Assert(4) | Inst::Assert(5) => pc += 1,
+                Inst::Char(_) | Inst::Class(_) => return Some(pc),
+                _ => return None,
+            }
+        }
+    }
+
+    fn char_ok(&self, pc: usize, c: char, icase: bool) -> bool {
+        match &self.insts[pc] {
+            Inst::Char(x) => *x == c || (icase && eq_icase(*x, c)),
+            Inst::Class(i) => self.classes[*i].matches(c, icase),
+            _ => true,
         }
     }
 }
