@@ -16,7 +16,7 @@
 
 use std::rc::Rc;
 
-use super::ast::BinOp;
+use super::ast::{BinOp, CmpOp};
 use super::error::{Exc, ExcKind, PResult};
 use super::heap::Heap;
 use super::op::{Code, Op};
@@ -160,15 +160,18 @@ impl Vm {
         Value::Obj(self.heap.alloc(obj))
     }
 
+    #[inline(always)]
     pub fn top(&mut self) -> &mut Frame {
         let n = self.frames.len() - 1;
         &mut self.frames[n]
     }
 
+    #[inline(always)]
     pub fn push(&mut self, v: Value) {
         self.top().stack.push(v);
     }
 
+    #[inline(always)]
     pub fn pop(&mut self) -> Value {
         self.top().stack.pop().unwrap_or(Value::None)
     }
@@ -311,6 +314,7 @@ impl Vm {
     }
 
     /// Executes one instruction. `Ok(Some(v))`: the frame at `base` returned `v`.
+    #[inline(always)]
     fn step(&mut self, op: Op, base: usize) -> PResult<Option<Value>> {
         match op {
             Op::Nop => {}
@@ -499,6 +503,18 @@ impl Vm {
             Op::Binary(b) | Op::Inplace(b) => {
                 let r = self.pop();
                 let l = self.pop();
+                // The commonest case inline; everything else (overflow included) in ops.rs.
+                if let (Value::Int(x), Value::Int(y)) = (l, r) {
+                    let v = match b {
+                        BinOp::Add => x.checked_add(y),
+                        BinOp::Sub => x.checked_sub(y),
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        self.push(Value::Int(v));
+                        return Ok(None);
+                    }
+                }
                 self.binary_op(l, r, b, matches!(op, Op::Inplace(_)))?;
             }
             Op::Unary(u) => {
@@ -508,6 +524,21 @@ impl Vm {
             Op::Compare(c) => {
                 let r = self.pop();
                 let l = self.pop();
+                if let (Value::Int(x), Value::Int(y)) = (l, r) {
+                    let v = match c {
+                        CmpOp::Lt => Some(x < y),
+                        CmpOp::Le => Some(x <= y),
+                        CmpOp::Gt => Some(x > y),
+                        CmpOp::Ge => Some(x >= y),
+                        CmpOp::Eq => Some(x == y),
+                        CmpOp::Ne => Some(x != y),
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        self.push(Value::Bool(v));
+                        return Ok(None);
+                    }
+                }
                 self.compare_op(l, r, c)?;
             }
             Op::Jump(t) => self.top().ip = t as usize,
