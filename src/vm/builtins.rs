@@ -1,7 +1,6 @@
 //! The builtins module: the VM's initial state (types, exception classes, builtin functions)
 //! and the constructors of the built-in types.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use num_bigint::BigInt;
@@ -130,7 +129,7 @@ pub fn new_vm() -> Vm {
     };
     for (t, name) in TYPES {
         let base = if *t == BuiltinType::Object { None } else { Some(vm.types[0]) };
-        let c = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(*name), base, dict: HashMap::new(), builtin: Some(*t) })));
+        let c = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(*name), base, dict: AttrMap::default(), builtin: Some(*t) })));
         vm.types.push(c);
     }
     // bool derives from int, which is created after it.
@@ -146,7 +145,7 @@ pub fn new_vm() -> Vm {
     let init = vm.native_method("__init__", exc_init);
     for (kind, name, base) in ExcKind::ALL {
         let base = base.map(|b| vm.exc_classes[b as usize]).or(Some(vm.types[0]));
-        let mut dict = HashMap::new();
+        let mut dict = AttrMap::default();
         if *kind == ExcKind::BaseException {
             dict.insert(Rc::from("__init__"), init);
         }
@@ -201,7 +200,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             if cls != vm.types[0] {
                 return type_err("cannot instantiate");
             }
-            vm.alloc(Obj::Instance(Box::new(Instance { class: cls, dict: HashMap::new(), exc: None })))
+            vm.alloc(Obj::Instance(Box::new(Instance { class: cls, dict: AttrMap::default(), exc: None })))
         }
         BuiltinType::Type => {
             if args.len() == 1 {

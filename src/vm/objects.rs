@@ -1,7 +1,6 @@
 //! The object model: types of values, attribute lookup along the single-inheritance chain,
 //! descriptors (methods, properties, static and class methods), classes and exceptions.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ast::Const;
@@ -202,7 +201,7 @@ impl Vm {
         let args = if msg.is_empty() && kind != ExcKind::KeyError { vec![] } else { vec![self.new_str(msg)] };
         self.alloc(Obj::Instance(Box::new(Instance {
             class,
-            dict: HashMap::new(),
+            dict: AttrMap::default(),
             exc: Some(Box::new(ExcData { args, ..Default::default() })),
         })))
     }
@@ -670,7 +669,7 @@ impl Vm {
             let n = bc.name.clone();
             return super::error::type_err(format!("subclassing the built-in type '{n}' is not supported"));
         }
-        let mut dict = HashMap::new();
+        let mut dict = AttrMap::default();
         if let Some(ns) = ns
             && let Obj::Dict(d) = self.heap.get(ns)
         {
@@ -706,7 +705,7 @@ impl Vm {
         } else {
             None
         };
-        let inst = self.alloc(Obj::Instance(Box::new(Instance { class, dict: HashMap::new(), exc })));
+        let inst = self.alloc(Obj::Instance(Box::new(Instance { class, dict: AttrMap::default(), exc })));
         (inst, self.class_lookup(class, "__init__"))
     }
 }

@@ -3,7 +3,6 @@
 
 mod engine;
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use engine::{Outcome, Prog};
@@ -50,7 +49,7 @@ pub fn make_module(vm: &mut Vm) -> Value {
         vm.dict_set_str(d, &Rc::from(n), Value::Int(v as i64));
     }
     let exc_base = vm.exc_classes[ExcKind::Exception as usize];
-    let error = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from("error"), base: Some(exc_base), dict: HashMap::new(), builtin: None })));
+    let error = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from("error"), base: Some(exc_base), dict: AttrMap::default(), builtin: None })));
     vm.dict_set_str(d, &Rc::from("error"), Value::Obj(error));
     let pat_methods: &[(&str, NativeFn)] = &[
         ("search", p_search),
@@ -87,7 +86,7 @@ pub fn make_module(vm: &mut Vm) -> Value {
 }
 
 fn host_class(vm: &mut Vm, name: &str, methods: &[(&'static str, NativeFn)], props: &[(&'static str, NativeFn)]) -> Ref {
-    let mut dict = HashMap::new();
+    let mut dict = AttrMap::default();
     for (n, f) in methods {
         dict.insert(Rc::from(*n), vm.native_method(n, *f));
     }
