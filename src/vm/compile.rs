@@ -66,6 +66,7 @@ fn new_code(name: Rc<str>, qualname: Rc<str>, filename: Rc<str>, kind: CodeKind,
         codes: Vec::new(),
         first_line: line,
         rt_consts: Default::default(),
+        global_cache: Default::default(),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Dict {
     index: HashMap<HashKey, usize>,
     entries: Vec<Option<(Value, Value)>>,
     live: usize,
+    /// Bumped whenever the set of keys or their slots change (not on value updates), so a
+    /// cached slot index (global-name lookups) stays valid until it is bumped.
+    pub version: u64,
 }
 
 impl Dict {
@@ -46,6 +49,15 @@ impl Dict {
         self.index.get(k).and_then(|i| self.entries[*i].map(|e| e.1))
     }
 
+    /// The slot of a key, for caches validated by `version`.
+    pub fn slot_of(&self, k: &HashKey) -> Option<usize> {
+        self.index.get(k).copied()
+    }
+
+    pub fn value_at(&self, slot: usize) -> Option<Value> {
+        self.entries.get(slot).copied().flatten().map(|e| e.1)
+    }
+
     pub fn get_entry(&self, k: &HashKey) -> Option<(Value, Value)> {
         self.index.get(k).and_then(|i| self.entries[*i])
     }
@@ -63,6 +75,7 @@ impl Dict {
                 }
             }
             None => {
+                self.version += 1;
                 self.index.insert(hk, self.entries.len());
                 self.entries.push(Some((k, v)));
                 self.live += 1;
@@ -72,6 +85,7 @@ impl Dict {
 
     pub fn remove(&mut self, hk: &HashKey) -> Option<(Value, Value)> {
         let i = self.index.remove(hk)?;
+        self.version += 1;
         let e = self.entries[i].take();
         self.live -= 1;
         if self.entries.len() > 32 && self.live * 2 < self.entries.len() {
@@ -83,6 +97,7 @@ impl Dict {
     /// Removing during iteration would shift indices; iterators tolerate it because they skip
     /// holes, and compaction only happens on removal, which CPython forbids mid-iteration.
     fn compact(&mut self) {
+        self.version += 1;
         let old = std::mem::take(&mut self.entries);
         let mut keys: Vec<(HashKey, usize)> = self.index.drain().collect();
         keys.sort_by_key(|k| k.1);
@@ -101,6 +116,7 @@ impl Dict {
     }
 
     pub fn clear(&mut self) {
+        self.version += 1;
         self.index.clear();
         self.entries.clear();
         self.live = 0;
@@ -143,6 +159,7 @@ impl Dict {
     }
 
     pub fn pop_last(&mut self) -> Option<(Value, Value)> {
+        self.version += 1;
         while let Some(e) = self.entries.pop() {
             if let Some(e) = e {
                 self.index.retain(|_, i| *i < self.entries.len());

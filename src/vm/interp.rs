@@ -115,6 +115,9 @@ impl Frame {
     }
 }
 
+/// How a `run` slice ended. Part 2 (script tasklets) adds `Blocked` for natives that must wait
+/// on a channel or timer: such a native will park the tasklet and re-deliver its result
+/// through the frame's `Hook` on resume, the same way `gen.send` delivers through a frame.
 pub enum RunOutcome {
     Finished(Value),
     BudgetExhausted,
@@ -375,9 +378,33 @@ impl Vm {
                 self.push(Value::Obj(c));
             }
             Op::LoadGlobal(i) => {
-                let name = self.top().code.names[i as usize].clone();
                 let g = self.top().globals;
+                let versions = (self.dict_version(g), self.dict_version(self.builtins));
+                let cached = self.top().code.global_cache.borrow().get(i as usize).copied().flatten();
+                if let Some((r, gv, bv, holder, slot)) = cached
+                    && r == g
+                    && (gv, bv) == versions
+                    && let Obj::Dict(d) = self.heap.get(holder)
+                    && let Some(v) = d.value_at(slot)
+                {
+                    self.push(v);
+                    return Ok(None);
+                }
+                let name = self.top().code.names[i as usize].clone();
                 let v = self.load_global(g, &name)?;
+                let key = super::dict::HashKey::Str(name);
+                let found = [g, self.builtins].into_iter().find_map(|d| match self.heap.get(d) {
+                    Obj::Dict(x) => x.slot_of(&key).map(|s| (d, s)),
+                    _ => None,
+                });
+                if let Some((holder, slot)) = found {
+                    let code = self.top().code.clone();
+                    let mut cache = code.global_cache.borrow_mut();
+                    if cache.len() < code.names.len() {
+                        cache.resize(code.names.len(), None);
+                    }
+                    cache[i as usize] = Some((g, versions.0, versions.1, holder, slot));
+                }
                 self.push(v);
             }
             Op::StoreGlobal(i) => {

@@ -286,6 +286,13 @@ impl Vm {
         Ok(())
     }
 
+    pub fn dict_version(&self, d: Ref) -> u64 {
+        match self.heap.get(d) {
+            Obj::Dict(d) => d.version,
+            _ => 0,
+        }
+    }
+
     pub fn load_global(&mut self, g: Ref, name: &Rc<str>) -> PResult<Value> {
         if let Some(v) = self.dict_get_str(g, name) {
             return Ok(v);

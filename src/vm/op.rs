@@ -119,6 +119,9 @@ pub struct CodeFlags {
     pub varkw: bool,
 }
 
+/// A cached global-name lookup: (globals dict, its version, builtins version, holder, slot).
+pub type GlobalSlot = (super::value::Ref, u64, u64, super::value::Ref, usize);
+
 #[derive(Debug)]
 pub struct Code {
     pub name: Rc<str>,
@@ -142,6 +145,10 @@ pub struct Code {
     pub first_line: u32,
     /// The constants as VM values, made on first use and kept alive as GC roots.
     pub rt_consts: std::cell::OnceCell<Vec<super::value::Value>>,
+    /// `LoadGlobal` cache per name: (globals dict, its version, builtins version, the dict
+    /// that holds the name, its slot). Valid while both versions match: the slot then still
+    /// holds this name, and its current value is read from it.
+    pub global_cache: std::cell::RefCell<Vec<Option<GlobalSlot>>>,
 }
 
 impl Code {
