@@ -49,6 +49,20 @@ impl Dict {
         self.index.get(k).and_then(|i| self.entries[*i].map(|e| e.1))
     }
 
+    /// Replaces the value of an existing key; false when the key is absent.
+    pub fn set_existing(&mut self, k: &HashKey, v: Value) -> bool {
+        match self.index.get(k) {
+            Some(&i) => match &mut self.entries[i] {
+                Some(e) => {
+                    e.1 = v;
+                    true
+                }
+                None => false,
+            },
+            None => false,
+        }
+    }
+
     /// The slot of a key, for caches validated by `version`.
     pub fn slot_of(&self, k: &HashKey) -> Option<usize> {
         self.index.get(k).copied()

@@ -263,6 +263,12 @@ impl Vm {
     }
 
     pub fn dict_set_str(&mut self, d: Ref, name: &Rc<str>, v: Value) {
+        // Rebinding an existing name (the common case) needs no new key object.
+        if let Obj::Dict(dict) = self.heap.get_mut(d)
+            && dict.set_existing(&HashKey::Str(name.clone()), v)
+        {
+            return;
+        }
         let k = self.new_str(name.clone());
         if let Obj::Dict(d) = self.heap.get_mut(d) {
             d.insert(HashKey::Str(name.clone()), k, v);
