@@ -26,9 +26,9 @@ impl Vm {
         Ok(self.alloc(Obj::Function(Box::new(Function {
             code,
             globals,
-            defaults,
-            kwdefaults: kwd,
-            closure,
+            defaults: defaults.into(),
+            kwdefaults: kwd.into(),
+            closure: closure.into(),
             class: None,
         }))))
     }
@@ -241,7 +241,7 @@ impl Vm {
             let v = fast[*pi as usize].take();
             *self.heap.get_mut(cells[*ci as usize]) = Obj::Cell(v);
         }
-        cells.extend(closure);
+        cells.extend(closure.iter().copied());
         Ok(Frame {
             code,
             ip: 0,

@@ -646,7 +646,7 @@ impl Vm {
         let Obj::Function(f) = self.heap.get(fr) else { return super::error::type_err("bad class body") };
         let (code, globals, closure) = (f.code.clone(), f.globals, f.closure.clone());
         let mut cells: Vec<Ref> = code.cellvars.iter().map(|_| self.heap.alloc(Obj::Cell(None))).collect();
-        cells.extend(closure);
+        cells.extend(closure.iter().copied());
         let ns = self.new_dict().as_ref();
         let frame = Frame {
             code,

@@ -89,9 +89,10 @@ pub struct Native {
 pub struct Function {
     pub code: Rc<Code>,
     pub globals: Ref,
-    pub defaults: Vec<Value>,
-    pub kwdefaults: Vec<(Rc<str>, Value)>,
-    pub closure: Vec<Ref>,
+    // Shared slices: every call reads them, and cloning an `Rc` costs no allocation.
+    pub defaults: Rc<[Value]>,
+    pub kwdefaults: Rc<[(Rc<str>, Value)]>,
+    pub closure: Rc<[Ref]>,
     /// The class whose body defined this function: zero-argument `super()` reads it.
     pub class: Option<Ref>,
 }
