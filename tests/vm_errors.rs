@@ -165,3 +165,13 @@ fn hostile_scripts_fail_cleanly_without_panics() {
         assert!(!e.contains("panicked"), "case {i} ({src:?}) panicked:\n{e}");
     }
 }
+
+#[test]
+fn uncaught_recursion_error_summarizes_repeated_frames() {
+    let o = run_script("rec_uncaught.py", "def f(n):\n    return f(n + 1)\nf(0)\n");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("  [Previous line repeated "), "{e}");
+    assert!(e.lines().count() < 20, "traceback should be summarized:\n{e}");
+    assert!(e.trim_end().ends_with("RecursionError: maximum recursion depth exceeded"), "{e}");
+}

@@ -1,6 +1,11 @@
-# Integer arithmetic in nested loops.
-total = 0
-for i in range(3000):
-    for j in range(300):
-        total += (i * j) % 7 - (j & 3)
-print(total)
+def work(n):
+    t = 0
+    i = 0
+    while i < n:
+        t += i * 3 % 7
+        i += 1
+    for j in range(n):
+        if j & 1:
+            t -= 1
+    return t
+print(work(3_000_000))

@@ -1,10 +1,10 @@
 //! The builtins module: the VM's initial state (types, exception classes, builtin functions)
 //! and the constructors of the built-in types.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use num_bigint::BigInt;
+
 
 use super::dict::Dict;
 use super::error::{ExcKind, PResult, err, type_err, value_err};
@@ -52,24 +52,8 @@ const TYPES: &[(BuiltinType, &str)] = &[
 
 /// Types that scripts can name in the builtins module.
 const EXPOSED: &[&str] = &[
-    "object",
-    "type",
-    "bool",
-    "int",
-    "float",
-    "str",
-    "bytes",
-    "list",
-    "tuple",
-    "dict",
-    "set",
-    "frozenset",
-    "range",
-    "slice",
-    "property",
-    "staticmethod",
-    "classmethod",
-    "super",
+    "object", "type", "bool", "int", "float", "str", "bytes", "list", "tuple", "dict", "set", "frozenset", "range",
+    "slice", "property", "staticmethod", "classmethod", "super",
 ];
 
 use super::bifuncs::*;
@@ -118,6 +102,7 @@ pub fn new_vm() -> Vm {
     let mut heap = Heap::new();
     let empty = heap.alloc(Obj::Tuple(Rc::from(Vec::new())));
     let builtins = heap.alloc(Obj::Dict(Dict::new()));
+    let marker = heap.alloc(Obj::Cell(None));
     let mut vm = Vm {
         heap,
         frames: Vec::new(),
@@ -136,27 +121,19 @@ pub fn new_vm() -> Vm {
         sources: Vec::new(),
         pinned: Vec::new(),
         empty_tuple: Value::Obj(empty),
+        method_marker: Value::Obj(marker),
         host_classes: Vec::new(),
+        gc_inhibit: 0,
+        max_nested: super::interp::MAX_NESTED,
+        temp_roots: Vec::new(),
     };
     for (t, name) in TYPES {
-        let base = if *t == BuiltinType::Object {
-            None
-        } else {
-            Some(vm.types[0])
-        };
-        let c = vm.heap.alloc(Obj::Class(Box::new(Class {
-            name: Rc::from(*name),
-            base,
-            dict: HashMap::new(),
-            builtin: Some(*t),
-        })));
+        let base = if *t == BuiltinType::Object { None } else { Some(vm.types[0]) };
+        let c = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(*name), base, dict: AttrMap::default(), builtin: Some(*t) })));
         vm.types.push(c);
     }
     // bool derives from int, which is created after it.
-    let (b, i) = (
-        vm.types[BuiltinType::Bool as usize],
-        vm.types[BuiltinType::Int as usize],
-    );
+    let (b, i) = (vm.types[BuiltinType::Bool as usize], vm.types[BuiltinType::Int as usize]);
     if let Obj::Class(c) = vm.heap.get_mut(b) {
         c.base = Some(i);
     }
@@ -167,27 +144,17 @@ pub fn new_vm() -> Vm {
     }
     let init = vm.native_method("__init__", exc_init);
     for (kind, name, base) in ExcKind::ALL {
-        let base = base
-            .map(|b| vm.exc_classes[b as usize])
-            .or(Some(vm.types[0]));
-        let mut dict = HashMap::new();
+        let base = base.map(|b| vm.exc_classes[b as usize]).or(Some(vm.types[0]));
+        let mut dict = AttrMap::default();
         if *kind == ExcKind::BaseException {
             dict.insert(Rc::from("__init__"), init);
         }
-        let c = vm.heap.alloc(Obj::Class(Box::new(Class {
-            name: Rc::from(*name),
-            base,
-            dict,
-            builtin: None,
-        })));
+        let c = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(*name), base, dict, builtin: None })));
         debug_assert_eq!(vm.exc_classes.len(), *kind as usize);
         vm.exc_classes.push(c);
         vm.dict_set_str(builtins, &Rc::from(*name), Value::Obj(c));
     }
-    let aliases = [
-        ("EnvironmentError", ExcKind::OSError),
-        ("IOError", ExcKind::OSError),
-    ];
+    let aliases = [("EnvironmentError", ExcKind::OSError), ("IOError", ExcKind::OSError)];
     for (n, k) in aliases {
         let c = Value::Obj(vm.exc_classes[k as usize]);
         vm.dict_set_str(builtins, &Rc::from(n), c);
@@ -220,9 +187,7 @@ fn exc_init(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 pub fn property_setter(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let (p, f) = (arg(args, 0), arg(args, 1));
-    let Some(Obj::Property(g, _, d)) = p.as_ref().map(|r| vm.heap.get(r)) else {
-        return type_err("not a property");
-    };
+    let Some(Obj::Property(g, _, d)) = p.as_ref().map(|r| vm.heap.get(r)) else { return type_err("not a property") };
     let (g, d) = (*g, *d);
     Ok(vm.alloc(Obj::Property(g, f, d)))
 }
@@ -235,11 +200,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             if cls != vm.types[0] {
                 return type_err("cannot instantiate");
             }
-            vm.alloc(Obj::Instance(Box::new(Instance {
-                class: cls,
-                dict: HashMap::new(),
-                exc: None,
-            })))
+            vm.alloc(Obj::Instance(Box::new(Instance { class: cls, dict: AttrMap::default(), exc: None })))
         }
         BuiltinType::Type => {
             if args.len() == 1 {
@@ -248,11 +209,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                 return type_err("type() takes 1 argument");
             }
         }
-        BuiltinType::Bool => Value::Bool(if args.is_empty() {
-            false
-        } else {
-            vm.truthy(a0)?
-        }),
+        BuiltinType::Bool => Value::Bool(if args.is_empty() { false } else { vm.truthy(a0)? }),
         BuiltinType::Int => {
             if args.is_empty() {
                 return Ok(Value::Int(0));
@@ -274,9 +231,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                         return vm.call_sync(f, vec![], vec![]);
                     }
                     let t = vm.type_name(a0);
-                    return type_err(format!(
-                        "float() argument must be a string or a real number, not '{t}'"
-                    ));
+                    return type_err(format!("float() argument must be a string or a real number, not '{t}'"));
                 }
             }
         }
@@ -284,10 +239,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             if args.is_empty() {
                 return Ok(vm.new_str(""));
             }
-            if let (Some(Obj::Bytes(b)), true) = (
-                a0.as_ref().map(|r| vm.heap.get(r)),
-                args.len() > 1 || kwarg(kw, "encoding").is_some(),
-            ) {
+            if let (Some(Obj::Bytes(b)), true) = (a0.as_ref().map(|r| vm.heap.get(r)), args.len() > 1 || kwarg(kw, "encoding").is_some()) {
                 let b = b.clone();
                 return decode_bytes(vm, &b);
             }
@@ -318,22 +270,14 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             vm.alloc(Obj::Bytes(out.into()))
         }
         BuiltinType::List => {
-            let items = if args.is_empty() {
-                vec![]
-            } else {
-                vm.iterate(a0)?
-            };
+            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
             vm.new_list(items)
         }
         BuiltinType::Tuple => {
             if let Some(Obj::Tuple(_)) = a0.as_ref().map(|r| vm.heap.get(r)) {
                 return Ok(a0);
             }
-            let items = if args.is_empty() {
-                vec![]
-            } else {
-                vm.iterate(a0)?
-            };
+            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
             vm.new_tuple(items)
         }
         BuiltinType::Dict => {
@@ -348,11 +292,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             d
         }
         BuiltinType::Set | BuiltinType::FrozenSet => {
-            let items = if args.is_empty() {
-                vec![]
-            } else {
-                vm.iterate(a0)?
-            };
+            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
             vm.new_set(items, t == BuiltinType::FrozenSet)?
         }
         BuiltinType::Range => {
@@ -362,9 +302,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                     Some(Num::I(i)) => n.push(i),
                     _ => {
                         let t = vm.type_name(*a);
-                        return type_err(format!(
-                            "'{t}' object cannot be interpreted as an integer"
-                        ));
+                        return type_err(format!("'{t}' object cannot be interpreted as an integer"));
                     }
                 }
             }
@@ -389,11 +327,7 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             vm.alloc(Obj::Slice(a, b, c))
         }
         BuiltinType::Property => {
-            let fset = args
-                .get(1)
-                .copied()
-                .or(kwarg(kw, "fset"))
-                .unwrap_or(Value::None);
+            let fset = args.get(1).copied().or(kwarg(kw, "fset")).unwrap_or(Value::None);
             vm.alloc(Obj::Property(a0, fset, Value::None))
         }
         BuiltinType::StaticMethod => vm.alloc(Obj::StaticMethod(a0)),
@@ -408,16 +342,12 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
 
 fn make_super(vm: &mut Vm, args: &[Value]) -> PResult<Value> {
     if args.len() == 2 {
-        let Some(c) = args[0].as_ref() else {
-            return type_err("super() argument 1 must be a type");
-        };
+        let Some(c) = args[0].as_ref() else { return type_err("super() argument 1 must be a type") };
         return Ok(vm.alloc(Obj::Super(c, args[1])));
     }
     // Zero-argument form: the calling frame's function knows its class; `self` is its
     // first argument (possibly moved into a cell when a closure captured it).
-    let Some(f) = vm.frames.last() else {
-        return err(ExcKind::RuntimeError, "super(): no arguments");
-    };
+    let Some(f) = vm.frames.last() else { return err(ExcKind::RuntimeError, "super(): no arguments") };
     let func = f.func;
     let code = f.code.clone();
     let mut this = f.fast.first().copied().flatten();
@@ -480,24 +410,13 @@ pub fn parse_float(s: &str) -> PResult<f64> {
     if let Some(v) = v {
         return Ok(if l.starts_with('-') { -v } else { v });
     }
-    let cleaned: String =
-        if t.contains('_') && !t.starts_with('_') && !t.ends_with('_') && !t.contains("__") {
-            t.replace('_', "")
-        } else {
-            t.to_string()
-        };
-    if cleaned
-        .chars()
-        .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
-        && !cleaned.is_empty()
+    let cleaned: String = if t.contains('_') && !t.starts_with('_') && !t.ends_with('_') && !t.contains("__") { t.replace('_', "") } else { t.to_string() };
+    if cleaned.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) && !cleaned.is_empty()
         && let Ok(f) = cleaned.parse::<f64>()
     {
         return Ok(f);
     }
-    value_err(format!(
-        "could not convert string to float: {}",
-        super::format::repr_str(s)
-    ))
+    value_err(format!("could not convert string to float: {}", super::format::repr_str(s)))
 }
 
 pub fn to_int(vm: &mut Vm, v: Value, base: Option<Value>) -> PResult<Value> {
@@ -520,10 +439,7 @@ pub fn to_int(vm: &mut Vm, v: Value, base: Option<Value>) -> PResult<Value> {
                 return value_err("cannot convert float NaN to integer");
             }
             if f.is_infinite() {
-                return err(
-                    ExcKind::OverflowError,
-                    "cannot convert float infinity to integer",
-                );
+                return err(ExcKind::OverflowError, "cannot convert float infinity to integer");
             }
             let t = f.trunc();
             if t.abs() < 9.2e18 {
@@ -539,9 +455,7 @@ pub fn to_int(vm: &mut Vm, v: Value, base: Option<Value>) -> PResult<Value> {
                 return vm.call_sync(f, vec![], vec![]);
             }
             let t = vm.type_name(v);
-            type_err(format!(
-                "int() argument must be a string, a bytes-like object or a real number, not '{t}'"
-            ))
+            type_err(format!("int() argument must be a string, a bytes-like object or a real number, not '{t}'"))
         }
     }
 }
@@ -553,12 +467,7 @@ fn float_to_big(f: f64) -> BigInt {
 
 pub fn parse_int(vm: &mut Vm, s: &str, base: u32) -> PResult<Value> {
     let t = s.trim();
-    let bad = || {
-        value_err(format!(
-            "invalid literal for int() with base {base}: {}",
-            super::format::repr_str(s)
-        ))
-    };
+    let bad = || value_err(format!("invalid literal for int() with base {base}: {}", super::format::repr_str(s)));
     let (neg, body) = match t.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
@@ -604,10 +513,7 @@ pub fn decode_bytes(vm: &mut Vm, b: &[u8]) -> PResult<Value> {
             let pos = e.valid_up_to();
             err(
                 ExcKind::UnicodeDecodeError,
-                format!(
-                    "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid start byte",
-                    b[pos]
-                ),
+                format!("'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid start byte", b[pos]),
             )
         }
     }
@@ -631,3 +537,4 @@ impl Vm {
         self.out.clear();
     }
 }
+

@@ -36,9 +36,9 @@ impl Vm {
         Ok(self.alloc(Obj::Function(Box::new(Function {
             code,
             globals,
-            defaults,
-            kwdefaults: kwd,
-            closure,
+            defaults: defaults.into(),
+            kwdefaults: kwd.into(),
+            closure: closure.into(),
             class: None,
         }))))
     }
@@ -64,7 +64,13 @@ impl Vm {
                     args.insert(0, b);
                 }
                 self.pending_hook = hook;
-                match func(self, &args, &kw) {
+                // The arguments left the VM stack: keep them alive while the native runs.
+                let mark = self.temp_roots.len();
+                self.temp_roots.extend_from_slice(&args);
+                self.temp_roots.extend(kw.iter().map(|k| k.1));
+                let r = func(self, &args, &kw);
+                self.temp_roots.truncate(mark);
+                match r {
                     Ok(v) => self.deliver(hook, v),
                     Err(Exc::FramePushed) => Ok(()),
                     Err(e) => Err(e),
@@ -77,8 +83,12 @@ impl Vm {
             }
             Obj::Class(c) => {
                 if let Some(t) = c.builtin {
-                    let v = super::builtins::construct(self, t, r, &args, &kw)?;
-                    return self.deliver(hook, v);
+                    let mark = self.temp_roots.len();
+                    self.temp_roots.extend_from_slice(&args);
+                    self.temp_roots.extend(kw.iter().map(|k| k.1));
+                    let v = super::builtins::construct(self, t, r, &args, &kw);
+                    self.temp_roots.truncate(mark);
+                    return self.deliver(hook, v?);
                 }
                 let (inst, init) = self.new_instance(r, &args);
                 match init {
@@ -97,7 +107,13 @@ impl Vm {
                             }
                         }
                     }
-                    None => self.deliver(hook, inst),
+                    None => {
+                        if (!args.is_empty() || !kw.is_empty()) && !self.class_is_exception(r) {
+                            let n = self.class_name(r);
+                            return type_err(format!("{n}() takes no arguments"));
+                        }
+                        self.deliver(hook, inst)
+                    }
                 }
             }
             Obj::Instance(i) => {
@@ -236,11 +252,10 @@ impl Vm {
                 if missing.len() == 1 { "" } else { "s" }
             ));
         }
-        for i in argc..argc + kwonly {
-            if fast[i].is_none() {
-                let n = &code.varnames[i];
+        for (slot, n) in fast[argc..argc + kwonly].iter_mut().zip(&code.varnames[argc..argc + kwonly]) {
+            if slot.is_none() {
                 match kwdefaults.iter().find(|(k, _)| k == n) {
-                    Some((_, v)) => fast[i] = Some(*v),
+                    Some((_, v)) => *slot = Some(*v),
                     None => {
                         return type_err(format!(
                             "{name}() missing 1 required keyword-only argument: '{n}'"
@@ -271,7 +286,7 @@ impl Vm {
             let v = fast[*pi as usize].take();
             *self.heap.get_mut(cells[*ci as usize]) = Obj::Cell(v);
         }
-        cells.extend(closure);
+        cells.extend(closure.iter().copied());
         Ok(Frame {
             code,
             ip: 0,

@@ -86,6 +86,7 @@ fn new_code(
         codes: Vec::new(),
         first_line: line,
         rt_consts: Default::default(),
+        global_cache: Default::default(),
     }
 }
 

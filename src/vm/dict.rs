@@ -27,6 +27,9 @@ pub struct Dict {
     index: HashMap<HashKey, usize>,
     entries: Vec<Option<(Value, Value)>>,
     live: usize,
+    /// Bumped whenever the set of keys or their slots change (not on value updates), so a
+    /// cached slot index (global-name lookups) stays valid until it is bumped.
+    pub version: u64,
 }
 
 impl Dict {
@@ -48,6 +51,29 @@ impl Dict {
             .and_then(|i| self.entries[*i].map(|e| e.1))
     }
 
+    /// Replaces the value of an existing key; false when the key is absent.
+    pub fn set_existing(&mut self, k: &HashKey, v: Value) -> bool {
+        match self.index.get(k) {
+            Some(&i) => match &mut self.entries[i] {
+                Some(e) => {
+                    e.1 = v;
+                    true
+                }
+                None => false,
+            },
+            None => false,
+        }
+    }
+
+    /// The slot of a key, for caches validated by `version`.
+    pub fn slot_of(&self, k: &HashKey) -> Option<usize> {
+        self.index.get(k).copied()
+    }
+
+    pub fn value_at(&self, slot: usize) -> Option<Value> {
+        self.entries.get(slot).copied().flatten().map(|e| e.1)
+    }
+
     pub fn get_entry(&self, k: &HashKey) -> Option<(Value, Value)> {
         self.index.get(k).and_then(|i| self.entries[*i])
     }
@@ -65,6 +91,7 @@ impl Dict {
                 }
             }
             None => {
+                self.version += 1;
                 self.index.insert(hk, self.entries.len());
                 self.entries.push(Some((k, v)));
                 self.live += 1;
@@ -74,6 +101,7 @@ impl Dict {
 
     pub fn remove(&mut self, hk: &HashKey) -> Option<(Value, Value)> {
         let i = self.index.remove(hk)?;
+        self.version += 1;
         let e = self.entries[i].take();
         self.live -= 1;
         if self.entries.len() > 32 && self.live * 2 < self.entries.len() {
@@ -85,6 +113,7 @@ impl Dict {
     /// Removing during iteration would shift indices; iterators tolerate it because they skip
     /// holes, and compaction only happens on removal, which CPython forbids mid-iteration.
     fn compact(&mut self) {
+        self.version += 1;
         let old = std::mem::take(&mut self.entries);
         let mut keys: Vec<(HashKey, usize)> = self.index.drain().collect();
         keys.sort_by_key(|k| k.1);
@@ -103,6 +132,7 @@ impl Dict {
     }
 
     pub fn clear(&mut self) {
+        self.version += 1;
         self.index.clear();
         self.entries.clear();
         self.live = 0;
@@ -147,6 +177,7 @@ impl Dict {
     }
 
     pub fn pop_last(&mut self) -> Option<(Value, Value)> {
+        self.version += 1;
         while let Some(e) = self.entries.pop() {
             if let Some(e) = e {
                 self.index.retain(|_, i| *i < self.entries.len());

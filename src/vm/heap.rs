@@ -14,9 +14,18 @@ pub struct Heap {
     /// Allocations since the last collection; a collection is due when it passes `threshold`.
     pub since_gc: usize,
     pub threshold: usize,
+    /// After a collection, `threshold = max(live * growth, min_threshold)`: collection stays
+    /// amortized O(1) per allocation. Tests set both to collect after every allocation.
+    pub min_threshold: usize,
+    pub growth: usize,
     /// Approximate bytes held, against `limit` (the VM's memory budget).
     pub bytes: usize,
     pub limit: usize,
+    /// Set by `alloc` when a collection is due or the budget is passed: the dispatch loop
+    /// tests this one flag per instruction instead of both conditions.
+    pub alarm: bool,
+    /// Collections run so far (statistics).
+    pub collections: u64,
 }
 
 impl Default for Heap {
@@ -33,14 +42,21 @@ impl Heap {
             free: Vec::new(),
             since_gc: 0,
             threshold: 100_000,
+            min_threshold: 100_000,
+            growth: 2,
             bytes: 0,
             limit: 1 << 30,
+            alarm: false,
+            collections: 0,
         }
     }
 
     pub fn alloc(&mut self, obj: Obj) -> Ref {
         self.since_gc += 1;
         self.bytes += obj.size();
+        if self.since_gc >= self.threshold || self.bytes > self.limit {
+            self.alarm = true;
+        }
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(obj);
@@ -109,8 +125,9 @@ impl Heap {
         }
         self.bytes = bytes;
         self.since_gc = 0;
-        // Grow the threshold with the live set so collection stays amortized O(1) per alloc.
-        self.threshold = (self.live() * 2).max(100_000);
+        self.alarm = false;
+        self.collections += 1;
+        self.threshold = (self.live() * self.growth).max(self.min_threshold);
         freed
     }
 }

@@ -6,20 +6,25 @@
 //!
 //! Native code that must call back into Python (`sorted(key=...)`, `print` of an object with
 //! `__str__`, `map`, `min(key=...)`) runs a *nested* loop over the same frame stack with
-//! `call_sync`. Nesting is bounded by `MAX_NESTED` (RecursionError past it) and the collector
-//! is held off while any nested loop runs, because the native caller keeps values in Rust
-//! locals that the roots do not see. Operator dunders, `__init__`, properties, `__iter__`/
+//! `call_sync`. Nesting is bounded by `Vm::max_nested` (RecursionError past it) and the collector
+//! is held off (`gc_inhibit`) while such a loop runs, because the native caller keeps values
+//! in Rust locals that the roots do not see. The hot consumers of generators (`iterate`,
+//! `any`, `all`, `next`) keep their values in `temp_roots` instead and let the collector run,
+//! so `sum(f(x) for x in big)` runs in flat memory. Operator dunders, `__init__`, properties, `__iter__`/
 //! `__next__` in `for` loops and generators do not nest: they push frames whose `Hook` says
 //! where their result goes.
 
 use std::rc::Rc;
 
+use super::ast::{BinOp, CmpOp};
 use super::error::{Exc, ExcKind, PResult};
 use super::heap::Heap;
 use super::op::{Code, Op};
 use super::value::*;
 
-/// How deep native code may re-enter the loop (each level is a Rust stack frame).
+/// Default bound on native re-entries of the loop. Each level costs Rust stack (a few KB in
+/// release builds, tens of KB in debug builds); 200 fits the 8 MB main-thread stack of
+/// `stackmail run`. Script tasklets on small coroutine stacks must lower `Vm::max_nested`.
 pub const MAX_NESTED: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +44,12 @@ pub enum Transform {
     Bool,
     /// A class body ran: build the class from its namespace. (bases tuple, name)
     MakeClass(Value, Value),
+    /// An operator dunder ran for `l op r`; on `NotImplemented`, try the reflected method
+    /// (unless `reflected` already), then the built-in operator (which raises TypeError).
+    BinRetry(BinOp, Value, Value, bool),
+    /// `__eq__` ran for `l == r` (negated for `!=`); on `NotImplemented`, try the other
+    /// operand's `__eq__`, then identity.
+    EqRetry(Value, Value, bool, bool),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -48,14 +59,8 @@ pub struct Hook {
 }
 
 impl Hook {
-    pub const PUSH: Hook = Hook {
-        target: Target::Push,
-        transform: Transform::None,
-    };
-    pub const NESTED: Hook = Hook {
-        target: Target::Nested,
-        transform: Transform::None,
-    };
+    pub const PUSH: Hook = Hook { target: Target::Push, transform: Transform::None };
+    pub const NESTED: Hook = Hook { target: Target::Nested, transform: Transform::None };
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -94,7 +99,9 @@ impl Frame {
         out.extend(self.genr.map(Value::Obj));
         match self.hook.transform {
             Transform::Init(v) => out.push(v),
-            Transform::MakeClass(a, b) => out.extend([a, b]),
+            Transform::MakeClass(a, b) | Transform::BinRetry(_, a, b, _) | Transform::EqRetry(a, b, _, _) => {
+                out.extend([a, b])
+            }
             _ => {}
         }
         if let Some(c) = self.code.rt_consts.get() {
@@ -103,18 +110,14 @@ impl Frame {
     }
 
     pub fn line(&self) -> u32 {
-        let i = self
-            .ip
-            .saturating_sub(1)
-            .min(self.code.lines.len().saturating_sub(1));
-        self.code
-            .lines
-            .get(i)
-            .copied()
-            .unwrap_or(self.code.first_line)
+        let i = self.ip.saturating_sub(1).min(self.code.lines.len().saturating_sub(1));
+        self.code.lines.get(i).copied().unwrap_or(self.code.first_line)
     }
 }
 
+/// How a `run` slice ended. Part 2 (script tasklets) adds `Blocked` for natives that must wait
+/// on a channel or timer: such a native will park the tasklet and re-deliver its result
+/// through the frame's `Hook` on resume, the same way `gen.send` delivers through a frame.
 pub enum RunOutcome {
     Finished(Value),
     BudgetExhausted,
@@ -142,6 +145,15 @@ pub struct Vm {
     /// Values that must never be collected (interned names, module code constants).
     pub pinned: Vec<Value>,
     pub empty_tuple: Value,
+    /// Pushed by `LoadMethod` when it found a plain attribute rather than a method.
+    pub method_marker: Value,
+    /// How deep native code may re-enter the loop: see `MAX_NESTED`.
+    pub max_nested: usize,
+    /// While non-zero the collector waits: a native on the Rust stack holds values the roots
+    /// do not show. Natives that keep their values in `temp_roots` run nested without it.
+    pub gc_inhibit: usize,
+    /// Values held by running natives (their arguments, partial results), as GC roots.
+    pub temp_roots: Vec<Value>,
     /// Classes of host objects made by built-in modules (`re.Pattern`...), by name.
     pub host_classes: Vec<(&'static str, Ref)>,
 }
@@ -151,24 +163,25 @@ impl Vm {
         Value::Obj(self.heap.alloc(obj))
     }
 
+    #[inline(always)]
     pub fn top(&mut self) -> &mut Frame {
         let n = self.frames.len() - 1;
         &mut self.frames[n]
     }
 
+    #[inline(always)]
     pub fn push(&mut self, v: Value) {
         self.top().stack.push(v);
     }
 
+    #[inline(always)]
     pub fn pop(&mut self) -> Value {
         self.top().stack.pop().unwrap_or(Value::None)
     }
 
     fn peek(&mut self, n: usize) -> Value {
         let s = &self.top().stack;
-        s.get(s.len().wrapping_sub(1 + n))
-            .copied()
-            .unwrap_or(Value::None)
+        s.get(s.len().wrapping_sub(1 + n)).copied().unwrap_or(Value::None)
     }
 
     pub(super) fn popn(&mut self, n: usize) -> Vec<Value> {
@@ -189,7 +202,9 @@ impl Vm {
         out.extend(self.nested_result);
         out.extend_from_slice(&self.pinned);
         out.push(self.empty_tuple);
+        out.push(self.method_marker);
         out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
+        out.extend_from_slice(&self.temp_roots);
         out
     }
 
@@ -205,15 +220,26 @@ impl Vm {
             Transform::Init(inst) => {
                 if !matches!(v, Value::None) {
                     let t = self.type_name(v);
-                    return super::error::type_err(format!(
-                        "__init__() should return None, not '{t}'"
-                    ));
+                    return super::error::type_err(format!("__init__() should return None, not '{t}'"));
                 }
                 inst
             }
             Transform::Not => Value::Bool(!self.truthy(v)?),
             Transform::Bool => Value::Bool(self.truthy(v)?),
             Transform::MakeClass(..) => v,
+            Transform::BinRetry(op, l, r, reflected) => {
+                if !matches!(v, Value::NotImplemented) {
+                    v
+                } else {
+                    return self.binary_retry(op, l, r, reflected, hook.target);
+                }
+            }
+            Transform::EqRetry(l, r, negate, reflected) => {
+                if matches!(v, Value::NotImplemented) {
+                    return self.eq_retry(l, r, negate, reflected, hook.target);
+                }
+                if negate { Value::Bool(!self.truthy(v)?) } else { v }
+            }
         };
         match hook.target {
             Target::Push => self.push(v),
@@ -223,17 +249,13 @@ impl Vm {
     }
 
     /// Calls `f` from native code and runs the loop until it returns.
-    pub fn call_sync(
-        &mut self,
-        f: Value,
-        args: Vec<Value>,
-        kw: Vec<(Rc<str>, Value)>,
-    ) -> PResult<Value> {
-        if self.nested >= MAX_NESTED {
+    pub fn call_sync(&mut self, f: Value, args: Vec<Value>, kw: Vec<(Rc<str>, Value)>) -> PResult<Value> {
+        if self.nested >= self.max_nested {
             return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
         }
         let base = self.frames.len();
         self.nested += 1;
+        self.gc_inhibit += 1;
         let r = match self.invoke(f, args, kw, Hook::NESTED) {
             Ok(()) if self.frames.len() > base => self.run_loop(base, None).map(|o| match o {
                 RunOutcome::Finished(v) => v,
@@ -252,6 +274,7 @@ impl Vm {
             Err(e) => Err(e),
         };
         self.nested -= 1;
+        self.gc_inhibit -= 1;
         r
     }
 
@@ -265,13 +288,7 @@ impl Vm {
                 }
                 *b -= 1;
             }
-            if self.heap.bytes > self.heap.limit && self.nested == 0 {
-                self.collect_garbage();
-                if self.heap.bytes > self.heap.limit {
-                    return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
-                }
-            }
-            if self.heap.gc_due() && self.nested == 0 {
+            if self.heap.alarm && self.gc_inhibit == 0 {
                 self.collect_garbage();
                 if self.heap.bytes > self.heap.limit {
                     return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
@@ -300,6 +317,7 @@ impl Vm {
     }
 
     /// Executes one instruction. `Ok(Some(v))`: the frame at `base` returned `v`.
+    #[inline(always)]
     fn step(&mut self, op: Op, base: usize) -> PResult<Option<Value>> {
         match op {
             Op::Nop => {}
@@ -313,9 +331,7 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!(
-                            "cannot access local variable '{name}' where it is not associated with a value"
-                        ),
+                        format!("cannot access local variable '{name}' where it is not associated with a value"),
                     );
                 }
             },
@@ -328,9 +344,7 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!(
-                            "cannot access local variable '{name}' where it is not associated with a value"
-                        ),
+                        format!("cannot access local variable '{name}' where it is not associated with a value"),
                     );
                 }
             }
@@ -345,9 +359,7 @@ impl Vm {
                         let name = self.deref_name(i);
                         return super::error::err(
                             ExcKind::NameError,
-                            format!(
-                                "free variable '{name}' referenced before assignment in enclosing scope"
-                            ),
+                            format!("free variable '{name}' referenced before assignment in enclosing scope"),
                         );
                     }
                 }
@@ -366,9 +378,33 @@ impl Vm {
                 self.push(Value::Obj(c));
             }
             Op::LoadGlobal(i) => {
-                let name = self.top().code.names[i as usize].clone();
                 let g = self.top().globals;
+                let versions = (self.dict_version(g), self.dict_version(self.builtins));
+                let cached = self.top().code.global_cache.borrow().get(i as usize).copied().flatten();
+                if let Some((r, gv, bv, holder, slot)) = cached
+                    && r == g
+                    && (gv, bv) == versions
+                    && let Obj::Dict(d) = self.heap.get(holder)
+                    && let Some(v) = d.value_at(slot)
+                {
+                    self.push(v);
+                    return Ok(None);
+                }
+                let name = self.top().code.names[i as usize].clone();
                 let v = self.load_global(g, &name)?;
+                let key = super::dict::HashKey::Str(name);
+                let found = [g, self.builtins].into_iter().find_map(|d| match self.heap.get(d) {
+                    Obj::Dict(x) => x.slot_of(&key).map(|s| (d, s)),
+                    _ => None,
+                });
+                if let Some((holder, slot)) = found {
+                    let code = self.top().code.clone();
+                    let mut cache = code.global_cache.borrow_mut();
+                    if cache.len() < code.names.len() {
+                        cache.resize(code.names.len(), None);
+                    }
+                    cache[i as usize] = Some((g, versions.0, versions.1, holder, slot));
+                }
                 self.push(v);
             }
             Op::StoreGlobal(i) => {
@@ -381,10 +417,7 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let g = self.top().globals;
                 if !self.dict_del_str(g, &name) {
-                    return super::error::err(
-                        ExcKind::NameError,
-                        format!("name '{name}' is not defined"),
-                    );
+                    return super::error::err(ExcKind::NameError, format!("name '{name}' is not defined"));
                 }
             }
             Op::LoadName(i) => {
@@ -408,16 +441,40 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let ns = self.top().ns.unwrap_or(self.top().globals);
                 if !self.dict_del_str(ns, &name) {
-                    return super::error::err(
-                        ExcKind::NameError,
-                        format!("name '{name}' is not defined"),
-                    );
+                    return super::error::err(ExcKind::NameError, format!("name '{name}' is not defined"));
                 }
             }
             Op::LoadAttr(i) => {
                 let name = self.top().code.names[i as usize].clone();
                 let obj = self.pop();
                 self.load_attr(obj, &name)?;
+            }
+            Op::LoadMethod(i) => {
+                let obj = self.pop();
+                let name = self.top().code.names[i as usize].clone();
+                match self.plain_method(obj, &name) {
+                    Some(f) => {
+                        self.push(f);
+                        self.push(obj);
+                    }
+                    None => {
+                        // Marker first: a property getter's result arrives on the stack later.
+                        let m = self.method_marker;
+                        self.push(m);
+                        self.load_attr(obj, &name)?;
+                    }
+                }
+            }
+            Op::CallMethod(n) => {
+                let mut args = self.popn(n as usize + 1);
+                let b = args.remove(0);
+                let a = self.pop();
+                if a.is(self.method_marker) {
+                    self.invoke(b, args, Vec::new(), Hook::PUSH)?;
+                } else {
+                    args.insert(0, b);
+                    self.invoke(a, args, Vec::new(), Hook::PUSH)?;
+                }
             }
             Op::StoreAttr(i) => {
                 let name = self.top().code.names[i as usize].clone();
@@ -473,6 +530,18 @@ impl Vm {
             Op::Binary(b) | Op::Inplace(b) => {
                 let r = self.pop();
                 let l = self.pop();
+                // The commonest case inline; everything else (overflow included) in ops.rs.
+                if let (Value::Int(x), Value::Int(y)) = (l, r) {
+                    let v = match b {
+                        BinOp::Add => x.checked_add(y),
+                        BinOp::Sub => x.checked_sub(y),
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        self.push(Value::Int(v));
+                        return Ok(None);
+                    }
+                }
                 self.binary_op(l, r, b, matches!(op, Op::Inplace(_)))?;
             }
             Op::Unary(u) => {
@@ -482,6 +551,21 @@ impl Vm {
             Op::Compare(c) => {
                 let r = self.pop();
                 let l = self.pop();
+                if let (Value::Int(x), Value::Int(y)) = (l, r) {
+                    let v = match c {
+                        CmpOp::Lt => Some(x < y),
+                        CmpOp::Le => Some(x <= y),
+                        CmpOp::Gt => Some(x > y),
+                        CmpOp::Ge => Some(x >= y),
+                        CmpOp::Eq => Some(x == y),
+                        CmpOp::Ne => Some(x != y),
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        self.push(Value::Bool(v));
+                        return Ok(None);
+                    }
+                }
                 self.compare_op(l, r, c)?;
             }
             Op::Jump(t) => self.top().ip = t as usize,
@@ -555,11 +639,7 @@ impl Vm {
                 let v = self.new_str(s);
                 self.push(v);
             }
-            Op::ListAppend(n)
-            | Op::ListExtend(n)
-            | Op::SetAdd(n)
-            | Op::SetUpdate(n)
-            | Op::DictUpdate(n) => {
+            Op::ListAppend(n) | Op::ListExtend(n) | Op::SetAdd(n) | Op::SetUpdate(n) | Op::DictUpdate(n) => {
                 let v = self.pop();
                 let c = self.peek(n as usize - 1);
                 self.container_add(op, c, v)?;
@@ -621,11 +701,7 @@ impl Vm {
                 let mut args = self.popn(n as usize);
                 let f = self.pop();
                 let kwv = args.split_off(args.len() - names.len());
-                let kw = names
-                    .iter()
-                    .zip(kwv)
-                    .map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v))
-                    .collect();
+                let kw = names.iter().zip(kwv).map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v)).collect();
                 self.invoke(f, args, kw, Hook::PUSH)?;
             }
             Op::CallEx => {
@@ -637,21 +713,9 @@ impl Vm {
                 self.invoke(f, args, kw, Hook::PUSH)?;
             }
             Op::MakeFunction(idx, flags) => {
-                let closure = if flags & 4 != 0 {
-                    self.pop()
-                } else {
-                    Value::None
-                };
-                let kwdefaults = if flags & 2 != 0 {
-                    self.pop()
-                } else {
-                    Value::None
-                };
-                let defaults = if flags & 1 != 0 {
-                    self.pop()
-                } else {
-                    Value::None
-                };
+                let closure = if flags & 4 != 0 { self.pop() } else { Value::None };
+                let kwdefaults = if flags & 2 != 0 { self.pop() } else { Value::None };
+                let defaults = if flags & 1 != 0 { self.pop() } else { Value::None };
                 let code = self.top().code.codes[idx as usize].clone();
                 let f = self.make_function(code, defaults, kwdefaults, closure)?;
                 self.push(f);
@@ -672,11 +736,7 @@ impl Vm {
             }
             Op::SetupExcept(t) => {
                 let f = self.top();
-                let b = Block {
-                    handler: t,
-                    depth: f.stack.len() as u32,
-                    handling: f.handling.len() as u32,
-                };
+                let b = Block { handler: t, depth: f.stack.len() as u32, handling: f.handling.len() as u32 };
                 f.blocks.push(b);
             }
             Op::PopBlock => {
@@ -709,12 +769,7 @@ impl Vm {
                 let e = self.peek(0);
                 let exit = self.peek(1);
                 let t = self.type_of(e);
-                self.invoke(
-                    exit,
-                    vec![Value::Obj(t), e, Value::None],
-                    Vec::new(),
-                    Hook::PUSH,
-                )?;
+                self.invoke(exit, vec![Value::Obj(t), e, Value::None], Vec::new(), Hook::PUSH)?;
             }
             Op::Import(i) => {
                 let name = self.top().code.names[i as usize].clone();
@@ -750,22 +805,19 @@ impl Vm {
     fn deref_name(&mut self, i: u32) -> Rc<str> {
         let c = &self.top().code;
         let i = i as usize;
-        if i < c.cellvars.len() {
-            c.cellvars[i].clone()
-        } else {
-            c.freevars[i - c.cellvars.len()].clone()
-        }
+        if i < c.cellvars.len() { c.cellvars[i].clone() } else { c.freevars[i - c.cellvars.len()].clone() }
     }
 
     pub fn load_const(&mut self, i: usize) -> Value {
+        if let Some(v) = self.top().code.rt_consts.get().and_then(|c| c.get(i)) {
+            return *v;
+        }
         let code = self.top().code.clone();
         if code.rt_consts.get().is_none() {
             let vals: Vec<Value> = code.consts.iter().map(|c| self.const_value(c)).collect();
             let _ = code.rt_consts.set(vals);
         }
-        code.rt_consts
-            .get()
-            .and_then(|c| c.get(i).copied())
-            .unwrap_or(Value::None)
+        code.rt_consts.get().and_then(|c| c.get(i).copied()).unwrap_or(Value::None)
     }
+
 }

@@ -78,9 +78,7 @@ impl Vm {
 
     /// Advances a native iterator. `Ok(None)`: exhausted. `Err(Exc::FramePushed)` never.
     fn native_next(&mut self, r: Ref) -> PResult<Option<Value>> {
-        let Obj::Iter(st) = self.heap.get_mut(r) else {
-            return Ok(None);
-        };
+        let Obj::Iter(st) = self.heap.get_mut(r) else { return Ok(None) };
         match &mut **st {
             IterState::Seq(src, i) => {
                 let (src, idx) = (*src, *i);
@@ -93,9 +91,7 @@ impl Vm {
                 })
             }
             IterState::Str(s, pos) => {
-                let Some(c) = s[*pos..].chars().next() else {
-                    return Ok(None);
-                };
+                let Some(c) = s[*pos..].chars().next() else { return Ok(None) };
                 *pos += c.len_utf8();
                 let v = self.new_str(c.to_string());
                 Ok(Some(v))
@@ -117,25 +113,16 @@ impl Vm {
             IterState::Dict(d, _, kind, len0) => {
                 let (d, kind, len0) = (*d, *kind, *len0);
                 if matches!(self.heap.get(d), Obj::Dict(x) if x.len() != len0) {
-                    return super::error::err(
-                        ExcKind::RuntimeError,
-                        "dictionary changed size during iteration",
-                    );
+                    return super::error::err(ExcKind::RuntimeError, "dictionary changed size during iteration");
                 }
                 loop {
                     let idx = {
-                        let Obj::Iter(st) = self.heap.get_mut(r) else {
-                            return Ok(None);
-                        };
-                        let IterState::Dict(_, i, _, _) = &mut **st else {
-                            return Ok(None);
-                        };
+                        let Obj::Iter(st) = self.heap.get_mut(r) else { return Ok(None) };
+                        let IterState::Dict(_, i, _, _) = &mut **st else { return Ok(None) };
                         *i += 1;
                         *i - 1
                     };
-                    let Obj::Dict(dict) = self.heap.get(d) else {
-                        return Ok(None);
-                    };
+                    let Obj::Dict(dict) = self.heap.get(d) else { return Ok(None) };
                     match dict.slot(idx) {
                         None => return Ok(None),
                         Some(None) => continue,
@@ -218,18 +205,24 @@ impl Vm {
             IterState::Callable(f, sentinel) => {
                 let (f, sentinel) = (*f, *sentinel);
                 let v = self.call_sync(f, Vec::new(), Vec::new())?;
-                if self.eq(v, sentinel)? {
-                    Ok(None)
-                } else {
-                    Ok(Some(v))
-                }
+                if self.eq(v, sentinel)? { Ok(None) } else { Ok(Some(v)) }
             }
         }
     }
 
     /// `next()` from native code: `None` when exhausted.
     pub fn next_sync(&mut self, it: Value) -> PResult<Option<Value>> {
-        match self.next_raw(it) {
+        self.next_checked(it, false)
+    }
+
+    /// `next_sync` for callers that keep every value they hold in `temp_roots` (or in
+    /// frames): the collector may run while a generator produces the item.
+    pub fn next_rooted(&mut self, it: Value) -> PResult<Option<Value>> {
+        self.next_checked(it, true)
+    }
+
+    fn next_checked(&mut self, it: Value, rooted: bool) -> PResult<Option<Value>> {
+        match self.next_impl(it, rooted) {
             Ok(v) => Ok(v),
             Err(Exc::New(ExcKind::StopIteration, _)) => Ok(None),
             Err(Exc::Obj(e)) if self.is_instance_of_kind(e, ExcKind::StopIteration) => Ok(None),
@@ -240,6 +233,10 @@ impl Vm {
     /// Like `next_sync`, but a StopIteration raised by Python code (with its value) is
     /// passed on as is; `Ok(None)` only for exhausted native iterators.
     pub fn next_raw(&mut self, it: Value) -> PResult<Option<Value>> {
+        self.next_impl(it, true)
+    }
+
+    fn next_impl(&mut self, it: Value, rooted: bool) -> PResult<Option<Value>> {
         let Value::Obj(r) = it else {
             let t = self.type_name(it);
             return type_err(format!("'{t}' object is not an iterator"));
@@ -248,13 +245,13 @@ impl Vm {
             Obj::Iter(_) => return self.native_next(r),
             Obj::Generator(_) => {
                 let base = self.frames.len();
-                if self.nested >= super::interp::MAX_NESTED {
-                    return super::error::err(
-                        ExcKind::RecursionError,
-                        "maximum recursion depth exceeded",
-                    );
+                if self.nested >= self.max_nested {
+                    return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
                 }
                 self.nested += 1;
+                if !rooted {
+                    self.gc_inhibit += 1;
+                }
                 let r = match self.gen_resume(r, Value::None, None, Hook::NESTED) {
                     Ok(()) => self.run_loop(base, None).map(|o| match o {
                         super::interp::RunOutcome::Finished(v) => v,
@@ -263,6 +260,9 @@ impl Vm {
                     Err(e) => Err(e),
                 };
                 self.nested -= 1;
+                if !rooted {
+                    self.gc_inhibit -= 1;
+                }
                 r
             }
             _ => {
@@ -281,9 +281,20 @@ impl Vm {
 
     /// `ForIter`: pushes the next item or pops the iterator and jumps.
     pub fn for_iter(&mut self, it: Value, target: u32) -> PResult<()> {
-        let Value::Obj(r) = it else {
-            return type_err("not an iterator");
-        };
+        let Value::Obj(r) = it else { return type_err("not an iterator") };
+        if let Obj::Iter(st) = self.heap.get_mut(r)
+            && let IterState::Range(cur, stop, step) = &mut **st
+        {
+            if (*step > 0 && *cur < *stop) || (*step < 0 && *cur > *stop) {
+                let v = *cur;
+                *cur = cur.saturating_add(*step);
+                self.push(Value::Int(v));
+            } else {
+                self.pop();
+                self.top().ip = target as usize;
+            }
+            return Ok(());
+        }
         match self.heap.get(r) {
             Obj::Iter(_) => match self.native_next(r)? {
                 Some(v) => self.push(v),
@@ -309,9 +320,7 @@ impl Vm {
 
     /// `SendIter` for `yield from`.
     pub fn send_iter(&mut self, it: Value, v: Value, target: u32) -> PResult<()> {
-        let Value::Obj(r) = it else {
-            return type_err("not an iterator");
-        };
+        let Value::Obj(r) = it else { return type_err("not an iterator") };
         if let Obj::Generator(_) = self.heap.get(r) {
             self.pop();
             return self.gen_resume(r, v, None, Hook::PUSH);
@@ -328,8 +337,19 @@ impl Vm {
         Ok(())
     }
 
-    /// All items of an iterable, for natives (`list(x)`, unpacking, `sorted`).
+    /// All items of an iterable, for natives (`list(x)`, unpacking, `sorted`). The collector
+    /// waits meanwhile, so the caller may hold values in Rust locals.
     pub fn iterate(&mut self, v: Value) -> PResult<Vec<Value>> {
+        self.gc_inhibit += 1;
+        let r = self.iterate_rooted(v);
+        self.gc_inhibit -= 1;
+        r
+    }
+
+    /// `iterate` for callers whose other live values are all rooted (their arguments, held
+    /// by `invoke`): the collector may run while a generator produces the items, so
+    /// `list(big_generator)` runs in bounded memory.
+    pub fn iterate_rooted(&mut self, v: Value) -> PResult<Vec<Value>> {
         if let Value::Obj(r) = v {
             match self.heap.get(r) {
                 Obj::List(l) => return Ok(l.clone()),
@@ -340,14 +360,28 @@ impl Vm {
             }
         }
         let it = self.get_iter(v)?;
-        let mut out = Vec::new();
-        while let Some(x) = self.next_sync(it)? {
-            out.push(x);
-            if out.len() % 65536 == 0 {
-                self.check_memory(out.len() * 16)?;
+        // The iterator and the items so far live in `temp_roots`, so the collector may run
+        // while a generator produces the rest.
+        let mark = self.temp_roots.len();
+        self.temp_roots.push(it);
+        let r = loop {
+            match self.next_rooted(it) {
+                Ok(Some(x)) => {
+                    self.temp_roots.push(x);
+                    let n = self.temp_roots.len() - mark - 1;
+                    if n % 65536 == 0
+                        && let Err(e) = self.check_memory(n * 16)
+                    {
+                        break Err(e);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
             }
-        }
-        Ok(out)
+        };
+        let out = self.temp_roots.split_off(mark + 1);
+        self.temp_roots.truncate(mark);
+        r.map(|()| out)
     }
 
     pub fn unpack(&mut self, v: Value, n: usize) -> PResult<Vec<Value>> {

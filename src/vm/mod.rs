@@ -11,7 +11,16 @@
 //! - Values are `Copy` (`value::Value`): scalars inline, the rest as indices into the VM's
 //!   [`heap`] with a mark-sweep collector that runs only at safe points of the loop.
 //! - Native code that calls back into Python uses a bounded nested loop (`call_sync`); the
-//!   collector waits while one is active. See `interp` for the full rule.
+//!   collector waits while one is active, except in natives that root what they hold
+//!   (`iterate_rooted`, `any`, `all`, `next`). See `interp` for the full rule.
+//! - Compiled code caches its constants as values of one VM's heap (`Code::rt_consts`):
+//!   compile a module per VM, do not share `Code` between VMs.
+//!
+//! Known gaps of the language (part 1): no complex numbers, no `match`, no `async`, no
+//! `__slots__`/metaclasses/multiple inheritance/`__new__`; classes cannot subclass built-in
+//! types other than exceptions (a clear TypeError says so); dict keys that are instances with
+//! `__hash__` compare by (class, hash) rather than by calling `__eq__`; ordering operators of
+//! user classes (`__lt__`...) run in a nested loop; `\N{...}` escapes are not decoded.
 
 pub mod ast;
 mod bifuncs;
@@ -66,11 +75,16 @@ pub fn format_syntax_error(e: &SyntaxError, filename: &str, src: &str) -> String
     let trimmed = line.trim_start();
     let indent = line.len() - trimmed.len();
     let caret_col = (e.col as usize).saturating_sub(1).saturating_sub(indent);
-    let mut out = format!("{filename}:{}:{}: SyntaxError: {}\n", e.line, e.col, e.msg);
+    let kind = if ["expected an indented block", "unexpected indent", "unindent does not match"].iter().any(|p| e.msg.starts_with(p)) {
+        "IndentationError"
+    } else {
+        "SyntaxError"
+    };
+    let mut out = format!("{filename}:{}:{}: {kind}: {}\n", e.line, e.col, e.msg);
     out.push_str(&format!("  File \"{filename}\", line {}\n", e.line));
     out.push_str(&format!("    {}\n", trimmed.trim_end()));
     out.push_str(&format!("    {}^\n", " ".repeat(caret_col)));
-    out.push_str(&format!("SyntaxError: {}\n", e.msg));
+    out.push_str(&format!("{kind}: {}\n", e.msg));
     out
 }
 
@@ -138,7 +152,27 @@ impl Vm {
             .unwrap_or_default();
         if !tb.is_empty() {
             out.push_str("Traceback (most recent call last):\n");
-            for (file, name, line) in tb.iter().rev() {
+            // Like CPython, identical consecutive entries past the third are summarized.
+            let mut last: Option<&(Rc<str>, Rc<str>, u32)> = None;
+            let mut repeats = 0usize;
+            let flush = |out: &mut String, repeats: usize| {
+                if repeats > 3 {
+                    let n = repeats - 3;
+                    out.push_str(&format!("  [Previous line repeated {n} more time{}]\n", if n == 1 { "" } else { "s" }));
+                }
+            };
+            for entry in tb.iter().rev() {
+                if last == Some(entry) {
+                    repeats += 1;
+                    if repeats > 3 {
+                        continue;
+                    }
+                } else {
+                    flush(out, repeats);
+                    repeats = 1;
+                    last = Some(entry);
+                }
+                let (file, name, line) = entry;
                 out.push_str(&format!("  File \"{file}\", line {line}, in {name}\n"));
                 let src = self
                     .sources
@@ -152,6 +186,7 @@ impl Vm {
                     out.push_str(&format!("    {}\n", l.trim()));
                 }
             }
+            flush(out, repeats);
         }
         out.push_str(&self.exception_line(e));
         out.push('\n');

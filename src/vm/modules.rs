@@ -112,7 +112,7 @@ impl Vm {
     }
 
     fn stream(&mut self, name: &str, write: NativeFn) -> Value {
-        let mut dict = std::collections::HashMap::new();
+        let mut dict = AttrMap::default();
         dict.insert(Rc::from("write"), self.native_method("write", write));
         dict.insert(Rc::from("flush"), self.native_method("flush", stream_flush));
         let base = Some(self.types[0]);

@@ -28,6 +28,11 @@ pub enum Op {
     LoadAttr(u32),
     StoreAttr(u32),
     DeleteAttr(u32),
+    /// `obj.name(...)` without a bound-method object: pushes [function, obj] when `name` is
+    /// a plain method of obj's class, else [marker, attribute].
+    LoadMethod(u32),
+    /// [function|marker, obj|callable, args...]
+    CallMethod(u32),
     Subscr,
     StoreSubscr,
     DeleteSubscr,
@@ -114,6 +119,9 @@ pub struct CodeFlags {
     pub varkw: bool,
 }
 
+/// A cached global-name lookup: (globals dict, its version, builtins version, holder, slot).
+pub type GlobalSlot = (super::value::Ref, u64, u64, super::value::Ref, usize);
+
 #[derive(Debug)]
 pub struct Code {
     pub name: Rc<str>,
@@ -137,6 +145,10 @@ pub struct Code {
     pub first_line: u32,
     /// The constants as VM values, made on first use and kept alive as GC roots.
     pub rt_consts: std::cell::OnceCell<Vec<super::value::Value>>,
+    /// `LoadGlobal` cache per name: (globals dict, its version, builtins version, the dict
+    /// that holds the name, its slot). Valid while both versions match: the slot then still
+    /// holds this name, and its current value is read from it.
+    pub global_cache: std::cell::RefCell<Vec<Option<GlobalSlot>>>,
 }
 
 impl Code {
@@ -153,37 +165,19 @@ impl Code {
             out.push_str(&format!("  locals: {}\n", self.varnames.join(", ")));
         }
         if !self.cellvars.is_empty() || !self.freevars.is_empty() {
-            out.push_str(&format!(
-                "  cells: {} | free: {}\n",
-                self.cellvars.join(", "),
-                self.freevars.join(", ")
-            ));
+            out.push_str(&format!("  cells: {} | free: {}\n", self.cellvars.join(", "), self.freevars.join(", ")));
         }
         let mut last_line = 0;
         for (i, op) in self.ops.iter().enumerate() {
             let line = self.lines[i];
-            let l = if line != last_line {
-                format!("{line:>4}")
-            } else {
-                "    ".to_string()
-            };
+            let l = if line != last_line { format!("{line:>4}") } else { "    ".to_string() };
             last_line = line;
             let arg = match op {
                 Op::LoadConst(c) => format!("  ; {:?}", self.consts[*c as usize]),
-                Op::LoadGlobal(n)
-                | Op::StoreGlobal(n)
-                | Op::LoadName(n)
-                | Op::StoreName(n)
-                | Op::LoadAttr(n)
-                | Op::StoreAttr(n)
-                | Op::Import(n)
-                | Op::ImportFrom(n)
-                | Op::DeleteGlobal(n)
-                | Op::DeleteName(n)
-                | Op::DeleteAttr(n) => format!("  ; {}", self.names[*n as usize]),
-                Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => {
-                    format!("  ; {}", self.varnames[*n as usize])
-                }
+                Op::LoadGlobal(n) | Op::StoreGlobal(n) | Op::LoadName(n) | Op::StoreName(n) | Op::LoadAttr(n)
+                | Op::StoreAttr(n) | Op::Import(n) | Op::ImportFrom(n) | Op::DeleteGlobal(n) | Op::DeleteName(n)
+                | Op::DeleteAttr(n) | Op::LoadMethod(n) => format!("  ; {}", self.names[*n as usize]),
+                Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => format!("  ; {}", self.varnames[*n as usize]),
                 _ => String::new(),
             };
             out.push_str(&format!("{l} {i:>4} {op:?}{arg}\n"));

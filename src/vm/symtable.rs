@@ -73,6 +73,9 @@ struct Raw {
     children: Vec<(usize, Raw)>,
     generator: bool,
     line: u32,
+    /// Comprehension scopes: `:=` targets, which bind in the enclosing function (PEP 572).
+    is_comp: bool,
+    walrus: Vec<Name>,
 }
 
 impl Raw {
@@ -86,10 +89,7 @@ impl Raw {
 pub type Scopes = HashMap<usize, Rc<ScopeInfo>>;
 
 pub fn analyze(module: &[Stmt]) -> Result<Scopes, SyntaxError> {
-    let mut raw = Raw {
-        kind: Some(ScopeKind::Module),
-        ..Default::default()
-    };
+    let mut raw = Raw { kind: Some(ScopeKind::Module), ..Default::default() };
     for s in module {
         stmt(&mut raw, s)?;
     }
@@ -108,12 +108,7 @@ pub fn comp_key(c: &Comprehension) -> usize {
     c as *const Comprehension as usize
 }
 
-fn resolve(
-    key: usize,
-    raw: Raw,
-    env: &[(ScopeKind, HashSet<Name>)],
-    out: &mut Scopes,
-) -> Result<Vec<Name>, SyntaxError> {
+fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut Scopes) -> Result<Vec<Name>, SyntaxError> {
     let kind = raw.kind.unwrap_or(ScopeKind::Function);
     let mut locals: Vec<Name> = raw.params.clone();
     for n in &raw.assigned {
@@ -123,18 +118,8 @@ fn resolve(
     }
     let local_set: HashSet<Name> = locals.iter().cloned().collect();
     let mut env2 = env.to_vec();
-    env2.push((
-        kind,
-        if kind == ScopeKind::Function {
-            local_set.clone()
-        } else {
-            HashSet::new()
-        },
-    ));
-    let bound_outside = |n: &Name| {
-        env.iter()
-            .any(|(k, l)| *k == ScopeKind::Function && l.contains(n))
-    };
+    env2.push((kind, if kind == ScopeKind::Function { local_set.clone() } else { HashSet::new() }));
+    let bound_outside = |n: &Name| env.iter().any(|(k, l)| *k == ScopeKind::Function && l.contains(n));
     let mut cells: Vec<Name> = Vec::new();
     let mut frees: Vec<Name> = Vec::new();
     let add = |v: &mut Vec<Name>, n: &Name| {
@@ -144,11 +129,7 @@ fn resolve(
     };
     for n in &raw.nonlocals {
         if !bound_outside(n) {
-            return Err(SyntaxError {
-                msg: format!("no binding for nonlocal '{n}' found"),
-                line: raw.line,
-                col: 1,
-            });
+            return Err(SyntaxError { msg: format!("no binding for nonlocal '{n}' found"), line: raw.line, col: 1 });
         }
         add(&mut frees, n);
     }
@@ -166,11 +147,7 @@ fn resolve(
         let mut used: Vec<&Name> = raw.used.iter().collect();
         used.sort();
         for n in used {
-            let local = if kind == ScopeKind::Function {
-                local_set.contains(n)
-            } else {
-                raw.assigned.contains(n)
-            };
+            let local = if kind == ScopeKind::Function { local_set.contains(n) } else { raw.assigned.contains(n) };
             if !local && !raw.globals.contains(n) && bound_outside(n) {
                 add(&mut frees, n);
             }
@@ -219,11 +196,7 @@ fn func(r: &mut Raw, f: &Rc<FuncDef>) -> Result<(), SyntaxError> {
     for d in &f.decorators {
         expr(r, d)?;
     }
-    let mut c = Raw {
-        kind: Some(ScopeKind::Function),
-        line: f.line,
-        ..Default::default()
-    };
+    let mut c = Raw { kind: Some(ScopeKind::Function), line: f.line, ..Default::default() };
     for (n, _) in &p.args {
         c.params.push(n.clone());
     }
@@ -287,11 +260,7 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
             for d in &c.decorators {
                 expr(r, d)?;
             }
-            let mut cr = Raw {
-                kind: Some(ScopeKind::Class),
-                line: c.line,
-                ..Default::default()
-            };
+            let mut cr = Raw { kind: Some(ScopeKind::Class), line: c.line, ..Default::default() };
             body(&mut cr, &c.body)?;
             r.children.push((class_key(c), cr));
             r.assign(&c.name);
@@ -318,12 +287,7 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
                 expr(r, e)?;
             }
         }
-        StmtKind::Try {
-            body: b,
-            handlers,
-            orelse,
-            finalbody,
-        } => {
+        StmtKind::Try { body: b, handlers, orelse, finalbody } => {
             body(r, b)?;
             for h in handlers {
                 if let Some(t) = &h.typ {
@@ -358,9 +322,7 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
         }
         StmtKind::Import(ns) => {
             for (n, alias) in ns {
-                let bound = alias
-                    .clone()
-                    .unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
+                let bound = alias.clone().unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
                 r.assign(&bound);
             }
         }
@@ -380,10 +342,7 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
             r.used.insert(n.clone());
         }
         ExprKind::FString(parts) => fparts(r, parts)?,
-        ExprKind::Tuple(items)
-        | ExprKind::List(items)
-        | ExprKind::Set(items)
-        | ExprKind::BoolOp(_, items) => {
+        ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) | ExprKind::BoolOp(_, items) => {
             for i in items {
                 expr(r, i)?;
             }
@@ -396,10 +355,7 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
                 expr(r, v)?;
             }
         }
-        ExprKind::Starred(x)
-        | ExprKind::Attribute(x, _)
-        | ExprKind::Unary(_, x)
-        | ExprKind::YieldFrom(x) => {
+        ExprKind::Starred(x) | ExprKind::Attribute(x, _) | ExprKind::Unary(_, x) | ExprKind::YieldFrom(x) => {
             if matches!(e.kind, ExprKind::YieldFrom(_)) {
                 r.generator = true;
             }
@@ -437,11 +393,7 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
         ExprKind::Comp(c) => {
             // The first iterable is evaluated in the enclosing scope, as in CPython.
             expr(r, &c.gens[0].iter)?;
-            let mut cr = Raw {
-                kind: Some(ScopeKind::Function),
-                line: c.line,
-                ..Default::default()
-            };
+            let mut cr = Raw { kind: Some(ScopeKind::Function), line: c.line, is_comp: true, ..Default::default() };
             cr.params.push(Rc::from(".0"));
             cr.generator = c.kind == CompKind::Gen;
             for (i, g) in c.gens.iter().enumerate() {
@@ -457,6 +409,22 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
             if let Some(v) = &c.value {
                 expr(&mut cr, v)?;
             }
+            for n in std::mem::take(&mut cr.walrus) {
+                if r.is_comp {
+                    // Still inside a comprehension: the binding goes further out.
+                    r.used.insert(n.clone());
+                    if !r.walrus.contains(&n) {
+                        r.walrus.push(n.clone());
+                    }
+                } else {
+                    r.assign(&n);
+                }
+                if r.kind == Some(ScopeKind::Module) || (r.kind == Some(ScopeKind::Class)) {
+                    cr.globals.insert(n);
+                } else {
+                    cr.nonlocals.insert(n);
+                }
+            }
             r.children.push((comp_key(c), cr));
         }
         ExprKind::Yield(x) => {
@@ -467,7 +435,14 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
         }
         ExprKind::NamedExpr(n, v) => {
             expr(r, v)?;
-            r.assign(n);
+            if r.is_comp {
+                r.used.insert(n.clone());
+                if !r.walrus.contains(n) {
+                    r.walrus.push(n.clone());
+                }
+            } else {
+                r.assign(n);
+            }
         }
     }
     Ok(())

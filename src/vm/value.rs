@@ -4,6 +4,7 @@
 //! collector reclaims garbage, cycles included.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use num_bigint::BigInt;
@@ -14,6 +15,32 @@ use super::op::Code;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ref(pub u32);
+
+/// Attribute dicts of classes and instances. Their keys are identifiers, hashed on every
+/// attribute access, so they use a cheap multiplicative hash (FxHash) instead of SipHash;
+/// script data (dicts, sets) keeps SipHash against hash flooding.
+pub type AttrMap = HashMap<Rc<str>, Value, BuildHasherDefault<FxHasher>>;
+
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub enum Value {
@@ -62,9 +89,10 @@ pub struct Native {
 pub struct Function {
     pub code: Rc<Code>,
     pub globals: Ref,
-    pub defaults: Vec<Value>,
-    pub kwdefaults: Vec<(Rc<str>, Value)>,
-    pub closure: Vec<Ref>,
+    // Shared slices: every call reads them, and cloning an `Rc` costs no allocation.
+    pub defaults: Rc<[Value]>,
+    pub kwdefaults: Rc<[(Rc<str>, Value)]>,
+    pub closure: Rc<[Ref]>,
     /// The class whose body defined this function: zero-argument `super()` reads it.
     pub class: Option<Ref>,
 }
@@ -72,7 +100,7 @@ pub struct Function {
 pub struct Class {
     pub name: Rc<str>,
     pub base: Option<Ref>,
-    pub dict: HashMap<Rc<str>, Value>,
+    pub dict: AttrMap,
     /// For the built-in types: which one, so that instances and constructors dispatch to Rust.
     pub builtin: Option<BuiltinType>,
 }
@@ -116,7 +144,7 @@ pub enum BuiltinType {
 
 pub struct Instance {
     pub class: Ref,
-    pub dict: HashMap<Rc<str>, Value>,
+    pub dict: AttrMap,
     /// Present on instances of BaseException subclasses.
     pub exc: Option<Box<ExcData>>,
 }

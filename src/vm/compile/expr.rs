@@ -226,6 +226,21 @@ impl Compiler {
     }
 
     fn call(&mut self, f: &Expr, args: &[Arg]) -> CResult<()> {
+        if let ExprKind::Attribute(obj, name) = &f.kind
+            && args.iter().all(|a| matches!(a, Arg::Pos(_)))
+        {
+            self.expr(obj)?;
+            let i = self.name_idx(name);
+            self.unit().line = f.line;
+            self.emit(Op::LoadMethod(i));
+            for a in args {
+                if let Arg::Pos(e) = a {
+                    self.expr(e)?;
+                }
+            }
+            self.emit(Op::CallMethod(args.len() as u32));
+            return Ok(());
+        }
         self.expr(f)?;
         let simple = args.iter().all(|a| matches!(a, Arg::Pos(_) | Arg::Kw(..)));
         if simple {

@@ -1,5 +1,6 @@
 //! Methods of the built-in types, looked up by type and name.
 
+mod bytes;
 mod coll;
 mod text;
 
@@ -8,7 +9,7 @@ use super::value::{BuiltinType, NativeFn};
 pub fn builtin_method(t: BuiltinType, name: &str) -> Option<(&'static str, NativeFn)> {
     let table: &[(&'static str, NativeFn)] = match t {
         BuiltinType::Str => text::STR,
-        BuiltinType::Bytes => text::BYTES,
+        BuiltinType::Bytes => bytes::BYTES,
         BuiltinType::List => coll::LIST,
         BuiltinType::Tuple => coll::TUPLE,
         BuiltinType::Dict => coll::DICT,

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::super::error::{ExcKind, PResult, err, type_err, value_err};
+use super::super::error::{ExcKind, PResult, type_err, value_err};
 use super::super::interp::Vm;
 use super::super::value::*;
 
@@ -51,9 +51,12 @@ pub const STR: &[(&str, NativeFn)] = &[
     ("removeprefix", removeprefix),
     ("removesuffix", removesuffix),
     ("expandtabs", expandtabs),
+    ("isascii", isascii),
+    ("maketrans", maketrans),
+    ("translate", translate),
+    ("format_map", format_map),
 ];
 
-pub const BYTES: &[(&str, NativeFn)] = &[("decode", decode), ("hex", bytes_hex)];
 
 fn s0(vm: &Vm, args: &[Value]) -> PResult<Rc<str>> {
     match args.first().and_then(|v| vm.str_val(*v)) {
@@ -62,7 +65,7 @@ fn s0(vm: &Vm, args: &[Value]) -> PResult<Rc<str>> {
     }
 }
 
-fn arg_str(vm: &Vm, args: &[Value], i: usize, what: &str) -> PResult<Option<Rc<str>>> {
+pub(super) fn arg_str(vm: &Vm, args: &[Value], i: usize, what: &str) -> PResult<Option<Rc<str>>> {
     match args.get(i) {
         None | Some(Value::None) => Ok(None),
         Some(v) => match vm.str_val(*v) {
@@ -83,9 +86,9 @@ fn arg_int(args: &[Value], i: usize, default: i64) -> i64 {
     }
 }
 
-fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let sep = s0(vm, args)?;
-    let items = vm.iterate(args.get(1).copied().unwrap_or(Value::None))?;
+    let items = vm.iterate_rooted(args.get(1).copied().unwrap_or(Value::None))?;
     let mut out = String::new();
     for (i, x) in items.iter().enumerate() {
         if i > 0 {
@@ -95,9 +98,7 @@ fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             Some(s) => out.push_str(&s),
             None => {
                 let t = vm.type_name(*x);
-                return type_err(format!(
-                    "sequence item {i}: expected str instance, {t} found"
-                ));
+                return type_err(format!("sequence item {i}: expected str instance, {t} found"));
             }
         }
     }
@@ -125,16 +126,12 @@ fn split_args(vm: &Vm, args: &[Value], kw: &Kw) -> PResult<(Option<Rc<str>>, i64
     Ok((sep, max))
 }
 
-fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
+pub(super) fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let (sep, max) = split_args(vm, args, kw)?;
     let parts: Vec<&str> = match &sep {
         Some(sep) => {
-            if max < 0 {
-                s.split(&**sep).collect()
-            } else {
-                s.splitn(max as usize + 1, &**sep).collect()
-            }
+            if max < 0 { s.split(&**sep).collect() } else { s.splitn(max as usize + 1, &**sep).collect() }
         }
         None => {
             let mut out = Vec::new();
@@ -156,16 +153,12 @@ fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     Ok(str_list(vm, parts))
 }
 
-fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
+pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let (sep, max) = split_args(vm, args, kw)?;
     let mut parts: Vec<&str> = match &sep {
         Some(sep) => {
-            if max < 0 {
-                s.rsplit(&**sep).collect()
-            } else {
-                s.rsplitn(max as usize + 1, &**sep).collect()
-            }
+            if max < 0 { s.rsplit(&**sep).collect() } else { s.rsplitn(max as usize + 1, &**sep).collect() }
         }
         None => {
             let mut out = Vec::new();
@@ -176,10 +169,7 @@ fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
                     out.push(rest);
                     break;
                 }
-                let start = rest
-                    .rfind(char::is_whitespace)
-                    .map(|i| i + rest[i..].chars().next().map_or(1, |c| c.len_utf8()))
-                    .unwrap_or(0);
+                let start = rest.rfind(char::is_whitespace).map(|i| i + rest[i..].chars().next().map_or(1, |c| c.len_utf8())).unwrap_or(0);
                 out.push(&rest[start..]);
                 rest = rest[..start].trim_end();
                 n += 1;
@@ -191,12 +181,9 @@ fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     Ok(str_list(vm, parts))
 }
 
-fn splitlines(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
+pub(super) fn splitlines(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let keep = args
-        .get(1)
-        .or(kw.iter().find(|k| &*k.0 == "keepends").map(|k| &k.1))
-        .is_some_and(|v| matches!(v, Value::Bool(true) | Value::Int(1)));
+    let keep = args.get(1).or(kw.iter().find(|k| &*k.0 == "keepends").map(|k| &k.1)).is_some_and(|v| matches!(v, Value::Bool(true) | Value::Int(1)));
     let mut out = Vec::new();
     let mut start = 0;
     let b = s.as_bytes();
@@ -238,13 +225,13 @@ fn strip_impl(vm: &mut Vm, args: &[Value], left: bool, right: bool) -> PResult<V
     Ok(vm.new_str(r))
 }
 
-fn strip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn strip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     strip_impl(vm, args, true, true)
 }
-fn lstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn lstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     strip_impl(vm, args, true, false)
 }
-fn rstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rstrip(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     strip_impl(vm, args, false, true)
 }
 
@@ -254,67 +241,47 @@ fn map_str(vm: &mut Vm, args: &[Value], f: impl Fn(&str) -> String) -> PResult<V
     Ok(vm.new_str(r))
 }
 
-fn upper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn upper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| s.to_uppercase())
 }
-fn lower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn lower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| s.to_lowercase())
 }
-fn swapcase(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn swapcase(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         s.chars()
-            .flat_map(|c| {
-                if c.is_uppercase() {
-                    c.to_lowercase().collect::<Vec<_>>()
-                } else {
-                    c.to_uppercase().collect()
-                }
-            })
+            .flat_map(|c| if c.is_uppercase() { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() })
             .collect()
     })
 }
-fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         let mut out = String::new();
         let mut prev_cased = false;
         for c in s.chars() {
-            if prev_cased {
-                out.extend(c.to_lowercase())
-            } else {
-                out.extend(c.to_uppercase())
-            }
+            if prev_cased { out.extend(c.to_lowercase()) } else { out.extend(c.to_uppercase()) }
             prev_cased = c.is_alphabetic();
         }
         out
     })
 }
-fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         let mut c = s.chars();
         match c.next() {
-            Some(f) => f
-                .to_uppercase()
-                .chain(c.flat_map(|x| x.to_lowercase()))
-                .collect(),
+            Some(f) => f.to_uppercase().chain(c.flat_map(|x| x.to_lowercase())).collect(),
             None => String::new(),
         }
     })
 }
 
-fn replace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn replace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let (Some(a), Some(b)) = (
-        arg_str(vm, args, 1, "replace")?,
-        arg_str(vm, args, 2, "replace")?,
-    ) else {
+    let (Some(a), Some(b)) = (arg_str(vm, args, 1, "replace")?, arg_str(vm, args, 2, "replace")?) else {
         return type_err("replace() argument must be str");
     };
     let n = arg_int(args, 3, -1);
-    let r = if n < 0 {
-        s.replace(&*a, &b)
-    } else {
-        s.replacen(&*a, &b, n as usize)
-    };
+    let r = if n < 0 { s.replace(&*a, &b) } else { s.replacen(&*a, &b, n as usize) };
     Ok(vm.new_str(r))
 }
 
@@ -329,18 +296,12 @@ fn affix(vm: &mut Vm, args: &[Value], start: bool) -> PResult<Value> {
     let chars = s.chars().count() as i64;
     let hi = arg_int(args, 3, chars);
     let fix = |i: i64| if i < 0 { (i + chars).max(0) } else { i.min(chars) } as usize;
-    let sub: String = s
-        .chars()
-        .skip(fix(lo))
-        .take(fix(hi).saturating_sub(fix(lo)))
-        .collect();
+    let sub: String = s.chars().skip(fix(lo)).take(fix(hi).saturating_sub(fix(lo))).collect();
     for c in cands {
         let Some(c) = vm.str_val(c) else {
             let t = vm.type_name(c);
             let what = if start { "startswith" } else { "endswith" };
-            return type_err(format!(
-                "{what} first arg must be str or a tuple of str, not {t}"
-            ));
+            return type_err(format!("{what} first arg must be str or a tuple of str, not {t}"));
         };
         if (start && sub.starts_with(&*c)) || (!start && sub.ends_with(&*c)) {
             return Ok(Value::Bool(true));
@@ -349,19 +310,17 @@ fn affix(vm: &mut Vm, args: &[Value], start: bool) -> PResult<Value> {
     Ok(Value::Bool(false))
 }
 
-fn startswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn startswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     affix(vm, args, true)
 }
-fn endswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn endswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     affix(vm, args, false)
 }
 
 /// Char index of a substring search within [start, end) (char offsets, as Python counts).
 fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
     let s = s0(vm, args)?;
-    let Some(sub) = arg_str(vm, args, 1, "find")? else {
-        return type_err("must be str, not NoneType");
-    };
+    let Some(sub) = arg_str(vm, args, 1, "find")? else { return type_err("must be str, not NoneType") };
     let n = s.chars().count() as i64;
     let fix = |i: i64| if i < 0 { (i + n).max(0) } else { i.min(n) };
     let lo = fix(arg_int(args, 2, 0));
@@ -369,49 +328,38 @@ fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
     if lo > hi {
         return Ok(-1);
     }
-    let byte = |ci: i64| {
-        s.char_indices()
-            .nth(ci as usize)
-            .map(|p| p.0)
-            .unwrap_or(s.len())
-    };
+    let byte = |ci: i64| s.char_indices().nth(ci as usize).map(|p| p.0).unwrap_or(s.len());
     let (bl, bh) = (byte(lo), byte(hi));
     let hay = &s[bl..bh];
-    let found = if rev {
-        hay.rfind(&*sub)
-    } else {
-        hay.find(&*sub)
-    };
+    let found = if rev { hay.rfind(&*sub) } else { hay.find(&*sub) };
     Ok(match found {
         Some(b) => lo + hay[..b].chars().count() as i64,
         None => -1,
     })
 }
 
-fn find(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn find(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(Value::Int(find_impl(vm, args, false)?))
 }
-fn rfind(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rfind(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(Value::Int(find_impl(vm, args, true)?))
 }
-fn index(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn index(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     match find_impl(vm, args, false)? {
         -1 => value_err("substring not found"),
         i => Ok(Value::Int(i)),
     }
 }
-fn rindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     match find_impl(vm, args, true)? {
         -1 => value_err("substring not found"),
         i => Ok(Value::Int(i)),
     }
 }
 
-fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let Some(sub) = arg_str(vm, args, 1, "count")? else {
-        return type_err("must be str");
-    };
+    let Some(sub) = arg_str(vm, args, 1, "count")? else { return type_err("must be str") };
     if sub.is_empty() {
         return Ok(Value::Int(s.chars().count() as i64 + 1));
     }
@@ -420,9 +368,7 @@ fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 fn partition_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let Some(sep) = arg_str(vm, args, 1, "partition")? else {
-        return type_err("must be str");
-    };
+    let Some(sep) = arg_str(vm, args, 1, "partition")? else { return type_err("must be str") };
     if sep.is_empty() {
         return value_err("empty separator");
     }
@@ -436,10 +382,10 @@ fn partition_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<Value> {
     Ok(vm.new_tuple(items))
 }
 
-fn partition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn partition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     partition_impl(vm, args, false)
 }
-fn rpartition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rpartition(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     partition_impl(vm, args, true)
 }
 
@@ -447,35 +393,28 @@ fn test(vm: &mut Vm, args: &[Value], f: impl Fn(&str) -> bool) -> PResult<Value>
     let s = s0(vm, args)?;
     Ok(Value::Bool(!s.is_empty() && f(&s)))
 }
-fn isdigit(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| {
-        s.chars().all(|c| c.is_ascii_digit() || c.is_numeric())
-    })
+pub(super) fn isdigit(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    test(vm, args, |s| s.chars().all(|c| c.is_ascii_digit() || c.is_numeric()))
 }
-fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphabetic))
 }
-fn isalnum(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isalnum(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphanumeric))
 }
-fn isspace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn isspace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_whitespace))
 }
-fn isupper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| {
-        s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase)
-    })
+pub(super) fn isupper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    test(vm, args, |s| s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
 }
-fn islower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| {
-        s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase)
-    })
+pub(super) fn islower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    test(vm, args, |s| s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase))
 }
 fn isidentifier(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| {
         let mut c = s.chars();
-        c.next().is_some_and(|f| f.is_alphabetic() || f == '_')
-            && c.all(|x| x.is_alphanumeric() || x == '_')
+        c.next().is_some_and(|f| f.is_alphabetic() || f == '_') && c.all(|x| x.is_alphanumeric() || x == '_')
     })
 }
 fn istitle(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -500,9 +439,7 @@ fn istitle(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 fn justify(vm: &mut Vm, args: &[Value], how: char) -> PResult<Value> {
     let s = s0(vm, args)?;
     let w = arg_int(args, 1, 0).max(0) as usize;
-    let fill = arg_str(vm, args, 2, "fill")?
-        .and_then(|f| f.chars().next())
-        .unwrap_or(' ');
+    let fill = arg_str(vm, args, 2, "fill")?.and_then(|f| f.chars().next()).unwrap_or(' ');
     let n = s.chars().count();
     if n >= w {
         return Ok(args[0]);
@@ -521,17 +458,17 @@ fn justify(vm: &mut Vm, args: &[Value], how: char) -> PResult<Value> {
     Ok(vm.new_str(r))
 }
 
-fn center(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn center(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     justify(vm, args, '^')
 }
-fn ljust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn ljust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     justify(vm, args, '<')
 }
-fn rjust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn rjust(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     justify(vm, args, '>')
 }
 
-fn zfill(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn zfill(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let w = arg_int(args, 1, 0).max(0) as usize;
     let n = s.chars().count();
@@ -551,21 +488,17 @@ fn encode(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(vm.alloc(Obj::Bytes(Rc::from(s.as_bytes()))))
 }
 
-fn removeprefix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn removeprefix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let p = arg_str(vm, args, 1, "removeprefix")?.unwrap_or_default();
     let r = s.strip_prefix(&*p).unwrap_or(&s).to_string();
     Ok(vm.new_str(r))
 }
 
-fn removesuffix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+pub(super) fn removesuffix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let p = arg_str(vm, args, 1, "removesuffix")?.unwrap_or_default();
-    let r = if p.is_empty() {
-        s.to_string()
-    } else {
-        s.strip_suffix(&*p).unwrap_or(&s).to_string()
-    };
+    let r = if p.is_empty() { s.to_string() } else { s.strip_suffix(&*p).unwrap_or(&s).to_string() };
     Ok(vm.new_str(r))
 }
 
@@ -594,45 +527,6 @@ fn expandtabs(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(vm.new_str(out))
 }
 
-fn decode(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(Obj::Bytes(b)) = args
-        .first()
-        .and_then(|v| v.as_ref())
-        .map(|r| vm.heap.get(r))
-    else {
-        return type_err("decode() requires bytes");
-    };
-    let b = b.clone();
-    let enc = arg_str(vm, args, 1, "encoding")?.map(|e| e.to_ascii_lowercase());
-    if matches!(enc.as_deref(), Some("latin-1" | "latin1" | "iso-8859-1")) {
-        let s: String = b.iter().map(|c| *c as char).collect();
-        return Ok(vm.new_str(s));
-    }
-    if matches!(enc.as_deref(), Some("ascii"))
-        && let Some(p) = b.iter().position(|c| *c > 127)
-    {
-        return err(
-            ExcKind::UnicodeDecodeError,
-            format!(
-                "'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)",
-                b[p]
-            ),
-        );
-    }
-    super::super::builtins::decode_bytes(vm, &b)
-}
-
-fn bytes_hex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(Obj::Bytes(b)) = args
-        .first()
-        .and_then(|v| v.as_ref())
-        .map(|r| vm.heap.get(r))
-    else {
-        return type_err("hex() requires bytes");
-    };
-    let s: String = b.iter().map(|c| format!("{c:02x}")).collect();
-    Ok(vm.new_str(s))
-}
 
 /// `str.format`: `{}`, `{0}`, `{name}`, `{0.attr}`, `{0[key]}`, conversions and specs.
 fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
@@ -694,18 +588,9 @@ fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         let mut v = if head.is_empty() {
             let v = pos.get(auto).copied();
             auto += 1;
-            v.ok_or(super::super::error::Exc::New(
-                ExcKind::IndexError,
-                format!(
-                    "Replacement index {} out of range for positional args tuple",
-                    auto - 1
-                ),
-            ))?
+            v.ok_or(super::super::error::Exc::New(ExcKind::IndexError, format!("Replacement index {} out of range for positional args tuple", auto - 1)))?
         } else if let Ok(n) = head.parse::<usize>() {
-            pos.get(n).copied().ok_or(super::super::error::Exc::New(
-                ExcKind::IndexError,
-                format!("Replacement index {n} out of range for positional args tuple"),
-            ))?
+            pos.get(n).copied().ok_or(super::super::error::Exc::New(ExcKind::IndexError, format!("Replacement index {n} out of range for positional args tuple")))?
         } else {
             match kw.iter().find(|(k, _)| &**k == head) {
                 Some((_, v)) => *v,
@@ -755,4 +640,73 @@ fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         out.push_str(&vm.format_value(v, conv, sv)?);
     }
     Ok(vm.new_str(out))
+}
+
+fn isascii(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let s = s0(vm, args)?;
+    Ok(Value::Bool(s.is_ascii()))
+}
+
+/// `str.maketrans(x[, y[, z]])`, called through the class: no `self` argument.
+fn maketrans(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let d = vm.new_dict();
+    match args.len() {
+        1 => {
+            let pairs: Vec<(Value, Value)> = match args[0].as_ref().map(|r| vm.heap.get(r)) {
+                Some(Obj::Dict(src)) => src.iter().collect(),
+                _ => return type_err("if you give only one argument to maketrans it must be a dict"),
+            };
+            for (k, v) in pairs {
+                let k = match vm.str_val(k) {
+                    Some(s) if s.chars().count() == 1 => Value::Int(s.chars().next().map_or(0, |c| c as i64)),
+                    Some(_) => return value_err("string keys in translate table must be of length 1"),
+                    None => k,
+                };
+                vm.dict_set(d, k, v)?;
+            }
+        }
+        2 | 3 => {
+            let (Some(x), Some(y)) = (vm.str_val(args[0]), vm.str_val(args[1])) else {
+                return type_err("maketrans() arguments must be strings");
+            };
+            if x.chars().count() != y.chars().count() {
+                return value_err("the first two maketrans arguments must have equal length");
+            }
+            for (a, b) in x.chars().zip(y.chars()) {
+                vm.dict_set(d, Value::Int(a as i64), Value::Int(b as i64))?;
+            }
+            if let Some(z) = args.get(2).and_then(|v| vm.str_val(*v)) {
+                for c in z.chars() {
+                    vm.dict_set(d, Value::Int(c as i64), Value::None)?;
+                }
+            }
+        }
+        _ => return type_err("maketrans() takes 1 to 3 arguments"),
+    }
+    Ok(d)
+}
+
+fn translate(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let s = s0(vm, args)?;
+    let table = args.get(1).copied().unwrap_or(Value::None);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match vm.subscr_value(table, Value::Int(c as i64)) {
+            Ok(Some(Value::None)) => {}
+            Ok(Some(Value::Int(n))) => out.push(char::from_u32(n as u32).unwrap_or(c)),
+            Ok(Some(v)) => match vm.str_val(v) {
+                Some(r) => out.push_str(&r),
+                None => return type_err("character mapping must return integer, None or str"),
+            },
+            Ok(None) => return type_err("translate() table must be a mapping"),
+            Err(_) => out.push(c),
+        }
+    }
+    Ok(vm.new_str(out))
+}
+
+fn format_map(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let m = args.get(1).copied().unwrap_or(Value::None);
+    let kw = vm.kwargs_from(m)?;
+    format(vm, &args[..1], &kw)
 }

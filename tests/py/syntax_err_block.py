@@ -1,0 +1,2 @@
+def handler(ev):
+return ev

@@ -1,0 +1,2 @@
+print("ok")
+value = (1 +
