@@ -1,4 +1,4 @@
-//! Differential tests: every `tests/py/*.py` runs under `python3` and under `stackmail run`;
+//! Differential tests: every `tests/python/*.py` runs under `python3` and under `stackmail run`;
 //! stdout and the exit status must match byte for byte.
 //!
 //! Without `python3` on PATH the test is skipped, unless `STACKMAIL_REQUIRE_PEERS=1`, which
@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn scripts() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/py exists")
+        .expect("tests/python exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension().is_some_and(|e| e == "py")

@@ -172,6 +172,13 @@ fn uncaught_recursion_error_summarizes_repeated_frames() {
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("  [Previous line repeated "), "{e}");
-    assert!(e.lines().count() < 20, "traceback should be summarized:\n{e}");
-    assert!(e.trim_end().ends_with("RecursionError: maximum recursion depth exceeded"), "{e}");
+    assert!(
+        e.lines().count() < 20,
+        "traceback should be summarized:\n{e}"
+    );
+    assert!(
+        e.trim_end()
+            .ends_with("RecursionError: maximum recursion depth exceeded"),
+        "{e}"
+    );
 }

@@ -206,5 +206,8 @@ fn a_batch_is_synced_with_one_flush_per_filesystem() {
     assert_eq!(results.len(), 3);
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     #[cfg(target_os = "linux")]
-    assert!(super::sync_by_filesystem(&refs).is_some(), "Linux syncs a batch with syncfs");
+    assert!(
+        super::sync_by_filesystem(&refs).is_some(),
+        "Linux syncs a batch with syncfs"
+    );
 }

@@ -46,7 +46,11 @@ pub(super) fn bi_len(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     if let Value::Obj(r) = v {
         let n = match vm.heap.get(r) {
             Obj::Str(s) => {
-                if s.is_ascii() { s.len() } else { s.chars().count() }
+                if s.is_ascii() {
+                    s.len()
+                } else {
+                    s.chars().count()
+                }
             }
             Obj::Bytes(b) => b.len(),
             Obj::List(l) => l.len(),
@@ -124,7 +128,10 @@ pub(super) fn bi_isinstance(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Va
 }
 
 pub(super) fn bi_issubclass(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(c) = arg(args, 0).as_ref().filter(|r| matches!(vm.heap.get(*r), Obj::Class(_))) else {
+    let Some(c) = arg(args, 0)
+        .as_ref()
+        .filter(|r| matches!(vm.heap.get(*r), Obj::Class(_)))
+    else {
         return type_err("issubclass() arg 1 must be a class");
     };
     let cs = class_list(vm, arg(args, 1))?;
@@ -200,7 +207,10 @@ pub(super) fn bi_ord(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         if let (Some(c), None) = (it.next(), it.next()) {
             return Ok(Value::Int(c as i64));
         }
-        return type_err(format!("ord() expected a character, but string of length {} found", s.chars().count()));
+        return type_err(format!(
+            "ord() expected a character, but string of length {} found",
+            s.chars().count()
+        ));
     }
     if let Some(Obj::Bytes(b)) = v.as_ref().map(|r| vm.heap.get(r))
         && b.len() == 1
@@ -233,7 +243,11 @@ fn radix(vm: &mut Vm, v: Value, r: u32, prefix: &str) -> PResult<Value> {
             return type_err(format!("'{t}' object cannot be interpreted as an integer"));
         }
     };
-    let s = if b.is_negative() { format!("-{prefix}{}", (-b).to_str_radix(r)) } else { format!("{prefix}{}", b.to_str_radix(r)) };
+    let s = if b.is_negative() {
+        format!("-{prefix}{}", (-b).to_str_radix(r))
+    } else {
+        format!("{prefix}{}", b.to_str_radix(r))
+    };
     Ok(vm.new_str(s))
 }
 
@@ -277,7 +291,11 @@ pub(super) fn bi_id(_vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 pub(super) fn bi_sum(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let items = vm.iterate_rooted(arg(args, 0))?;
-    let mut acc = args.get(1).copied().or(kwarg(kw, "start")).unwrap_or(Value::Int(0));
+    let mut acc = args
+        .get(1)
+        .copied()
+        .or(kwarg(kw, "start"))
+        .unwrap_or(Value::Int(0));
     if vm.str_val(acc).is_some() {
         return type_err("sum() can't sum strings [use ''.join(seq) instead]");
     }
@@ -322,7 +340,11 @@ pub(super) fn bi_all(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 fn min_max(vm: &mut Vm, args: &[Value], kw: &Kw, is_max: bool) -> PResult<Value> {
     let name = if is_max { "max" } else { "min" };
-    let items = if args.len() == 1 { vm.iterate_rooted(args[0])? } else { args.to_vec() };
+    let items = if args.len() == 1 {
+        vm.iterate_rooted(args[0])?
+    } else {
+        args.to_vec()
+    };
     if args.is_empty() {
         return type_err(format!("{name} expected at least 1 argument, got 0"));
     }
@@ -343,10 +365,20 @@ fn min_max(vm: &mut Vm, args: &[Value], kw: &Kw, is_max: bool) -> PResult<Value>
             Some(k) => vm.call_sync(k, vec![x], vec![])?,
             None => x,
         };
-        let op = if is_max { super::ast::CmpOp::Gt } else { super::ast::CmpOp::Lt };
+        let op = if is_max {
+            super::ast::CmpOp::Gt
+        } else {
+            super::ast::CmpOp::Lt
+        };
         let o = vm.cmp(kx, best_key, op)?;
         let better = match o {
-            Some(o) => if is_max { o.is_gt() } else { o.is_lt() },
+            Some(o) => {
+                if is_max {
+                    o.is_gt()
+                } else {
+                    o.is_lt()
+                }
+            }
             None => false,
         };
         if better {
@@ -365,7 +397,12 @@ pub(super) fn bi_max(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 }
 
 /// Stable merge sort with a fallible comparison (comparisons may run Python code).
-pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PResult<Vec<Value>> {
+pub fn sort_values(
+    vm: &mut Vm,
+    items: Vec<Value>,
+    key: Option<Value>,
+    reverse: bool,
+) -> PResult<Vec<Value>> {
     let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(items.len());
     for x in items {
         let k = match key {
@@ -384,7 +421,10 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
             _ => 0,
         });
     } else if pairs.iter().all(|p| vm.str_val(p.0).is_some()) {
-        let mut keyed: Vec<(Rc<str>, (Value, Value))> = pairs.iter().map(|p| (vm.str_val(p.0).unwrap_or_default(), *p)).collect();
+        let mut keyed: Vec<(Rc<str>, (Value, Value))> = pairs
+            .iter()
+            .map(|p| (vm.str_val(p.0).unwrap_or_default(), *p))
+            .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         pairs = keyed.into_iter().map(|k| k.1).collect();
     } else {
@@ -408,7 +448,9 @@ fn merge_sort(vm: &mut Vm, v: Vec<(Value, Value)>) -> PResult<Vec<(Value, Value)
     let (mut i, mut j) = (0, 0);
     while i < left.len() && j < right.len() {
         // Take from the right only when strictly less: keeps the sort stable.
-        let lt = vm.cmp(right[j].0, left[i].0, super::ast::CmpOp::Lt)?.is_some_and(|o| o.is_lt());
+        let lt = vm
+            .cmp(right[j].0, left[i].0, super::ast::CmpOp::Lt)?
+            .is_some_and(|o| o.is_lt());
         if lt {
             out.push(right[j]);
             j += 1;
@@ -449,7 +491,8 @@ pub(super) fn bi_reversed(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Valu
             let n = t.len();
             Ok(vm.alloc(Obj::Iter(Box::new(IterState::Reversed(v, n)))))
         }
-        Some(Obj::Str(_) | Obj::Range(..) | Obj::Bytes(_) | Obj::Dict(_)) | Some(Obj::Instance(_)) => {
+        Some(Obj::Str(_) | Obj::Range(..) | Obj::Bytes(_) | Obj::Dict(_))
+        | Some(Obj::Instance(_)) => {
             let mut items = vm.iterate(v)?;
             items.reverse();
             Ok(vm.alloc(Obj::Iter(Box::new(IterState::Snapshot(items.into(), 0)))))
@@ -496,14 +539,21 @@ pub(super) fn bi_filter(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value>
 
 pub(super) fn bi_round(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let v = arg(args, 0);
-    let nd = args.get(1).copied().or(kwarg(kw, "ndigits")).unwrap_or(Value::None);
+    let nd = args
+        .get(1)
+        .copied()
+        .or(kwarg(kw, "ndigits"))
+        .unwrap_or(Value::None);
     match (vm.num(v), nd) {
         (Some(Num::F(f)), Value::None) => {
             if f.is_nan() {
                 return value_err("cannot convert float NaN to integer");
             }
             if f.is_infinite() {
-                return err(ExcKind::OverflowError, "cannot convert float infinity to integer");
+                return err(
+                    ExcKind::OverflowError,
+                    "cannot convert float infinity to integer",
+                );
             }
             to_int(vm, Value::Float(f.round_ties_even()), None)
         }
@@ -523,10 +573,18 @@ pub(super) fn bi_round(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
             let p = 10i64.checked_pow((-n) as u32).unwrap_or(i64::MAX);
             let q = i.div_euclid(p);
             let r = i.rem_euclid(p);
-            let q = if r * 2 > p || (r * 2 == p && q % 2 != 0) { q + 1 } else { q };
+            let q = if r * 2 > p || (r * 2 == p && q % 2 != 0) {
+                q + 1
+            } else {
+                q
+            };
             Ok(Value::Int(q.saturating_mul(p)))
         }
-        (Some(Num::I(_) | Num::B(_)), _) => Ok(if let Value::Bool(b) = v { Value::Int(b as i64) } else { v }),
+        (Some(Num::I(_) | Num::B(_)), _) => Ok(if let Value::Bool(b) = v {
+            Value::Int(b as i64)
+        } else {
+            v
+        }),
         _ => {
             if let Some(f) = vm.has_attr(v, "__round__")? {
                 return vm.call_sync(f, args[1..].to_vec(), vec![]);
@@ -552,7 +610,8 @@ pub(super) fn bi_pow(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             Some(Num::B(b)) => Some(b),
             _ => None,
         };
-        let (Some(x), Some(e), Some(m)) = (to_b(vm.num(a)), to_b(vm.num(b)), to_b(vm.num(m))) else {
+        let (Some(x), Some(e), Some(m)) = (to_b(vm.num(a)), to_b(vm.num(b)), to_b(vm.num(m)))
+        else {
             return type_err("pow() 3rd argument not allowed unless all arguments are integers");
         };
         if m.is_zero() {
@@ -562,7 +621,11 @@ pub(super) fn bi_pow(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             return value_err("base is not invertible for the given modulus");
         }
         let r = x.modpow(&e, &m);
-        let r = if !r.is_zero() && r.is_negative() != m.is_negative() { r + &m } else { r };
+        let r = if !r.is_zero() && r.is_negative() != m.is_negative() {
+            r + &m
+        } else {
+            r
+        };
         return Ok(big_to_value(vm, r));
     }
     vm.binary_value(a, b, super::ast::BinOp::Pow, false)
@@ -575,10 +638,13 @@ pub(super) fn bi_format(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value>
 }
 
 pub(super) fn bi_globals(vm: &mut Vm, _args: &[Value], _kw: &Kw) -> PResult<Value> {
-    Ok(vm.frames.last().map(|f| Value::Obj(f.globals)).unwrap_or(Value::None))
+    Ok(vm
+        .frames
+        .last()
+        .map(|f| Value::Obj(f.globals))
+        .unwrap_or(Value::None))
 }
 
 pub(super) fn bi_vars(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     vm.get_attr(arg(args, 0), "__dict__")
 }
-

@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use num_bigint::BigInt;
 
-
 use super::dict::Dict;
 use super::error::{ExcKind, PResult, err, type_err, value_err};
 use super::heap::Heap;
@@ -52,8 +51,24 @@ const TYPES: &[(BuiltinType, &str)] = &[
 
 /// Types that scripts can name in the builtins module.
 const EXPOSED: &[&str] = &[
-    "object", "type", "bool", "int", "float", "str", "bytes", "list", "tuple", "dict", "set", "frozenset", "range",
-    "slice", "property", "staticmethod", "classmethod", "super",
+    "object",
+    "type",
+    "bool",
+    "int",
+    "float",
+    "str",
+    "bytes",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "frozenset",
+    "range",
+    "slice",
+    "property",
+    "staticmethod",
+    "classmethod",
+    "super",
 ];
 
 use super::bifuncs::*;
@@ -128,12 +143,24 @@ pub fn new_vm() -> Vm {
         temp_roots: Vec::new(),
     };
     for (t, name) in TYPES {
-        let base = if *t == BuiltinType::Object { None } else { Some(vm.types[0]) };
-        let c = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(*name), base, dict: AttrMap::default(), builtin: Some(*t) })));
+        let base = if *t == BuiltinType::Object {
+            None
+        } else {
+            Some(vm.types[0])
+        };
+        let c = vm.heap.alloc(Obj::Class(Box::new(Class {
+            name: Rc::from(*name),
+            base,
+            dict: AttrMap::default(),
+            builtin: Some(*t),
+        })));
         vm.types.push(c);
     }
     // bool derives from int, which is created after it.
-    let (b, i) = (vm.types[BuiltinType::Bool as usize], vm.types[BuiltinType::Int as usize]);
+    let (b, i) = (
+        vm.types[BuiltinType::Bool as usize],
+        vm.types[BuiltinType::Int as usize],
+    );
     if let Obj::Class(c) = vm.heap.get_mut(b) {
         c.base = Some(i);
     }
@@ -144,17 +171,27 @@ pub fn new_vm() -> Vm {
     }
     let init = vm.native_method("__init__", exc_init);
     for (kind, name, base) in ExcKind::ALL {
-        let base = base.map(|b| vm.exc_classes[b as usize]).or(Some(vm.types[0]));
+        let base = base
+            .map(|b| vm.exc_classes[b as usize])
+            .or(Some(vm.types[0]));
         let mut dict = AttrMap::default();
         if *kind == ExcKind::BaseException {
             dict.insert(Rc::from("__init__"), init);
         }
-        let c = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(*name), base, dict, builtin: None })));
+        let c = vm.heap.alloc(Obj::Class(Box::new(Class {
+            name: Rc::from(*name),
+            base,
+            dict,
+            builtin: None,
+        })));
         debug_assert_eq!(vm.exc_classes.len(), *kind as usize);
         vm.exc_classes.push(c);
         vm.dict_set_str(builtins, &Rc::from(*name), Value::Obj(c));
     }
-    let aliases = [("EnvironmentError", ExcKind::OSError), ("IOError", ExcKind::OSError)];
+    let aliases = [
+        ("EnvironmentError", ExcKind::OSError),
+        ("IOError", ExcKind::OSError),
+    ];
     for (n, k) in aliases {
         let c = Value::Obj(vm.exc_classes[k as usize]);
         vm.dict_set_str(builtins, &Rc::from(n), c);
@@ -187,7 +224,9 @@ fn exc_init(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 pub fn property_setter(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let (p, f) = (arg(args, 0), arg(args, 1));
-    let Some(Obj::Property(g, _, d)) = p.as_ref().map(|r| vm.heap.get(r)) else { return type_err("not a property") };
+    let Some(Obj::Property(g, _, d)) = p.as_ref().map(|r| vm.heap.get(r)) else {
+        return type_err("not a property");
+    };
     let (g, d) = (*g, *d);
     Ok(vm.alloc(Obj::Property(g, f, d)))
 }
@@ -200,7 +239,11 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             if cls != vm.types[0] {
                 return type_err("cannot instantiate");
             }
-            vm.alloc(Obj::Instance(Box::new(Instance { class: cls, dict: AttrMap::default(), exc: None })))
+            vm.alloc(Obj::Instance(Box::new(Instance {
+                class: cls,
+                dict: AttrMap::default(),
+                exc: None,
+            })))
         }
         BuiltinType::Type => {
             if args.len() == 1 {
@@ -209,7 +252,11 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                 return type_err("type() takes 1 argument");
             }
         }
-        BuiltinType::Bool => Value::Bool(if args.is_empty() { false } else { vm.truthy(a0)? }),
+        BuiltinType::Bool => Value::Bool(if args.is_empty() {
+            false
+        } else {
+            vm.truthy(a0)?
+        }),
         BuiltinType::Int => {
             if args.is_empty() {
                 return Ok(Value::Int(0));
@@ -231,7 +278,9 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                         return vm.call_sync(f, vec![], vec![]);
                     }
                     let t = vm.type_name(a0);
-                    return type_err(format!("float() argument must be a string or a real number, not '{t}'"));
+                    return type_err(format!(
+                        "float() argument must be a string or a real number, not '{t}'"
+                    ));
                 }
             }
         }
@@ -239,7 +288,10 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             if args.is_empty() {
                 return Ok(vm.new_str(""));
             }
-            if let (Some(Obj::Bytes(b)), true) = (a0.as_ref().map(|r| vm.heap.get(r)), args.len() > 1 || kwarg(kw, "encoding").is_some()) {
+            if let (Some(Obj::Bytes(b)), true) = (
+                a0.as_ref().map(|r| vm.heap.get(r)),
+                args.len() > 1 || kwarg(kw, "encoding").is_some(),
+            ) {
                 let b = b.clone();
                 return decode_bytes(vm, &b);
             }
@@ -270,14 +322,22 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             vm.alloc(Obj::Bytes(out.into()))
         }
         BuiltinType::List => {
-            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
+            let items = if args.is_empty() {
+                vec![]
+            } else {
+                vm.iterate_rooted(a0)?
+            };
             vm.new_list(items)
         }
         BuiltinType::Tuple => {
             if let Some(Obj::Tuple(_)) = a0.as_ref().map(|r| vm.heap.get(r)) {
                 return Ok(a0);
             }
-            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
+            let items = if args.is_empty() {
+                vec![]
+            } else {
+                vm.iterate_rooted(a0)?
+            };
             vm.new_tuple(items)
         }
         BuiltinType::Dict => {
@@ -292,7 +352,11 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             d
         }
         BuiltinType::Set | BuiltinType::FrozenSet => {
-            let items = if args.is_empty() { vec![] } else { vm.iterate_rooted(a0)? };
+            let items = if args.is_empty() {
+                vec![]
+            } else {
+                vm.iterate_rooted(a0)?
+            };
             vm.new_set(items, t == BuiltinType::FrozenSet)?
         }
         BuiltinType::Range => {
@@ -302,7 +366,9 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                     Some(Num::I(i)) => n.push(i),
                     _ => {
                         let t = vm.type_name(*a);
-                        return type_err(format!("'{t}' object cannot be interpreted as an integer"));
+                        return type_err(format!(
+                            "'{t}' object cannot be interpreted as an integer"
+                        ));
                     }
                 }
             }
@@ -327,7 +393,11 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
             vm.alloc(Obj::Slice(a, b, c))
         }
         BuiltinType::Property => {
-            let fset = args.get(1).copied().or(kwarg(kw, "fset")).unwrap_or(Value::None);
+            let fset = args
+                .get(1)
+                .copied()
+                .or(kwarg(kw, "fset"))
+                .unwrap_or(Value::None);
             vm.alloc(Obj::Property(a0, fset, Value::None))
         }
         BuiltinType::StaticMethod => vm.alloc(Obj::StaticMethod(a0)),
@@ -342,12 +412,16 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
 
 fn make_super(vm: &mut Vm, args: &[Value]) -> PResult<Value> {
     if args.len() == 2 {
-        let Some(c) = args[0].as_ref() else { return type_err("super() argument 1 must be a type") };
+        let Some(c) = args[0].as_ref() else {
+            return type_err("super() argument 1 must be a type");
+        };
         return Ok(vm.alloc(Obj::Super(c, args[1])));
     }
     // Zero-argument form: the calling frame's function knows its class; `self` is its
     // first argument (possibly moved into a cell when a closure captured it).
-    let Some(f) = vm.frames.last() else { return err(ExcKind::RuntimeError, "super(): no arguments") };
+    let Some(f) = vm.frames.last() else {
+        return err(ExcKind::RuntimeError, "super(): no arguments");
+    };
     let func = f.func;
     let code = f.code.clone();
     let mut this = f.fast.first().copied().flatten();
@@ -410,13 +484,24 @@ pub fn parse_float(s: &str) -> PResult<f64> {
     if let Some(v) = v {
         return Ok(if l.starts_with('-') { -v } else { v });
     }
-    let cleaned: String = if t.contains('_') && !t.starts_with('_') && !t.ends_with('_') && !t.contains("__") { t.replace('_', "") } else { t.to_string() };
-    if cleaned.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) && !cleaned.is_empty()
+    let cleaned: String =
+        if t.contains('_') && !t.starts_with('_') && !t.ends_with('_') && !t.contains("__") {
+            t.replace('_', "")
+        } else {
+            t.to_string()
+        };
+    if cleaned
+        .chars()
+        .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+        && !cleaned.is_empty()
         && let Ok(f) = cleaned.parse::<f64>()
     {
         return Ok(f);
     }
-    value_err(format!("could not convert string to float: {}", super::format::repr_str(s)))
+    value_err(format!(
+        "could not convert string to float: {}",
+        super::format::repr_str(s)
+    ))
 }
 
 pub fn to_int(vm: &mut Vm, v: Value, base: Option<Value>) -> PResult<Value> {
@@ -439,7 +524,10 @@ pub fn to_int(vm: &mut Vm, v: Value, base: Option<Value>) -> PResult<Value> {
                 return value_err("cannot convert float NaN to integer");
             }
             if f.is_infinite() {
-                return err(ExcKind::OverflowError, "cannot convert float infinity to integer");
+                return err(
+                    ExcKind::OverflowError,
+                    "cannot convert float infinity to integer",
+                );
             }
             let t = f.trunc();
             if t.abs() < 9.2e18 {
@@ -455,7 +543,9 @@ pub fn to_int(vm: &mut Vm, v: Value, base: Option<Value>) -> PResult<Value> {
                 return vm.call_sync(f, vec![], vec![]);
             }
             let t = vm.type_name(v);
-            type_err(format!("int() argument must be a string, a bytes-like object or a real number, not '{t}'"))
+            type_err(format!(
+                "int() argument must be a string, a bytes-like object or a real number, not '{t}'"
+            ))
         }
     }
 }
@@ -467,7 +557,12 @@ fn float_to_big(f: f64) -> BigInt {
 
 pub fn parse_int(vm: &mut Vm, s: &str, base: u32) -> PResult<Value> {
     let t = s.trim();
-    let bad = || value_err(format!("invalid literal for int() with base {base}: {}", super::format::repr_str(s)));
+    let bad = || {
+        value_err(format!(
+            "invalid literal for int() with base {base}: {}",
+            super::format::repr_str(s)
+        ))
+    };
     let (neg, body) = match t.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
@@ -513,7 +608,10 @@ pub fn decode_bytes(vm: &mut Vm, b: &[u8]) -> PResult<Value> {
             let pos = e.valid_up_to();
             err(
                 ExcKind::UnicodeDecodeError,
-                format!("'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid start byte", b[pos]),
+                format!(
+                    "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid start byte",
+                    b[pos]
+                ),
             )
         }
     }
@@ -537,4 +635,3 @@ impl Vm {
         self.out.clear();
     }
 }
-

@@ -252,7 +252,10 @@ impl Vm {
                 if missing.len() == 1 { "" } else { "s" }
             ));
         }
-        for (slot, n) in fast[argc..argc + kwonly].iter_mut().zip(&code.varnames[argc..argc + kwonly]) {
+        for (slot, n) in fast[argc..argc + kwonly]
+            .iter_mut()
+            .zip(&code.varnames[argc..argc + kwonly])
+        {
             if slot.is_none() {
                 match kwdefaults.iter().find(|(k, _)| k == n) {
                     Some((_, v)) => *slot = Some(*v),

@@ -49,7 +49,11 @@ impl Vm {
             return Ok(num_cmp(&x, &y) == Some(std::cmp::Ordering::Equal));
         }
         if self.is_user_instance(a) || self.is_user_instance(b) {
-            let (x, y) = if self.is_user_instance(a) { (a, b) } else { (b, a) };
+            let (x, y) = if self.is_user_instance(a) {
+                (a, b)
+            } else {
+                (b, a)
+            };
             if let Some(f) = self.has_attr(x, "__eq__")? {
                 let r = self.call_sync(f, vec![y], Vec::new())?;
                 if !matches!(r, Value::NotImplemented) {
@@ -58,7 +62,9 @@ impl Vm {
             }
             return Ok(false);
         }
-        let (Value::Obj(ra), Value::Obj(rb)) = (a, b) else { return Ok(false) };
+        let (Value::Obj(ra), Value::Obj(rb)) = (a, b) else {
+            return Ok(false);
+        };
         match (self.heap.get(ra), self.heap.get(rb)) {
             (Obj::Str(x), Obj::Str(y)) => Ok(x == y),
             (Obj::Bytes(x), Obj::Bytes(y)) => Ok(x == y),
@@ -74,7 +80,11 @@ impl Vm {
                 if x.len() != y.len() {
                     return Ok(false);
                 }
-                let pairs: Vec<(Value, Option<Value>)> = x.keyed().into_iter().map(|(hk, _, v)| (v, y.get(&hk))).collect();
+                let pairs: Vec<(Value, Option<Value>)> = x
+                    .keyed()
+                    .into_iter()
+                    .map(|(hk, _, v)| (v, y.get(&hk)))
+                    .collect();
                 for (v, w) in pairs {
                     match w {
                         Some(w) if self.eq(v, w)? => {}
@@ -91,7 +101,11 @@ impl Vm {
             }
             (Obj::Range(a1, b1, c1), Obj::Range(a2, b2, c2)) => Ok((a1, b1, c1) == (a2, b2, c2)),
             (Obj::Instance(_), _) | (_, Obj::Instance(_)) => {
-                let (x, y) = if self.is_user_instance(a) { (a, b) } else { (b, a) };
+                let (x, y) = if self.is_user_instance(a) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
                 if let Some(f) = self.has_attr(x, "__eq__")? {
                     let r = self.call_sync(f, vec![y], Vec::new())?;
                     if !matches!(r, Value::NotImplemented) {
@@ -133,8 +147,12 @@ impl Vm {
                     let (x, y) = (x.clone(), y.clone());
                     return self.seq_cmp(&x, &y, op);
                 }
-                (Obj::Set(x, _), Obj::Set(y, _)) if matches!(op, CmpOp::Le | CmpOp::Lt | CmpOp::Ge | CmpOp::Gt) => {
-                    let sub = |p: &super::dict::Dict, q: &super::dict::Dict| p.keyed().iter().all(|(h, _, _)| q.contains(h));
+                (Obj::Set(x, _), Obj::Set(y, _))
+                    if matches!(op, CmpOp::Le | CmpOp::Lt | CmpOp::Ge | CmpOp::Gt) =>
+                {
+                    let sub = |p: &super::dict::Dict, q: &super::dict::Dict| {
+                        p.keyed().iter().all(|(h, _, _)| q.contains(h))
+                    };
                     let (le, ge) = (sub(x, y), sub(y, x));
                     let r = match op {
                         CmpOp::Le => le,
@@ -175,10 +193,17 @@ impl Vm {
             _ => ">=",
         };
         let (x, y) = (self.type_name(a), self.type_name(b));
-        type_err(format!("'{sym}' not supported between instances of '{x}' and '{y}'"))
+        type_err(format!(
+            "'{sym}' not supported between instances of '{x}' and '{y}'"
+        ))
     }
 
-    fn seq_cmp(&mut self, x: &[Value], y: &[Value], op: CmpOp) -> PResult<Option<std::cmp::Ordering>> {
+    fn seq_cmp(
+        &mut self,
+        x: &[Value],
+        y: &[Value],
+        op: CmpOp,
+    ) -> PResult<Option<std::cmp::Ordering>> {
         for (a, b) in x.iter().zip(y.iter()) {
             if !self.eq(*a, *b)? {
                 return self.cmp(*a, *b, op);
@@ -209,13 +234,25 @@ impl Vm {
             CmpOp::Eq | CmpOp::Ne => {
                 let ne = op == CmpOp::Ne;
                 if self.is_user_instance(l) || self.is_user_instance(r) {
-                    let (x, y) = if self.is_user_instance(l) { (l, r) } else { (r, l) };
+                    let (x, y) = if self.is_user_instance(l) {
+                        (l, r)
+                    } else {
+                        (r, l)
+                    };
                     if ne && let Some(f) = self.user_method(x, "__ne__")? {
                         return self.invoke(f, vec![y], Vec::new(), Hook::PUSH);
                     }
                     if let Some(f) = self.user_method(x, "__eq__")? {
                         let t = Transform::EqRetry(x, y, ne, false);
-                        return self.invoke(f, vec![y], Vec::new(), Hook { target: Target::Push, transform: t });
+                        return self.invoke(
+                            f,
+                            vec![y],
+                            Vec::new(),
+                            Hook {
+                                target: Target::Push,
+                                transform: t,
+                            },
+                        );
                     }
                     return self.eq_retry(x, y, ne, false, Target::Push);
                 } else {
@@ -226,8 +263,20 @@ impl Vm {
                 if self.is_user_instance(r)
                     && let Some(f) = self.has_attr(r, "__contains__")?
                 {
-                    let t = if op == CmpOp::NotIn { Transform::Not } else { Transform::Bool };
-                    return self.invoke(f, vec![l], Vec::new(), Hook { target: Target::Push, transform: t });
+                    let t = if op == CmpOp::NotIn {
+                        Transform::Not
+                    } else {
+                        Transform::Bool
+                    };
+                    return self.invoke(
+                        f,
+                        vec![l],
+                        Vec::new(),
+                        Hook {
+                            target: Target::Push,
+                            transform: t,
+                        },
+                    );
                 }
                 self.contains(r, l)? == (op == CmpOp::In)
             }
@@ -249,28 +298,56 @@ impl Vm {
     }
 
     /// `x.__eq__(y)` gave `NotImplemented` (or did not exist): ask `y`, then use identity.
-    pub fn eq_retry(&mut self, x: Value, y: Value, negate: bool, reflected: bool, target: Target) -> PResult<()> {
+    pub fn eq_retry(
+        &mut self,
+        x: Value,
+        y: Value,
+        negate: bool,
+        reflected: bool,
+        target: Target,
+    ) -> PResult<()> {
         if !reflected
             && self.is_user_instance(y)
             && let Some(f) = self.user_method(y, "__eq__")?
         {
-            let h = Hook { target, transform: Transform::EqRetry(y, x, negate, true) };
+            let h = Hook {
+                target,
+                transform: Transform::EqRetry(y, x, negate, true),
+            };
             return self.invoke(f, vec![x], Vec::new(), h);
         }
-        let same = if reflected || !self.is_user_instance(y) { x.is(y) || self.eq_builtin_fallback(x, y)? } else { x.is(y) };
-        self.deliver(Hook { target, transform: Transform::None }, Value::Bool(same != negate))
+        let same = if reflected || !self.is_user_instance(y) {
+            x.is(y) || self.eq_builtin_fallback(x, y)?
+        } else {
+            x.is(y)
+        };
+        self.deliver(
+            Hook {
+                target,
+                transform: Transform::None,
+            },
+            Value::Bool(same != negate),
+        )
     }
 
     /// Equality when no `__eq__` answered: identity, except that built-in values compare
     /// by value among themselves.
     fn eq_builtin_fallback(&mut self, x: Value, y: Value) -> PResult<bool> {
-        if self.is_user_instance(x) || self.is_user_instance(y) { Ok(false) } else { self.eq(x, y) }
+        if self.is_user_instance(x) || self.is_user_instance(y) {
+            Ok(false)
+        } else {
+            self.eq(x, y)
+        }
     }
 
     /// A method defined by the user's class itself (not `object`'s defaults).
     fn user_method(&mut self, v: Value, name: &str) -> PResult<Option<Value>> {
         let c = self.type_of(v);
-        if self.class_lookup(c, name).is_some() { self.has_attr(v, name) } else { Ok(None) }
+        if self.class_lookup(c, name).is_some() {
+            self.has_attr(v, name)
+        } else {
+            Ok(None)
+        }
     }
 
     pub fn contains(&mut self, container: Value, item: Value) -> PResult<bool> {
@@ -282,7 +359,9 @@ impl Vm {
                         Some(sub) => Ok(s.contains(&*sub)),
                         None => {
                             let t = self.type_name(item);
-                            type_err(format!("'in <string>' requires string as left operand, not {t}"))
+                            type_err(format!(
+                                "'in <string>' requires string as left operand, not {t}"
+                            ))
                         }
                     };
                 }
@@ -291,7 +370,9 @@ impl Vm {
                     return Ok(match item {
                         Value::Int(i) => b.contains(&(i as u8)),
                         _ => match item.as_ref().map(|r| self.heap.get(r)) {
-                            Some(Obj::Bytes(sub)) => b.windows(sub.len().max(1)).any(|w| *w == **sub) || sub.is_empty(),
+                            Some(Obj::Bytes(sub)) => {
+                                b.windows(sub.len().max(1)).any(|w| *w == **sub) || sub.is_empty()
+                            }
                             _ => false,
                         },
                     });
@@ -299,7 +380,9 @@ impl Vm {
                 Obj::Dict(d) | Obj::Set(d, _) => {
                     let _ = d;
                     let hk = self.hash_key(item)?;
-                    let (Obj::Dict(d) | Obj::Set(d, _)) = self.heap.get(r) else { return Ok(false) };
+                    let (Obj::Dict(d) | Obj::Set(d, _)) = self.heap.get(r) else {
+                        return Ok(false);
+                    };
                     return Ok(d.contains(&hk));
                 }
                 Obj::View(d, 0) => {
@@ -310,7 +393,11 @@ impl Vm {
                     let (a, b, c) = (*a, *b, *c);
                     return Ok(match item {
                         Value::Int(i) => {
-                            let inr = if c > 0 { i >= a && i < b } else { i <= a && i > b };
+                            let inr = if c > 0 {
+                                i >= a && i < b
+                            } else {
+                                i <= a && i > b
+                            };
                             inr && (i - a) % c == 0
                         }
                         _ => false,
@@ -379,7 +466,9 @@ impl Vm {
                             let b = self.alloc(Obj::BoundMethod(v, f));
                             let h = self.call_sync(b, Vec::new(), Vec::new())?;
                             match h {
-                                Value::Int(i) => HashKey::Tuple(vec![HashKey::Id(c), HashKey::Int(i)]),
+                                Value::Int(i) => {
+                                    HashKey::Tuple(vec![HashKey::Id(c), HashKey::Int(i)])
+                                }
                                 _ => return type_err("__hash__ method should return an integer"),
                             }
                         }
@@ -434,4 +523,3 @@ pub fn num_cmp(a: &Num, b: &Num) -> Option<std::cmp::Ordering> {
         _ => Some(to_big(a).cmp(&to_big(b))),
     }
 }
-

@@ -59,8 +59,14 @@ pub struct Hook {
 }
 
 impl Hook {
-    pub const PUSH: Hook = Hook { target: Target::Push, transform: Transform::None };
-    pub const NESTED: Hook = Hook { target: Target::Nested, transform: Transform::None };
+    pub const PUSH: Hook = Hook {
+        target: Target::Push,
+        transform: Transform::None,
+    };
+    pub const NESTED: Hook = Hook {
+        target: Target::Nested,
+        transform: Transform::None,
+    };
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -99,9 +105,9 @@ impl Frame {
         out.extend(self.genr.map(Value::Obj));
         match self.hook.transform {
             Transform::Init(v) => out.push(v),
-            Transform::MakeClass(a, b) | Transform::BinRetry(_, a, b, _) | Transform::EqRetry(a, b, _, _) => {
-                out.extend([a, b])
-            }
+            Transform::MakeClass(a, b)
+            | Transform::BinRetry(_, a, b, _)
+            | Transform::EqRetry(a, b, _, _) => out.extend([a, b]),
             _ => {}
         }
         if let Some(c) = self.code.rt_consts.get() {
@@ -110,8 +116,15 @@ impl Frame {
     }
 
     pub fn line(&self) -> u32 {
-        let i = self.ip.saturating_sub(1).min(self.code.lines.len().saturating_sub(1));
-        self.code.lines.get(i).copied().unwrap_or(self.code.first_line)
+        let i = self
+            .ip
+            .saturating_sub(1)
+            .min(self.code.lines.len().saturating_sub(1));
+        self.code
+            .lines
+            .get(i)
+            .copied()
+            .unwrap_or(self.code.first_line)
     }
 }
 
@@ -181,7 +194,9 @@ impl Vm {
 
     fn peek(&mut self, n: usize) -> Value {
         let s = &self.top().stack;
-        s.get(s.len().wrapping_sub(1 + n)).copied().unwrap_or(Value::None)
+        s.get(s.len().wrapping_sub(1 + n))
+            .copied()
+            .unwrap_or(Value::None)
     }
 
     pub(super) fn popn(&mut self, n: usize) -> Vec<Value> {
@@ -220,7 +235,9 @@ impl Vm {
             Transform::Init(inst) => {
                 if !matches!(v, Value::None) {
                     let t = self.type_name(v);
-                    return super::error::type_err(format!("__init__() should return None, not '{t}'"));
+                    return super::error::type_err(format!(
+                        "__init__() should return None, not '{t}'"
+                    ));
                 }
                 inst
             }
@@ -238,7 +255,11 @@ impl Vm {
                 if matches!(v, Value::NotImplemented) {
                     return self.eq_retry(l, r, negate, reflected, hook.target);
                 }
-                if negate { Value::Bool(!self.truthy(v)?) } else { v }
+                if negate {
+                    Value::Bool(!self.truthy(v)?)
+                } else {
+                    v
+                }
             }
         };
         match hook.target {
@@ -249,7 +270,12 @@ impl Vm {
     }
 
     /// Calls `f` from native code and runs the loop until it returns.
-    pub fn call_sync(&mut self, f: Value, args: Vec<Value>, kw: Vec<(Rc<str>, Value)>) -> PResult<Value> {
+    pub fn call_sync(
+        &mut self,
+        f: Value,
+        args: Vec<Value>,
+        kw: Vec<(Rc<str>, Value)>,
+    ) -> PResult<Value> {
         if self.nested >= self.max_nested {
             return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
         }
@@ -331,7 +357,9 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!("cannot access local variable '{name}' where it is not associated with a value"),
+                        format!(
+                            "cannot access local variable '{name}' where it is not associated with a value"
+                        ),
                     );
                 }
             },
@@ -344,7 +372,9 @@ impl Vm {
                     let name = self.top().code.varnames[i as usize].clone();
                     return super::error::err(
                         ExcKind::UnboundLocalError,
-                        format!("cannot access local variable '{name}' where it is not associated with a value"),
+                        format!(
+                            "cannot access local variable '{name}' where it is not associated with a value"
+                        ),
                     );
                 }
             }
@@ -359,7 +389,9 @@ impl Vm {
                         let name = self.deref_name(i);
                         return super::error::err(
                             ExcKind::NameError,
-                            format!("free variable '{name}' referenced before assignment in enclosing scope"),
+                            format!(
+                                "free variable '{name}' referenced before assignment in enclosing scope"
+                            ),
                         );
                     }
                 }
@@ -380,7 +412,14 @@ impl Vm {
             Op::LoadGlobal(i) => {
                 let g = self.top().globals;
                 let versions = (self.dict_version(g), self.dict_version(self.builtins));
-                let cached = self.top().code.global_cache.borrow().get(i as usize).copied().flatten();
+                let cached = self
+                    .top()
+                    .code
+                    .global_cache
+                    .borrow()
+                    .get(i as usize)
+                    .copied()
+                    .flatten();
                 if let Some((r, gv, bv, holder, slot)) = cached
                     && r == g
                     && (gv, bv) == versions
@@ -393,10 +432,12 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let v = self.load_global(g, &name)?;
                 let key = super::dict::HashKey::Str(name);
-                let found = [g, self.builtins].into_iter().find_map(|d| match self.heap.get(d) {
-                    Obj::Dict(x) => x.slot_of(&key).map(|s| (d, s)),
-                    _ => None,
-                });
+                let found = [g, self.builtins]
+                    .into_iter()
+                    .find_map(|d| match self.heap.get(d) {
+                        Obj::Dict(x) => x.slot_of(&key).map(|s| (d, s)),
+                        _ => None,
+                    });
                 if let Some((holder, slot)) = found {
                     let code = self.top().code.clone();
                     let mut cache = code.global_cache.borrow_mut();
@@ -417,7 +458,10 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let g = self.top().globals;
                 if !self.dict_del_str(g, &name) {
-                    return super::error::err(ExcKind::NameError, format!("name '{name}' is not defined"));
+                    return super::error::err(
+                        ExcKind::NameError,
+                        format!("name '{name}' is not defined"),
+                    );
                 }
             }
             Op::LoadName(i) => {
@@ -441,7 +485,10 @@ impl Vm {
                 let name = self.top().code.names[i as usize].clone();
                 let ns = self.top().ns.unwrap_or(self.top().globals);
                 if !self.dict_del_str(ns, &name) {
-                    return super::error::err(ExcKind::NameError, format!("name '{name}' is not defined"));
+                    return super::error::err(
+                        ExcKind::NameError,
+                        format!("name '{name}' is not defined"),
+                    );
                 }
             }
             Op::LoadAttr(i) => {
@@ -639,7 +686,11 @@ impl Vm {
                 let v = self.new_str(s);
                 self.push(v);
             }
-            Op::ListAppend(n) | Op::ListExtend(n) | Op::SetAdd(n) | Op::SetUpdate(n) | Op::DictUpdate(n) => {
+            Op::ListAppend(n)
+            | Op::ListExtend(n)
+            | Op::SetAdd(n)
+            | Op::SetUpdate(n)
+            | Op::DictUpdate(n) => {
                 let v = self.pop();
                 let c = self.peek(n as usize - 1);
                 self.container_add(op, c, v)?;
@@ -701,7 +752,11 @@ impl Vm {
                 let mut args = self.popn(n as usize);
                 let f = self.pop();
                 let kwv = args.split_off(args.len() - names.len());
-                let kw = names.iter().zip(kwv).map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v)).collect();
+                let kw = names
+                    .iter()
+                    .zip(kwv)
+                    .map(|(k, v)| (self.str_val(*k).unwrap_or_default(), v))
+                    .collect();
                 self.invoke(f, args, kw, Hook::PUSH)?;
             }
             Op::CallEx => {
@@ -713,9 +768,21 @@ impl Vm {
                 self.invoke(f, args, kw, Hook::PUSH)?;
             }
             Op::MakeFunction(idx, flags) => {
-                let closure = if flags & 4 != 0 { self.pop() } else { Value::None };
-                let kwdefaults = if flags & 2 != 0 { self.pop() } else { Value::None };
-                let defaults = if flags & 1 != 0 { self.pop() } else { Value::None };
+                let closure = if flags & 4 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let kwdefaults = if flags & 2 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
+                let defaults = if flags & 1 != 0 {
+                    self.pop()
+                } else {
+                    Value::None
+                };
                 let code = self.top().code.codes[idx as usize].clone();
                 let f = self.make_function(code, defaults, kwdefaults, closure)?;
                 self.push(f);
@@ -736,7 +803,11 @@ impl Vm {
             }
             Op::SetupExcept(t) => {
                 let f = self.top();
-                let b = Block { handler: t, depth: f.stack.len() as u32, handling: f.handling.len() as u32 };
+                let b = Block {
+                    handler: t,
+                    depth: f.stack.len() as u32,
+                    handling: f.handling.len() as u32,
+                };
                 f.blocks.push(b);
             }
             Op::PopBlock => {
@@ -769,7 +840,12 @@ impl Vm {
                 let e = self.peek(0);
                 let exit = self.peek(1);
                 let t = self.type_of(e);
-                self.invoke(exit, vec![Value::Obj(t), e, Value::None], Vec::new(), Hook::PUSH)?;
+                self.invoke(
+                    exit,
+                    vec![Value::Obj(t), e, Value::None],
+                    Vec::new(),
+                    Hook::PUSH,
+                )?;
             }
             Op::Import(i) => {
                 let name = self.top().code.names[i as usize].clone();
@@ -805,7 +881,11 @@ impl Vm {
     fn deref_name(&mut self, i: u32) -> Rc<str> {
         let c = &self.top().code;
         let i = i as usize;
-        if i < c.cellvars.len() { c.cellvars[i].clone() } else { c.freevars[i - c.cellvars.len()].clone() }
+        if i < c.cellvars.len() {
+            c.cellvars[i].clone()
+        } else {
+            c.freevars[i - c.cellvars.len()].clone()
+        }
     }
 
     pub fn load_const(&mut self, i: usize) -> Value {
@@ -817,7 +897,9 @@ impl Vm {
             let vals: Vec<Value> = code.consts.iter().map(|c| self.const_value(c)).collect();
             let _ = code.rt_consts.set(vals);
         }
-        code.rt_consts.get().and_then(|c| c.get(i).copied()).unwrap_or(Value::None)
+        code.rt_consts
+            .get()
+            .and_then(|c| c.get(i).copied())
+            .unwrap_or(Value::None)
     }
-
 }

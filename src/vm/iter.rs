@@ -78,7 +78,9 @@ impl Vm {
 
     /// Advances a native iterator. `Ok(None)`: exhausted. `Err(Exc::FramePushed)` never.
     fn native_next(&mut self, r: Ref) -> PResult<Option<Value>> {
-        let Obj::Iter(st) = self.heap.get_mut(r) else { return Ok(None) };
+        let Obj::Iter(st) = self.heap.get_mut(r) else {
+            return Ok(None);
+        };
         match &mut **st {
             IterState::Seq(src, i) => {
                 let (src, idx) = (*src, *i);
@@ -91,7 +93,9 @@ impl Vm {
                 })
             }
             IterState::Str(s, pos) => {
-                let Some(c) = s[*pos..].chars().next() else { return Ok(None) };
+                let Some(c) = s[*pos..].chars().next() else {
+                    return Ok(None);
+                };
                 *pos += c.len_utf8();
                 let v = self.new_str(c.to_string());
                 Ok(Some(v))
@@ -113,16 +117,25 @@ impl Vm {
             IterState::Dict(d, _, kind, len0) => {
                 let (d, kind, len0) = (*d, *kind, *len0);
                 if matches!(self.heap.get(d), Obj::Dict(x) if x.len() != len0) {
-                    return super::error::err(ExcKind::RuntimeError, "dictionary changed size during iteration");
+                    return super::error::err(
+                        ExcKind::RuntimeError,
+                        "dictionary changed size during iteration",
+                    );
                 }
                 loop {
                     let idx = {
-                        let Obj::Iter(st) = self.heap.get_mut(r) else { return Ok(None) };
-                        let IterState::Dict(_, i, _, _) = &mut **st else { return Ok(None) };
+                        let Obj::Iter(st) = self.heap.get_mut(r) else {
+                            return Ok(None);
+                        };
+                        let IterState::Dict(_, i, _, _) = &mut **st else {
+                            return Ok(None);
+                        };
                         *i += 1;
                         *i - 1
                     };
-                    let Obj::Dict(dict) = self.heap.get(d) else { return Ok(None) };
+                    let Obj::Dict(dict) = self.heap.get(d) else {
+                        return Ok(None);
+                    };
                     match dict.slot(idx) {
                         None => return Ok(None),
                         Some(None) => continue,
@@ -205,7 +218,11 @@ impl Vm {
             IterState::Callable(f, sentinel) => {
                 let (f, sentinel) = (*f, *sentinel);
                 let v = self.call_sync(f, Vec::new(), Vec::new())?;
-                if self.eq(v, sentinel)? { Ok(None) } else { Ok(Some(v)) }
+                if self.eq(v, sentinel)? {
+                    Ok(None)
+                } else {
+                    Ok(Some(v))
+                }
             }
         }
     }
@@ -246,7 +263,10 @@ impl Vm {
             Obj::Generator(_) => {
                 let base = self.frames.len();
                 if self.nested >= self.max_nested {
-                    return super::error::err(ExcKind::RecursionError, "maximum recursion depth exceeded");
+                    return super::error::err(
+                        ExcKind::RecursionError,
+                        "maximum recursion depth exceeded",
+                    );
                 }
                 self.nested += 1;
                 if !rooted {
@@ -281,7 +301,9 @@ impl Vm {
 
     /// `ForIter`: pushes the next item or pops the iterator and jumps.
     pub fn for_iter(&mut self, it: Value, target: u32) -> PResult<()> {
-        let Value::Obj(r) = it else { return type_err("not an iterator") };
+        let Value::Obj(r) = it else {
+            return type_err("not an iterator");
+        };
         if let Obj::Iter(st) = self.heap.get_mut(r)
             && let IterState::Range(cur, stop, step) = &mut **st
         {
@@ -320,7 +342,9 @@ impl Vm {
 
     /// `SendIter` for `yield from`.
     pub fn send_iter(&mut self, it: Value, v: Value, target: u32) -> PResult<()> {
-        let Value::Obj(r) = it else { return type_err("not an iterator") };
+        let Value::Obj(r) = it else {
+            return type_err("not an iterator");
+        };
         if let Obj::Generator(_) = self.heap.get(r) {
             self.pop();
             return self.gen_resume(r, v, None, Hook::PUSH);

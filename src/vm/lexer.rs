@@ -29,7 +29,13 @@ pub enum Tok {
 #[derive(Clone, Debug, PartialEq)]
 pub enum FPart {
     Lit(String),
-    Expr { src: String, line: u32, conv: Option<char>, spec: Vec<FPart>, debug: Option<String> },
+    Expr {
+        src: String,
+        line: u32,
+        conv: Option<char>,
+        spec: Vec<FPart>,
+        debug: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -85,11 +91,19 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SyntaxError> {
 
 impl<'a> Lexer<'a> {
     fn err(&self, msg: &str, pos: usize) -> SyntaxError {
-        SyntaxError { msg: msg.to_string(), line: self.line, col: (pos - self.line_start) as u32 + 1 }
+        SyntaxError {
+            msg: msg.to_string(),
+            line: self.line,
+            col: (pos - self.line_start) as u32 + 1,
+        }
     }
 
     fn push(&mut self, tok: Tok, start: usize) {
-        self.out.push(Token { tok, line: self.line, col: (start - self.line_start) as u32 + 1 });
+        self.out.push(Token {
+            tok,
+            line: self.line,
+            col: (start - self.line_start) as u32 + 1,
+        });
     }
 
     fn peek(&self, off: usize) -> u8 {
@@ -113,14 +127,18 @@ impl<'a> Lexer<'a> {
                         self.pos += 1;
                     }
                 }
-                b'\\' if self.peek(1) == b'\n' || (self.peek(1) == b'\r' && self.peek(2) == b'\n') => {
+                b'\\'
+                    if self.peek(1) == b'\n'
+                        || (self.peek(1) == b'\r' && self.peek(2) == b'\n') =>
+                {
                     self.pos += if self.peek(1) == b'\r' { 3 } else { 2 };
                     self.newline_pos();
                 }
                 b'\r' => self.pos += 1,
                 b'\n' => {
                     if self.depth == 0 {
-                        let last_is_nl = matches!(self.out.last().map(|t| &t.tok), None | Some(Tok::Newline));
+                        let last_is_nl =
+                            matches!(self.out.last().map(|t| &t.tok), None | Some(Tok::Newline));
                         if !last_is_nl {
                             self.push(Tok::Newline, start);
                         }
@@ -138,7 +156,10 @@ impl<'a> Lexer<'a> {
                     let q = self.src.get(word_end).copied().unwrap_or(0);
                     let lower = word.to_ascii_lowercase();
                     if (q == b'"' || q == b'\'')
-                        && matches!(lower.as_str(), "r" | "b" | "f" | "rb" | "br" | "fr" | "rf" | "u")
+                        && matches!(
+                            lower.as_str(),
+                            "r" | "b" | "f" | "rb" | "br" | "fr" | "rf" | "u"
+                        )
                     {
                         self.pos = word_end;
                         self.string(start, &lower)?;
@@ -160,13 +181,18 @@ impl<'a> Lexer<'a> {
                         "(" | "[" | "{" => {
                             self.depth += 1;
                             let col = (start - self.line_start) as u32 + 1;
-                            self.open.push((op.chars().next().unwrap_or('('), self.line, col));
+                            self.open
+                                .push((op.chars().next().unwrap_or('('), self.line, col));
                         }
                         ")" | "]" | "}" => {
                             self.depth = self.depth.saturating_sub(1);
                             let close = op.chars().next().unwrap_or(')');
                             match self.open.pop() {
-                                Some((o, _, _)) if matches!((o, close), ('(', ')') | ('[', ']') | ('{', '}')) => {}
+                                Some((o, _, _))
+                                    if matches!(
+                                        (o, close),
+                                        ('(', ')') | ('[', ']') | ('{', '}')
+                                    ) => {}
                                 Some((o, _, _)) => {
                                     // CPython calls every bracket kind a parenthesis here.
                                     return Err(self.err(
@@ -174,7 +200,9 @@ impl<'a> Lexer<'a> {
                                         start,
                                     ));
                                 }
-                                None => return Err(self.err(&format!("unmatched '{close}'"), start)),
+                                None => {
+                                    return Err(self.err(&format!("unmatched '{close}'"), start));
+                                }
                             }
                         }
                         _ => {}
@@ -185,7 +213,11 @@ impl<'a> Lexer<'a> {
             }
         }
         if let Some((c, line, col)) = self.open.first() {
-            return Err(SyntaxError { msg: format!("'{c}' was never closed"), line: *line, col: *col });
+            return Err(SyntaxError {
+                msg: format!("'{c}' was never closed"),
+                line: *line,
+                col: *col,
+            });
         }
         let end = self.pos;
         if !matches!(self.out.last().map(|t| &t.tok), None | Some(Tok::Newline)) {
@@ -271,7 +303,10 @@ impl<'a> Lexer<'a> {
             while self.peek(0).is_ascii_alphanumeric() || self.peek(0) == b'_' {
                 self.pos += 1;
             }
-            let digits: String = self.text[ds..self.pos].chars().filter(|c| *c != '_').collect();
+            let digits: String = self.text[ds..self.pos]
+                .chars()
+                .filter(|c| *c != '_')
+                .collect();
             let big = num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix)
                 .ok_or_else(|| self.err("invalid digit in number literal", start))?;
             let tok = match i64::try_from(&big) {
@@ -294,7 +329,8 @@ impl<'a> Lexer<'a> {
         }
         if self.peek(0) | 0x20 == b'e'
             && (self.peek(1).is_ascii_digit()
-                || ((self.peek(1) == b'+' || self.peek(1) == b'-') && self.peek(2).is_ascii_digit()))
+                || ((self.peek(1) == b'+' || self.peek(1) == b'-')
+                    && self.peek(2).is_ascii_digit()))
         {
             is_float = true;
             self.pos += 2;
@@ -302,10 +338,15 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
             }
         }
-        let text: String = self.text[start..self.pos].chars().filter(|c| *c != '_').collect();
+        let text: String = self.text[start..self.pos]
+            .chars()
+            .filter(|c| *c != '_')
+            .collect();
         if self.peek(0) | 0x20 == b'j' {
             self.pos += 1;
-            let v = text.parse::<f64>().map_err(|_| self.err("invalid imaginary literal", start))?;
+            let v = text
+                .parse::<f64>()
+                .map_err(|_| self.err("invalid imaginary literal", start))?;
             self.push(Tok::Imag(v), start);
             return Ok(());
         }
@@ -313,7 +354,10 @@ impl<'a> Lexer<'a> {
             return Err(self.err("invalid decimal literal", start));
         }
         let tok = if is_float {
-            Tok::Float(text.parse::<f64>().map_err(|_| self.err("invalid float literal", start))?)
+            Tok::Float(
+                text.parse::<f64>()
+                    .map_err(|_| self.err("invalid float literal", start))?,
+            )
         } else {
             if text.len() > 1 && text.starts_with('0') && text.bytes().any(|b| b != b'0') {
                 return Err(self.err(
@@ -347,9 +391,17 @@ impl<'a> Lexer<'a> {
                 } else {
                     "unterminated string literal"
                 };
-                let last = if self.text.ends_with('\n') { self.line.saturating_sub(1).max(start_line) } else { self.line };
+                let last = if self.text.ends_with('\n') {
+                    self.line.saturating_sub(1).max(start_line)
+                } else {
+                    self.line
+                };
                 let msg = format!("{msg} (detected at line {last})");
-                return Err(SyntaxError { msg, line: start_line, col: start_col });
+                return Err(SyntaxError {
+                    msg,
+                    line: start_line,
+                    col: start_col,
+                });
             }
             let c = self.peek(0);
             if c == b'\\' {
@@ -364,7 +416,10 @@ impl<'a> Lexer<'a> {
             if c == b'\n' {
                 if !triple {
                     return Err(SyntaxError {
-                        msg: format!("unterminated string literal (detected at line {})", self.line),
+                        msg: format!(
+                            "unterminated string literal (detected at line {})",
+                            self.line
+                        ),
                         line: start_line,
                         col: start_col,
                     });
@@ -381,11 +436,13 @@ impl<'a> Lexer<'a> {
         let body = &self.text[body_start..self.pos];
         self.pos += if triple { 3 } else { 1 };
         let tok = if fstr {
-            Tok::FStr(parse_fstring(body, raw, start_line).map_err(|m| SyntaxError {
-                msg: m,
-                line: start_line,
-                col: start_col,
-            })?)
+            Tok::FStr(
+                parse_fstring(body, raw, start_line).map_err(|m| SyntaxError {
+                    msg: m,
+                    line: start_line,
+                    col: start_col,
+                })?,
+            )
         } else if bytes {
             let s = unescape(body, raw, true).map_err(|m| self.err(&m, start))?;
             Tok::Bytes(s.chars().map(|c| c as u32 as u8).collect())
@@ -393,7 +450,11 @@ impl<'a> Lexer<'a> {
             Tok::Str(unescape(body, raw, false).map_err(|m| self.err(&m, start))?)
         };
         // Report the token where it started (multi-line strings end on a later line).
-        self.out.push(Token { tok, line: start_line, col: start_col });
+        self.out.push(Token {
+            tok,
+            line: start_line,
+            col: start_col,
+        });
         Ok(())
     }
 }
@@ -473,7 +534,13 @@ fn parse_fstring(body: &str, raw: bool, line: u32) -> Result<Vec<FPart>, String>
     parse_fparts(&chars, &mut i, raw, line, false)
 }
 
-fn parse_fparts(chars: &[char], i: &mut usize, raw: bool, line: u32, in_spec: bool) -> Result<Vec<FPart>, String> {
+fn parse_fparts(
+    chars: &[char],
+    i: &mut usize,
+    raw: bool,
+    line: u32,
+    in_spec: bool,
+) -> Result<Vec<FPart>, String> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let flush = |lit: &mut String, parts: &mut Vec<FPart>| -> Result<(), String> {
@@ -536,7 +603,9 @@ fn parse_fparts(chars: &[char], i: &mut usize, raw: bool, line: u32, in_spec: bo
             if chars.get(*i) == Some(&'!') {
                 conv = chars.get(*i + 1).copied();
                 if !matches!(conv, Some('r' | 's' | 'a')) {
-                    return Err("f-string: invalid conversion character: expected 's', 'r', or 'a'".into());
+                    return Err(
+                        "f-string: invalid conversion character: expected 's', 'r', or 'a'".into(),
+                    );
                 }
                 *i += 2;
             }
@@ -552,7 +621,13 @@ fn parse_fparts(chars: &[char], i: &mut usize, raw: bool, line: u32, in_spec: bo
             if debug.is_some() && conv.is_none() && spec.is_empty() {
                 conv = Some('r');
             }
-            parts.push(FPart::Expr { src, line, conv, spec, debug });
+            parts.push(FPart::Expr {
+                src,
+                line,
+                conv,
+                spec,
+                debug,
+            });
         } else {
             lit.push(c);
             *i += 1;
@@ -588,7 +663,10 @@ mod tests {
 
     #[test]
     fn numbers_in_every_base() {
-        assert_eq!(kinds("0x_ff 0o17 0b101 1_000")[..4], [Tok::Int(255), Tok::Int(15), Tok::Int(5), Tok::Int(1000)]);
+        assert_eq!(
+            kinds("0x_ff 0o17 0b101 1_000")[..4],
+            [Tok::Int(255), Tok::Int(15), Tok::Int(5), Tok::Int(1000)]
+        );
         assert_eq!(kinds("1.5e3")[0], Tok::Float(1500.0));
         assert!(matches!(kinds("99999999999999999999")[0], Tok::BigInt(_)));
     }

@@ -75,7 +75,14 @@ pub fn format_syntax_error(e: &SyntaxError, filename: &str, src: &str) -> String
     let trimmed = line.trim_start();
     let indent = line.len() - trimmed.len();
     let caret_col = (e.col as usize).saturating_sub(1).saturating_sub(indent);
-    let kind = if ["expected an indented block", "unexpected indent", "unindent does not match"].iter().any(|p| e.msg.starts_with(p)) {
+    let kind = if [
+        "expected an indented block",
+        "unexpected indent",
+        "unindent does not match",
+    ]
+    .iter()
+    .any(|p| e.msg.starts_with(p))
+    {
         "IndentationError"
     } else {
         "SyntaxError"
@@ -158,7 +165,10 @@ impl Vm {
             let flush = |out: &mut String, repeats: usize| {
                 if repeats > 3 {
                     let n = repeats - 3;
-                    out.push_str(&format!("  [Previous line repeated {n} more time{}]\n", if n == 1 { "" } else { "s" }));
+                    out.push_str(&format!(
+                        "  [Previous line repeated {n} more time{}]\n",
+                        if n == 1 { "" } else { "s" }
+                    ));
                 }
             };
             for entry in tb.iter().rev() {

@@ -184,7 +184,9 @@ impl Vm {
     /// Looks `name` up along the class chain.
     pub fn class_lookup(&self, mut c: Ref, name: &str) -> Option<Value> {
         loop {
-            let Obj::Class(cls) = self.heap.get(c) else { return None };
+            let Obj::Class(cls) = self.heap.get(c) else {
+                return None;
+            };
             if let Some(v) = cls.dict.get(name) {
                 return Some(*v);
             }
@@ -198,11 +200,18 @@ impl Vm {
 
     pub fn new_exception(&mut self, kind: ExcKind, msg: &str) -> Value {
         let class = self.exc_classes[kind as usize];
-        let args = if msg.is_empty() && kind != ExcKind::KeyError { vec![] } else { vec![self.new_str(msg)] };
+        let args = if msg.is_empty() && kind != ExcKind::KeyError {
+            vec![]
+        } else {
+            vec![self.new_str(msg)]
+        };
         self.alloc(Obj::Instance(Box::new(Instance {
             class,
             dict: AttrMap::default(),
-            exc: Some(Box::new(ExcData { args, ..Default::default() })),
+            exc: Some(Box::new(ExcData {
+                args,
+                ..Default::default()
+            })),
         })))
     }
 
@@ -227,7 +236,9 @@ impl Vm {
     }
 
     pub fn exc_arg0(&self, v: Value) -> Value {
-        self.exc_data(v).and_then(|d| d.args.first().copied()).unwrap_or(Value::None)
+        self.exc_data(v)
+            .and_then(|d| d.args.first().copied())
+            .unwrap_or(Value::None)
     }
 
     pub fn is_instance_of_kind(&self, v: Value, k: ExcKind) -> bool {
@@ -236,7 +247,9 @@ impl Vm {
 
     pub fn exc_matches(&mut self, e: Value, t: Value) -> PResult<bool> {
         let Value::Obj(r) = t else {
-            return super::error::type_err("catching classes that do not inherit from BaseException is not allowed");
+            return super::error::type_err(
+                "catching classes that do not inherit from BaseException is not allowed",
+            );
         };
         match self.heap.get(r) {
             Obj::Class(_) => Ok(self.isinstance(e, r)),
@@ -249,7 +262,9 @@ impl Vm {
                 }
                 Ok(false)
             }
-            _ => super::error::type_err("catching classes that do not inherit from BaseException is not allowed"),
+            _ => super::error::type_err(
+                "catching classes that do not inherit from BaseException is not allowed",
+            ),
         }
     }
 
@@ -312,16 +327,24 @@ impl Vm {
     // ---- attributes ----
 
     fn bind(&mut self, obj: Value, found: Value, owner_is_class: bool) -> Attr {
-        let Value::Obj(r) = found else { return Attr::Value(found) };
+        let Value::Obj(r) = found else {
+            return Attr::Value(found);
+        };
         match self.heap.get(r) {
-            Obj::Function(_) if !owner_is_class => Attr::Value(self.alloc(Obj::BoundMethod(obj, found))),
+            Obj::Function(_) if !owner_is_class => {
+                Attr::Value(self.alloc(Obj::BoundMethod(obj, found)))
+            }
             Obj::Native(n) if !owner_is_class && n.bound.is_none() => {
                 Attr::Value(self.alloc(Obj::BoundMethod(obj, found)))
             }
             Obj::StaticMethod(f) => Attr::Value(*f),
             Obj::ClassMethod(f) => {
                 let f = *f;
-                let cls = if owner_is_class { obj } else { Value::Obj(self.type_of(obj)) };
+                let cls = if owner_is_class {
+                    obj
+                } else {
+                    Value::Obj(self.type_of(obj))
+                };
                 Attr::Value(self.alloc(Obj::BoundMethod(cls, f)))
             }
             Obj::Property(fget, _, _) if !owner_is_class => Attr::Call(*fget, obj),
@@ -363,7 +386,9 @@ impl Vm {
                             let n = c.name.clone();
                             return Ok(Attr::Value(self.new_str(n)));
                         }
-                        "__base__" => return Ok(Attr::Value(c.base.map(Value::Obj).unwrap_or(Value::None))),
+                        "__base__" => {
+                            return Ok(Attr::Value(c.base.map(Value::Obj).unwrap_or(Value::None)));
+                        }
                         "__bases__" => {
                             let b: Vec<Value> = c.base.map(Value::Obj).into_iter().collect();
                             return Ok(Attr::Value(self.new_tuple(b)));
@@ -394,7 +419,10 @@ impl Vm {
                     if name == "__name__" {
                         return Ok(Attr::Value(self.new_str(mname)));
                     }
-                    return err(ExcKind::AttributeError, format!("module '{mname}' has no attribute '{name}'"));
+                    return err(
+                        ExcKind::AttributeError,
+                        format!("module '{mname}' has no attribute '{name}'"),
+                    );
                 }
                 Obj::Super(cls, this) => {
                     let (cls, this) = (*cls, *this);
@@ -454,9 +482,15 @@ impl Vm {
         let tn = self.class_name(t);
         if matches!(obj, Value::Obj(r) if matches!(self.heap.get(r), Obj::Class(_))) {
             let cn = self.class_name(obj.as_ref().unwrap_or(t));
-            return err(ExcKind::AttributeError, format!("type object '{cn}' has no attribute '{name}'"));
+            return err(
+                ExcKind::AttributeError,
+                format!("type object '{cn}' has no attribute '{name}'"),
+            );
         }
-        err(ExcKind::AttributeError, format!("'{tn}' object has no attribute '{name}'"))
+        err(
+            ExcKind::AttributeError,
+            format!("'{tn}' object has no attribute '{name}'"),
+        )
     }
 
     fn special_instance_attr(&mut self, obj: Value, class: Ref, name: &str) -> Option<Value> {
@@ -475,9 +509,15 @@ impl Vm {
                 }
                 Some(d)
             }
-            "args" | "__cause__" | "__context__" | "value" | "__traceback__" | "__suppress_context__" => {
+            "args"
+            | "__cause__"
+            | "__context__"
+            | "value"
+            | "__traceback__"
+            | "__suppress_context__" => {
                 let d = self.exc_data(obj)?;
-                let (args, cause, context, sup) = (d.args.clone(), d.cause, d.context, d.suppress_context);
+                let (args, cause, context, sup) =
+                    (d.args.clone(), d.cause, d.context, d.suppress_context);
                 Some(match name {
                     "args" => self.new_tuple(args),
                     "__cause__" => cause.unwrap_or(Value::None),
@@ -496,13 +536,19 @@ impl Vm {
     }
 
     pub fn native_method(&mut self, name: &'static str, f: NativeFn) -> Value {
-        self.alloc(Obj::Native(Box::new(Native { name, f, bound: None })))
+        self.alloc(Obj::Native(Box::new(Native {
+            name,
+            f,
+            bound: None,
+        })))
     }
 
     fn builtin_type_method(&mut self, cls: Ref, name: &str) -> Option<Value> {
         let mut c = Some(cls);
         while let Some(cr) = c {
-            let Obj::Class(k) = self.heap.get(cr) else { return None };
+            let Obj::Class(k) = self.heap.get(cr) else {
+                return None;
+            };
             if let Some(t) = k.builtin
                 && let Some((n, f)) = super::methods::builtin_method(t, name)
             {
@@ -517,7 +563,9 @@ impl Vm {
     /// (not shadowed by the instance dict), so no bound-method object is needed.
     pub fn plain_method(&self, obj: Value, name: &str) -> Option<Value> {
         let Value::Obj(r) = obj else { return None };
-        let Obj::Instance(inst) = self.heap.get(r) else { return None };
+        let Obj::Instance(inst) = self.heap.get(r) else {
+            return None;
+        };
         if inst.dict.contains_key(name) {
             return None;
         }
@@ -556,13 +604,23 @@ impl Vm {
             Obj::List(_) => BuiltinType::List,
             Obj::Dict(_) => BuiltinType::Dict,
             Obj::Tuple(_) => BuiltinType::Tuple,
-            Obj::Set(_, f) => if *f { BuiltinType::FrozenSet } else { BuiltinType::Set },
+            Obj::Set(_, f) => {
+                if *f {
+                    BuiltinType::FrozenSet
+                } else {
+                    BuiltinType::Set
+                }
+            }
             Obj::Bytes(_) => BuiltinType::Bytes,
             Obj::Generator(_) => BuiltinType::Generator,
             _ => return None,
         };
         let (n, f) = super::methods::builtin_method(t, name)?;
-        Some(self.alloc(Obj::Native(Box::new(Native { name: n, f, bound: Some(obj) }))))
+        Some(self.alloc(Obj::Native(Box::new(Native {
+            name: n,
+            f,
+            bound: Some(obj),
+        }))))
     }
 
     /// `LoadAttr`: pushes the attribute, or pushes a frame for a property getter.
@@ -583,7 +641,10 @@ impl Vm {
     pub fn store_attr(&mut self, obj: Value, name: &str, v: Value) -> PResult<()> {
         let Value::Obj(r) = obj else {
             let t = self.type_name(obj);
-            return err(ExcKind::AttributeError, format!("'{t}' object has no attribute '{name}'"));
+            return err(
+                ExcKind::AttributeError,
+                format!("'{t}' object has no attribute '{name}'"),
+            );
         };
         let class = match self.heap.get(r) {
             Obj::Instance(i) => Some(i.class),
@@ -595,7 +656,10 @@ impl Vm {
             {
                 let fset = *fset;
                 if matches!(fset, Value::None) {
-                    return err(ExcKind::AttributeError, format!("can't set attribute '{name}'"));
+                    return err(
+                        ExcKind::AttributeError,
+                        format!("can't set attribute '{name}'"),
+                    );
                 }
                 self.call_sync(fset, vec![obj, v], Vec::new())?;
                 return Ok(());
@@ -623,7 +687,10 @@ impl Vm {
             }
             _ => {
                 let t = self.type_name(obj);
-                err(ExcKind::AttributeError, format!("'{t}' object has no attribute '{name}'"))
+                err(
+                    ExcKind::AttributeError,
+                    format!("'{t}' object has no attribute '{name}'"),
+                )
             }
         }
     }
@@ -636,16 +703,27 @@ impl Vm {
             return Ok(());
         }
         let t = self.type_name(obj);
-        err(ExcKind::AttributeError, format!("'{t}' object has no attribute '{name}'"))
+        err(
+            ExcKind::AttributeError,
+            format!("'{t}' object has no attribute '{name}'"),
+        )
     }
 
     // ---- classes ----
 
     pub fn start_class_body(&mut self, body: Value, bases: Value, name: Value) -> PResult<()> {
-        let Some(Value::Obj(fr)) = Some(body) else { return super::error::type_err("bad class body") };
-        let Obj::Function(f) = self.heap.get(fr) else { return super::error::type_err("bad class body") };
+        let Some(Value::Obj(fr)) = Some(body) else {
+            return super::error::type_err("bad class body");
+        };
+        let Obj::Function(f) = self.heap.get(fr) else {
+            return super::error::type_err("bad class body");
+        };
         let (code, globals, closure) = (f.code.clone(), f.globals, f.closure.clone());
-        let mut cells: Vec<Ref> = code.cellvars.iter().map(|_| self.heap.alloc(Obj::Cell(None))).collect();
+        let mut cells: Vec<Ref> = code
+            .cellvars
+            .iter()
+            .map(|_| self.heap.alloc(Obj::Cell(None)))
+            .collect();
         cells.extend(closure.iter().copied());
         let ns = self.new_dict().as_ref();
         let frame = Frame {
@@ -659,7 +737,10 @@ impl Vm {
             blocks: Vec::new(),
             handling: Vec::new(),
             func: Some(fr),
-            hook: Hook { target: Target::Push, transform: Transform::MakeClass(bases, name) },
+            hook: Hook {
+                target: Target::Push,
+                transform: Transform::MakeClass(bases, name),
+            },
             genr: None,
         };
         self.frames.push(frame);
@@ -680,7 +761,9 @@ impl Vm {
             // Instances of built-in types keep their data in Rust; a subclass would need to
             // carry that data too. Say so rather than build a class that half works.
             let n = bc.name.clone();
-            return super::error::type_err(format!("subclassing the built-in type '{n}' is not supported"));
+            return super::error::type_err(format!(
+                "subclassing the built-in type '{n}' is not supported"
+            ));
         }
         let mut dict = AttrMap::default();
         if let Some(ns) = ns
@@ -693,7 +776,12 @@ impl Vm {
             }
         }
         let name = self.str_val(name).unwrap_or_else(|| Rc::from("?"));
-        let cls = self.heap.alloc(Obj::Class(Box::new(Class { name, base, dict: dict.clone(), builtin: None })));
+        let cls = self.heap.alloc(Obj::Class(Box::new(Class {
+            name,
+            base,
+            dict: dict.clone(),
+            builtin: None,
+        })));
         for v in dict.values() {
             let mut f = *v;
             if let Value::Obj(r) = f {
@@ -714,11 +802,18 @@ impl Vm {
     /// Builds an instance of a user class; returns it with the `__init__` to run, if any.
     pub fn new_instance(&mut self, class: Ref, args: &[Value]) -> (Value, Option<Value>) {
         let exc = if self.class_is_exception(class) {
-            Some(Box::new(ExcData { args: args.to_vec(), ..Default::default() }))
+            Some(Box::new(ExcData {
+                args: args.to_vec(),
+                ..Default::default()
+            }))
         } else {
             None
         };
-        let inst = self.alloc(Obj::Instance(Box::new(Instance { class, dict: AttrMap::default(), exc })));
+        let inst = self.alloc(Obj::Instance(Box::new(Instance {
+            class,
+            dict: AttrMap::default(),
+            exc,
+        })));
         (inst, self.class_lookup(class, "__init__"))
     }
 }

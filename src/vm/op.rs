@@ -165,19 +165,38 @@ impl Code {
             out.push_str(&format!("  locals: {}\n", self.varnames.join(", ")));
         }
         if !self.cellvars.is_empty() || !self.freevars.is_empty() {
-            out.push_str(&format!("  cells: {} | free: {}\n", self.cellvars.join(", "), self.freevars.join(", ")));
+            out.push_str(&format!(
+                "  cells: {} | free: {}\n",
+                self.cellvars.join(", "),
+                self.freevars.join(", ")
+            ));
         }
         let mut last_line = 0;
         for (i, op) in self.ops.iter().enumerate() {
             let line = self.lines[i];
-            let l = if line != last_line { format!("{line:>4}") } else { "    ".to_string() };
+            let l = if line != last_line {
+                format!("{line:>4}")
+            } else {
+                "    ".to_string()
+            };
             last_line = line;
             let arg = match op {
                 Op::LoadConst(c) => format!("  ; {:?}", self.consts[*c as usize]),
-                Op::LoadGlobal(n) | Op::StoreGlobal(n) | Op::LoadName(n) | Op::StoreName(n) | Op::LoadAttr(n)
-                | Op::StoreAttr(n) | Op::Import(n) | Op::ImportFrom(n) | Op::DeleteGlobal(n) | Op::DeleteName(n)
-                | Op::DeleteAttr(n) | Op::LoadMethod(n) => format!("  ; {}", self.names[*n as usize]),
-                Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => format!("  ; {}", self.varnames[*n as usize]),
+                Op::LoadGlobal(n)
+                | Op::StoreGlobal(n)
+                | Op::LoadName(n)
+                | Op::StoreName(n)
+                | Op::LoadAttr(n)
+                | Op::StoreAttr(n)
+                | Op::Import(n)
+                | Op::ImportFrom(n)
+                | Op::DeleteGlobal(n)
+                | Op::DeleteName(n)
+                | Op::DeleteAttr(n)
+                | Op::LoadMethod(n) => format!("  ; {}", self.names[*n as usize]),
+                Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => {
+                    format!("  ; {}", self.varnames[*n as usize])
+                }
                 _ => String::new(),
             };
             out.push_str(&format!("{l} {i:>4} {op:?}{arg}\n"));

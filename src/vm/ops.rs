@@ -120,7 +120,10 @@ impl Vm {
         }
         if self.is_user_instance(l) || self.is_user_instance(r) {
             let (f, rf, inf) = dunder(op);
-            let retry = |reflected| Hook { target: Target::Push, transform: Transform::BinRetry(op, l, r, reflected) };
+            let retry = |reflected| Hook {
+                target: Target::Push,
+                transform: Transform::BinRetry(op, l, r, reflected),
+            };
             if inplace
                 && self.is_user_instance(l)
                 && let Some(m) = self.has_attr(l, inf)?
@@ -145,16 +148,32 @@ impl Vm {
 
     /// The left operand's dunder returned `NotImplemented` (or the right's, when
     /// `reflected`): try the reflected method, then the built-in operator.
-    pub fn binary_retry(&mut self, op: BinOp, l: Value, r: Value, reflected: bool, target: Target) -> PResult<()> {
+    pub fn binary_retry(
+        &mut self,
+        op: BinOp,
+        l: Value,
+        r: Value,
+        reflected: bool,
+        target: Target,
+    ) -> PResult<()> {
         if !reflected && self.is_user_instance(r) && !self.type_of(l).eq(&self.type_of(r)) {
             let (_, rf, _) = dunder(op);
             if let Some(m) = self.has_attr(r, rf)? {
-                let h = Hook { target, transform: Transform::BinRetry(op, l, r, true) };
+                let h = Hook {
+                    target,
+                    transform: Transform::BinRetry(op, l, r, true),
+                };
                 return self.invoke(m, vec![l], Vec::new(), h);
             }
         }
         let v = self.binary_value(l, r, op, false)?;
-        self.deliver(Hook { target, transform: Transform::None }, v)
+        self.deliver(
+            Hook {
+                target,
+                transform: Transform::None,
+            },
+            v,
+        )
     }
 
     /// A binary operator from native code (`sum`, `math.prod`): dunders run nested, and a
@@ -239,7 +258,11 @@ impl Vm {
                     let v: Vec<Value> = a.iter().chain(b.iter()).copied().collect();
                     return Ok(self.new_tuple(v));
                 }
-                (Obj::Set(a, fa), Obj::Set(b, _), BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor) => {
+                (
+                    Obj::Set(a, fa),
+                    Obj::Set(b, _),
+                    BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor,
+                ) => {
                     let frozen = *fa;
                     let mut out = super::dict::Dict::new();
                     let keep = |x: bool, y: bool| match op {
@@ -293,7 +316,9 @@ impl Vm {
         let is_seq = |t: &str| matches!(t, "str" | "list" | "tuple" | "bytes");
         if op == BinOp::Mul && (is_seq(&a) || is_seq(&b)) {
             let other = if is_seq(&a) { &b } else { &a };
-            return type_err(format!("can't multiply sequence by non-int of type '{other}'"));
+            return type_err(format!(
+                "can't multiply sequence by non-int of type '{other}'"
+            ));
         }
         if op == BinOp::Add && &*a == "str" {
             return type_err(format!("can only concatenate str (not \"{b}\") to str"));
@@ -301,7 +326,10 @@ impl Vm {
         if op == BinOp::Add && &*a == "list" {
             return type_err(format!("can only concatenate list (not \"{b}\") to list"));
         }
-        type_err(format!("unsupported operand type(s) for {}: '{a}' and '{b}'", binop_symbol(op)))
+        type_err(format!(
+            "unsupported operand type(s) for {}: '{a}' and '{b}'",
+            binop_symbol(op)
+        ))
     }
 
     fn repeat_count(&self, v: Value) -> Option<i64> {
@@ -326,7 +354,10 @@ impl Vm {
             Obj::Tuple(t) => t.len() * 16,
             _ => return Ok(None),
         };
-        if unit.checked_mul(n).is_none_or(|total| total > self.heap.limit) {
+        if unit
+            .checked_mul(n)
+            .is_none_or(|total| total > self.heap.limit)
+        {
             return Err(super::error::Exc::Fatal("MemoryError".into()));
         }
         self.check_memory(unit * n)?;
@@ -359,9 +390,20 @@ impl Vm {
     fn arith(&mut self, a: Num, b: Num, op: BinOp, l: Value, r: Value) -> PResult<Value> {
         use Num::*;
         if let (F(_), _) | (_, F(_)) = (&a, &b) {
-            if matches!(op, BinOp::LShift | BinOp::RShift | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::MatMul) {
+            if matches!(
+                op,
+                BinOp::LShift
+                    | BinOp::RShift
+                    | BinOp::BitAnd
+                    | BinOp::BitOr
+                    | BinOp::BitXor
+                    | BinOp::MatMul
+            ) {
                 let (x, y) = (self.type_name(l), self.type_name(r));
-                return type_err(format!("unsupported operand type(s) for {}: '{x}' and '{y}'", binop_symbol(op)));
+                return type_err(format!(
+                    "unsupported operand type(s) for {}: '{x}' and '{y}'",
+                    binop_symbol(op)
+                ));
             }
             let (x, y) = (num_f64(&a), num_f64(&b));
             return Ok(Value::Float(float_op(x, y, op)?));
@@ -376,7 +418,11 @@ impl Vm {
                     if y == 0 {
                         return err(ExcKind::ZeroDivisionError, zero_div_msg(op));
                     }
-                    if op == BinOp::FloorDiv { x.checked_div_euclid(y).map(|_| Integer::div_floor(&x, &y)) } else { x.checked_rem(y).map(|_| x.mod_floor(&y)) }
+                    if op == BinOp::FloorDiv {
+                        x.checked_div_euclid(y).map(|_| Integer::div_floor(&x, &y))
+                    } else {
+                        x.checked_rem(y).map(|_| x.mod_floor(&y))
+                    }
                 }
                 BinOp::Div => {
                     if y == 0 {
@@ -386,12 +432,18 @@ impl Vm {
                     if x.abs() <= EXACT && y.abs() <= EXACT {
                         return Ok(Value::Float(x as f64 / y as f64));
                     }
-                    return Ok(Value::Float(big_true_div(&BigInt::from(x), &BigInt::from(y))));
+                    return Ok(Value::Float(big_true_div(
+                        &BigInt::from(x),
+                        &BigInt::from(y),
+                    )));
                 }
                 BinOp::Pow => {
                     if y < 0 {
                         if x == 0 {
-                            return err(ExcKind::ZeroDivisionError, "0.0 cannot be raised to a negative power");
+                            return err(
+                                ExcKind::ZeroDivisionError,
+                                "0.0 cannot be raised to a negative power",
+                            );
                         }
                         return Ok(Value::Float((x as f64).powf(y as f64)));
                     }
@@ -401,18 +453,28 @@ impl Vm {
                     if y < 0 {
                         return err(ExcKind::ValueError, "negative shift count");
                     }
-                    if y < 63 && (x.abs() >> (62 - y)) == 0 { Some(x << y) } else { None }
+                    if y < 63 && (x.abs() >> (62 - y)) == 0 {
+                        Some(x << y)
+                    } else {
+                        None
+                    }
                 }
                 BinOp::RShift => {
                     if y < 0 {
                         return err(ExcKind::ValueError, "negative shift count");
                     }
-                    Some(if y >= 64 { if x < 0 { -1 } else { 0 } } else { x >> y })
+                    Some(if y >= 64 {
+                        if x < 0 { -1 } else { 0 }
+                    } else {
+                        x >> y
+                    })
                 }
                 BinOp::BitAnd => Some(x & y),
                 BinOp::BitOr => Some(x | y),
                 BinOp::BitXor => Some(x ^ y),
-                BinOp::MatMul => return type_err("unsupported operand type(s) for @: 'int' and 'int'"),
+                BinOp::MatMul => {
+                    return type_err("unsupported operand type(s) for @: 'int' and 'int'");
+                }
             };
             if let Some(v) = r {
                 return Ok(Value::Int(v));
@@ -430,7 +492,11 @@ impl Vm {
                 if y.is_zero() {
                     return err(ExcKind::ZeroDivisionError, zero_div_msg(op));
                 }
-                if op == BinOp::FloorDiv { x.div_floor(&y) } else { x.mod_floor(&y) }
+                if op == BinOp::FloorDiv {
+                    x.div_floor(&y)
+                } else {
+                    x.mod_floor(&y)
+                }
             }
             BinOp::Div => {
                 if y.is_zero() {
@@ -442,8 +508,12 @@ impl Vm {
                 if y.is_negative() {
                     return Ok(Value::Float(num_f64(&Num::B(x)).powf(num_f64(&Num::B(y)))));
                 }
-                let e = y.to_u32().filter(|e| (x.bits() as u128) * (*e as u128) < 8 * 100_000_000);
-                let Some(e) = e else { return Err(super::error::Exc::Fatal("MemoryError".into())) };
+                let e = y
+                    .to_u32()
+                    .filter(|e| (x.bits() as u128) * (*e as u128) < 8 * 100_000_000);
+                let Some(e) = e else {
+                    return Err(super::error::Exc::Fatal("MemoryError".into()));
+                };
                 num_traits::Pow::pow(x, e)
             }
             BinOp::LShift => {
@@ -524,7 +594,11 @@ impl Vm {
                 }
             }
             Op::SetAdd(_) | Op::SetUpdate(_) => {
-                let items = if matches!(op, Op::SetAdd(_)) { vec![v] } else { self.iterate(v)? };
+                let items = if matches!(op, Op::SetAdd(_)) {
+                    vec![v]
+                } else {
+                    self.iterate(v)?
+                };
                 for x in items {
                     let hk = self.hash_key(x)?;
                     if let Obj::Set(d, _) = self.heap.get_mut(cr) {
@@ -551,7 +625,11 @@ impl Vm {
 }
 
 fn zero_div_msg(op: BinOp) -> &'static str {
-    if op == BinOp::Mod { "integer modulo by zero" } else { "integer division or modulo by zero" }
+    if op == BinOp::Mod {
+        "integer modulo by zero"
+    } else {
+        "integer division or modulo by zero"
+    }
 }
 
 /// `int / int` for values past 2**53: scale so the integer quotient carries 64 significant
@@ -561,7 +639,12 @@ fn big_true_div(a: &BigInt, b: &BigInt) -> f64 {
     let (a, b) = (a.abs(), b.abs());
     let shift = (b.bits() as i64 - a.bits() as i64 + 64).max(0);
     let q = (a << shift as u64) / b;
-    let (q, extra) = if q.bits() > 1000 { let e = q.bits() - 64; (q >> e, e as i64) } else { (q, 0) };
+    let (q, extra) = if q.bits() > 1000 {
+        let e = q.bits() - 64;
+        (q >> e, e as i64)
+    } else {
+        (q, 0)
+    };
     let v = q.to_f64().unwrap_or(f64::INFINITY) * 2f64.powi((extra - shift) as i32);
     if neg { -v } else { v }
 }
@@ -598,15 +681,25 @@ fn float_op(x: f64, y: f64, op: BinOp) -> PResult<f64> {
                 return err(ExcKind::ZeroDivisionError, "float modulo");
             }
             let m = x % y;
-            if m != 0.0 && ((y < 0.0) != (m < 0.0)) { m + y } else { m }
+            if m != 0.0 && ((y < 0.0) != (m < 0.0)) {
+                m + y
+            } else {
+                m
+            }
         }
         BinOp::Pow => {
             if x == 0.0 && y < 0.0 {
-                return err(ExcKind::ZeroDivisionError, "0.0 cannot be raised to a negative power");
+                return err(
+                    ExcKind::ZeroDivisionError,
+                    "0.0 cannot be raised to a negative power",
+                );
             }
             let r = x.powf(y);
             if r.is_infinite() && x.is_finite() && y.is_finite() {
-                return err(ExcKind::OverflowError, "(34, 'Numerical result out of range')");
+                return err(
+                    ExcKind::OverflowError,
+                    "(34, 'Numerical result out of range')",
+                );
             }
             r
         }

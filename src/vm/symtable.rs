@@ -89,7 +89,10 @@ impl Raw {
 pub type Scopes = HashMap<usize, Rc<ScopeInfo>>;
 
 pub fn analyze(module: &[Stmt]) -> Result<Scopes, SyntaxError> {
-    let mut raw = Raw { kind: Some(ScopeKind::Module), ..Default::default() };
+    let mut raw = Raw {
+        kind: Some(ScopeKind::Module),
+        ..Default::default()
+    };
     for s in module {
         stmt(&mut raw, s)?;
     }
@@ -108,7 +111,12 @@ pub fn comp_key(c: &Comprehension) -> usize {
     c as *const Comprehension as usize
 }
 
-fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut Scopes) -> Result<Vec<Name>, SyntaxError> {
+fn resolve(
+    key: usize,
+    raw: Raw,
+    env: &[(ScopeKind, HashSet<Name>)],
+    out: &mut Scopes,
+) -> Result<Vec<Name>, SyntaxError> {
     let kind = raw.kind.unwrap_or(ScopeKind::Function);
     let mut locals: Vec<Name> = raw.params.clone();
     for n in &raw.assigned {
@@ -118,8 +126,18 @@ fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut S
     }
     let local_set: HashSet<Name> = locals.iter().cloned().collect();
     let mut env2 = env.to_vec();
-    env2.push((kind, if kind == ScopeKind::Function { local_set.clone() } else { HashSet::new() }));
-    let bound_outside = |n: &Name| env.iter().any(|(k, l)| *k == ScopeKind::Function && l.contains(n));
+    env2.push((
+        kind,
+        if kind == ScopeKind::Function {
+            local_set.clone()
+        } else {
+            HashSet::new()
+        },
+    ));
+    let bound_outside = |n: &Name| {
+        env.iter()
+            .any(|(k, l)| *k == ScopeKind::Function && l.contains(n))
+    };
     let mut cells: Vec<Name> = Vec::new();
     let mut frees: Vec<Name> = Vec::new();
     let add = |v: &mut Vec<Name>, n: &Name| {
@@ -129,7 +147,11 @@ fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut S
     };
     for n in &raw.nonlocals {
         if !bound_outside(n) {
-            return Err(SyntaxError { msg: format!("no binding for nonlocal '{n}' found"), line: raw.line, col: 1 });
+            return Err(SyntaxError {
+                msg: format!("no binding for nonlocal '{n}' found"),
+                line: raw.line,
+                col: 1,
+            });
         }
         add(&mut frees, n);
     }
@@ -147,7 +169,11 @@ fn resolve(key: usize, raw: Raw, env: &[(ScopeKind, HashSet<Name>)], out: &mut S
         let mut used: Vec<&Name> = raw.used.iter().collect();
         used.sort();
         for n in used {
-            let local = if kind == ScopeKind::Function { local_set.contains(n) } else { raw.assigned.contains(n) };
+            let local = if kind == ScopeKind::Function {
+                local_set.contains(n)
+            } else {
+                raw.assigned.contains(n)
+            };
             if !local && !raw.globals.contains(n) && bound_outside(n) {
                 add(&mut frees, n);
             }
@@ -196,7 +222,11 @@ fn func(r: &mut Raw, f: &Rc<FuncDef>) -> Result<(), SyntaxError> {
     for d in &f.decorators {
         expr(r, d)?;
     }
-    let mut c = Raw { kind: Some(ScopeKind::Function), line: f.line, ..Default::default() };
+    let mut c = Raw {
+        kind: Some(ScopeKind::Function),
+        line: f.line,
+        ..Default::default()
+    };
     for (n, _) in &p.args {
         c.params.push(n.clone());
     }
@@ -260,7 +290,11 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
             for d in &c.decorators {
                 expr(r, d)?;
             }
-            let mut cr = Raw { kind: Some(ScopeKind::Class), line: c.line, ..Default::default() };
+            let mut cr = Raw {
+                kind: Some(ScopeKind::Class),
+                line: c.line,
+                ..Default::default()
+            };
             body(&mut cr, &c.body)?;
             r.children.push((class_key(c), cr));
             r.assign(&c.name);
@@ -287,7 +321,12 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
                 expr(r, e)?;
             }
         }
-        StmtKind::Try { body: b, handlers, orelse, finalbody } => {
+        StmtKind::Try {
+            body: b,
+            handlers,
+            orelse,
+            finalbody,
+        } => {
             body(r, b)?;
             for h in handlers {
                 if let Some(t) = &h.typ {
@@ -322,7 +361,9 @@ fn stmt(r: &mut Raw, s: &Stmt) -> Result<(), SyntaxError> {
         }
         StmtKind::Import(ns) => {
             for (n, alias) in ns {
-                let bound = alias.clone().unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
+                let bound = alias
+                    .clone()
+                    .unwrap_or_else(|| Rc::from(n.split('.').next().unwrap_or("")));
                 r.assign(&bound);
             }
         }
@@ -342,7 +383,10 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
             r.used.insert(n.clone());
         }
         ExprKind::FString(parts) => fparts(r, parts)?,
-        ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) | ExprKind::BoolOp(_, items) => {
+        ExprKind::Tuple(items)
+        | ExprKind::List(items)
+        | ExprKind::Set(items)
+        | ExprKind::BoolOp(_, items) => {
             for i in items {
                 expr(r, i)?;
             }
@@ -355,7 +399,10 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
                 expr(r, v)?;
             }
         }
-        ExprKind::Starred(x) | ExprKind::Attribute(x, _) | ExprKind::Unary(_, x) | ExprKind::YieldFrom(x) => {
+        ExprKind::Starred(x)
+        | ExprKind::Attribute(x, _)
+        | ExprKind::Unary(_, x)
+        | ExprKind::YieldFrom(x) => {
             if matches!(e.kind, ExprKind::YieldFrom(_)) {
                 r.generator = true;
             }
@@ -393,7 +440,12 @@ fn expr(r: &mut Raw, e: &Expr) -> Result<(), SyntaxError> {
         ExprKind::Comp(c) => {
             // The first iterable is evaluated in the enclosing scope, as in CPython.
             expr(r, &c.gens[0].iter)?;
-            let mut cr = Raw { kind: Some(ScopeKind::Function), line: c.line, is_comp: true, ..Default::default() };
+            let mut cr = Raw {
+                kind: Some(ScopeKind::Function),
+                line: c.line,
+                is_comp: true,
+                ..Default::default()
+            };
             cr.params.push(Rc::from(".0"));
             cr.generator = c.kind == CompKind::Gen;
             for (i, g) in c.gens.iter().enumerate() {

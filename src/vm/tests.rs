@@ -78,13 +78,29 @@ fn generators_keep_their_own_frames() {
 /// the roots miss would be freed and the output would change (or a dangling index panic).
 #[test]
 fn collector_under_stress_keeps_every_live_value() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
     let names = [
-        "class_basic.py", "gen_basic.py", "gen_advanced.py", "exc_basic.py", "closures_scopes.py",
-        "with_stmt.py", "comprehensions.py", "dict_set_ops.py", "re_module.py", "class_dunders.py",
-        "op_notimplemented.py", "generator_send_protocol.py", "iterator_class_full.py",
-        "gen_pipeline.py", "generator_expressions.py", "iter_protocols.py", "builtin_types_callable.py",
-        "string_building.py", "unpacking.py", "gen_generator_expression_scope.py", "exc_in_generators.py",
+        "class_basic.py",
+        "gen_basic.py",
+        "gen_advanced.py",
+        "exc_basic.py",
+        "closures_scopes.py",
+        "with_stmt.py",
+        "comprehensions.py",
+        "dict_set_ops.py",
+        "re_module.py",
+        "class_dunders.py",
+        "op_notimplemented.py",
+        "generator_send_protocol.py",
+        "iterator_class_full.py",
+        "gen_pipeline.py",
+        "generator_expressions.py",
+        "iter_protocols.py",
+        "builtin_types_callable.py",
+        "string_building.py",
+        "unpacking.py",
+        "gen_generator_expression_scope.py",
+        "exc_in_generators.py",
     ];
     for name in names {
         let src = std::fs::read_to_string(dir.join(name)).expect("script");
@@ -99,13 +115,20 @@ fn collector_under_stress_keeps_every_live_value() {
             vm.start_module(code, "__main__", &src);
             let ok = vm.run(None).is_ok();
             if stress {
-                assert!(vm.heap.collections > 20, "{name}: only {} collections", vm.heap.collections);
+                assert!(
+                    vm.heap.collections > 20,
+                    "{name}: only {} collections",
+                    vm.heap.collections
+                );
             }
             (ok, String::from_utf8_lossy(&vm.out).into_owned())
         };
         let normal = run(false);
         let stressed = run(true);
-        assert_eq!(normal, stressed, "{name} behaves differently under GC stress");
+        assert_eq!(
+            normal, stressed,
+            "{name} behaves differently under GC stress"
+        );
     }
 }
 
@@ -119,5 +142,9 @@ fn garbage_made_while_a_native_consumes_a_generator_is_collected() {
     vm.start_module(code, "__main__", src);
     assert!(vm.run(None).is_ok());
     assert_eq!(String::from_utf8_lossy(&vm.out), "11249925000 50000\n");
-    assert!(vm.heap.collections >= 10, "collections: {}", vm.heap.collections);
+    assert!(
+        vm.heap.collections >= 10,
+        "collections: {}",
+        vm.heap.collections
+    );
 }

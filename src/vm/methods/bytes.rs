@@ -48,9 +48,12 @@ pub const BYTES: &[(&str, NativeFn)] = &[
     ("removesuffix", b_removesuffix),
 ];
 
-
 fn decode(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(Obj::Bytes(b)) = args.first().and_then(|v| v.as_ref()).map(|r| vm.heap.get(r)) else {
+    let Some(Obj::Bytes(b)) = args
+        .first()
+        .and_then(|v| v.as_ref())
+        .map(|r| vm.heap.get(r))
+    else {
         return type_err("decode() requires bytes");
     };
     let b = b.clone();
@@ -59,17 +62,26 @@ fn decode(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         let s: String = b.iter().map(|c| *c as char).collect();
         return Ok(vm.new_str(s));
     }
-    if matches!(enc.as_deref(), Some("ascii")) && let Some(p) = b.iter().position(|c| *c > 127) {
+    if matches!(enc.as_deref(), Some("ascii"))
+        && let Some(p) = b.iter().position(|c| *c > 127)
+    {
         return err(
             ExcKind::UnicodeDecodeError,
-            format!("'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)", b[p]),
+            format!(
+                "'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)",
+                b[p]
+            ),
         );
     }
     super::super::builtins::decode_bytes(vm, &b)
 }
 
 fn bytes_hex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(Obj::Bytes(b)) = args.first().and_then(|v| v.as_ref()).map(|r| vm.heap.get(r)) else {
+    let Some(Obj::Bytes(b)) = args
+        .first()
+        .and_then(|v| v.as_ref())
+        .map(|r| vm.heap.get(r))
+    else {
         return type_err("hex() requires bytes");
     };
     let s: String = b.iter().map(|c| format!("{c:02x}")).collect();
@@ -91,7 +103,16 @@ fn bytes_via_str(vm: &mut Vm, args: &[Value], kw: &Kw, f: NativeFn) -> PResult<V
 fn bytes_to_latin1(vm: &mut Vm, v: Value, is_self: bool) -> PResult<Value> {
     match v.as_ref().map(|r| vm.heap.get(r)) {
         Some(Obj::Bytes(b)) => {
-            let s: String = b.iter().map(|c| if *c < 0x80 { *c as char } else { char::from_u32(0xE000 + *c as u32).unwrap_or('?') }).collect();
+            let s: String = b
+                .iter()
+                .map(|c| {
+                    if *c < 0x80 {
+                        *c as char
+                    } else {
+                        char::from_u32(0xE000 + *c as u32).unwrap_or('?')
+                    }
+                })
+                .collect();
             Ok(vm.new_str(s))
         }
         Some(Obj::Tuple(t)) => {
@@ -118,7 +139,16 @@ fn bytes_to_latin1(vm: &mut Vm, v: Value, is_self: bool) -> PResult<Value> {
 fn latin1_to_bytes(vm: &mut Vm, v: Value) -> PResult<Value> {
     match v.as_ref().map(|r| vm.heap.get(r)) {
         Some(Obj::Str(s)) => {
-            let b: Vec<u8> = s.chars().map(|c| if (0xE080..0xE100).contains(&(c as u32)) { (c as u32 - 0xE000) as u8 } else { c as u32 as u8 }).collect();
+            let b: Vec<u8> = s
+                .chars()
+                .map(|c| {
+                    if (0xE080..0xE100).contains(&(c as u32)) {
+                        (c as u32 - 0xE000) as u8
+                    } else {
+                        c as u32 as u8
+                    }
+                })
+                .collect();
             Ok(vm.alloc(Obj::Bytes(b.into())))
         }
         Some(Obj::List(l)) => {
@@ -185,4 +215,3 @@ bytes_methods!(
     b_removeprefix => removeprefix,
     b_removesuffix => removesuffix,
 );
-

@@ -68,7 +68,11 @@ pub const INT: &[(&str, NativeFn)] = &[("bit_length", int_bit_length), ("conjuga
 
 pub const FLOAT: &[(&str, NativeFn)] = &[("is_integer", float_is_integer), ("conjugate", num_self)];
 
-pub const OBJECT: &[(&str, NativeFn)] = &[("__init__", object_init), ("__setattr__", object_setattr), ("__getattribute__", object_getattribute)];
+pub const OBJECT: &[(&str, NativeFn)] = &[
+    ("__init__", object_init),
+    ("__setattr__", object_setattr),
+    ("__getattribute__", object_getattribute),
+];
 
 fn a(args: &[Value], i: usize) -> Value {
     args.get(i).copied().unwrap_or(Value::None)
@@ -598,7 +602,9 @@ fn object_init(_vm: &mut Vm, _args: &[Value], _kw: &Kw) -> PResult<Value> {
 /// `object.__setattr__(self, name, value)`: the plain instance-dict store that a user
 /// `__setattr__` delegates to.
 fn object_setattr(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(name) = vm.str_val(a(args, 1)) else { return type_err("attribute name must be string") };
+    let Some(name) = vm.str_val(a(args, 1)) else {
+        return type_err("attribute name must be string");
+    };
     match a(args, 0).as_ref().map(|r| vm.heap.get_mut(r)) {
         Some(Obj::Instance(i)) => {
             i.dict.insert(name, a(args, 2));
@@ -609,6 +615,8 @@ fn object_setattr(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn object_getattribute(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let Some(name) = vm.str_val(a(args, 1)) else { return type_err("attribute name must be string") };
+    let Some(name) = vm.str_val(a(args, 1)) else {
+        return type_err("attribute name must be string");
+    };
     vm.get_attr(a(args, 0), &name)
 }

@@ -57,7 +57,6 @@ pub const STR: &[(&str, NativeFn)] = &[
     ("format_map", format_map),
 ];
 
-
 fn s0(vm: &Vm, args: &[Value]) -> PResult<Rc<str>> {
     match args.first().and_then(|v| vm.str_val(*v)) {
         Some(s) => Ok(s),
@@ -98,7 +97,9 @@ pub(super) fn join(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             Some(s) => out.push_str(&s),
             None => {
                 let t = vm.type_name(*x);
-                return type_err(format!("sequence item {i}: expected str instance, {t} found"));
+                return type_err(format!(
+                    "sequence item {i}: expected str instance, {t} found"
+                ));
             }
         }
     }
@@ -131,7 +132,11 @@ pub(super) fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let (sep, max) = split_args(vm, args, kw)?;
     let parts: Vec<&str> = match &sep {
         Some(sep) => {
-            if max < 0 { s.split(&**sep).collect() } else { s.splitn(max as usize + 1, &**sep).collect() }
+            if max < 0 {
+                s.split(&**sep).collect()
+            } else {
+                s.splitn(max as usize + 1, &**sep).collect()
+            }
         }
         None => {
             let mut out = Vec::new();
@@ -158,7 +163,11 @@ pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let (sep, max) = split_args(vm, args, kw)?;
     let mut parts: Vec<&str> = match &sep {
         Some(sep) => {
-            if max < 0 { s.rsplit(&**sep).collect() } else { s.rsplitn(max as usize + 1, &**sep).collect() }
+            if max < 0 {
+                s.rsplit(&**sep).collect()
+            } else {
+                s.rsplitn(max as usize + 1, &**sep).collect()
+            }
         }
         None => {
             let mut out = Vec::new();
@@ -169,7 +178,10 @@ pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
                     out.push(rest);
                     break;
                 }
-                let start = rest.rfind(char::is_whitespace).map(|i| i + rest[i..].chars().next().map_or(1, |c| c.len_utf8())).unwrap_or(0);
+                let start = rest
+                    .rfind(char::is_whitespace)
+                    .map(|i| i + rest[i..].chars().next().map_or(1, |c| c.len_utf8()))
+                    .unwrap_or(0);
                 out.push(&rest[start..]);
                 rest = rest[..start].trim_end();
                 n += 1;
@@ -183,7 +195,10 @@ pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 
 pub(super) fn splitlines(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let keep = args.get(1).or(kw.iter().find(|k| &*k.0 == "keepends").map(|k| &k.1)).is_some_and(|v| matches!(v, Value::Bool(true) | Value::Int(1)));
+    let keep = args
+        .get(1)
+        .or(kw.iter().find(|k| &*k.0 == "keepends").map(|k| &k.1))
+        .is_some_and(|v| matches!(v, Value::Bool(true) | Value::Int(1)));
     let mut out = Vec::new();
     let mut start = 0;
     let b = s.as_bytes();
@@ -250,7 +265,13 @@ pub(super) fn lower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 pub(super) fn swapcase(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
         s.chars()
-            .flat_map(|c| if c.is_uppercase() { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() })
+            .flat_map(|c| {
+                if c.is_uppercase() {
+                    c.to_lowercase().collect::<Vec<_>>()
+                } else {
+                    c.to_uppercase().collect()
+                }
+            })
             .collect()
     })
 }
@@ -259,7 +280,11 @@ pub(super) fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         let mut out = String::new();
         let mut prev_cased = false;
         for c in s.chars() {
-            if prev_cased { out.extend(c.to_lowercase()) } else { out.extend(c.to_uppercase()) }
+            if prev_cased {
+                out.extend(c.to_lowercase())
+            } else {
+                out.extend(c.to_uppercase())
+            }
             prev_cased = c.is_alphabetic();
         }
         out
@@ -269,7 +294,10 @@ pub(super) fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value
     map_str(vm, args, |s| {
         let mut c = s.chars();
         match c.next() {
-            Some(f) => f.to_uppercase().chain(c.flat_map(|x| x.to_lowercase())).collect(),
+            Some(f) => f
+                .to_uppercase()
+                .chain(c.flat_map(|x| x.to_lowercase()))
+                .collect(),
             None => String::new(),
         }
     })
@@ -277,11 +305,18 @@ pub(super) fn capitalize(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value
 
 pub(super) fn replace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let (Some(a), Some(b)) = (arg_str(vm, args, 1, "replace")?, arg_str(vm, args, 2, "replace")?) else {
+    let (Some(a), Some(b)) = (
+        arg_str(vm, args, 1, "replace")?,
+        arg_str(vm, args, 2, "replace")?,
+    ) else {
         return type_err("replace() argument must be str");
     };
     let n = arg_int(args, 3, -1);
-    let r = if n < 0 { s.replace(&*a, &b) } else { s.replacen(&*a, &b, n as usize) };
+    let r = if n < 0 {
+        s.replace(&*a, &b)
+    } else {
+        s.replacen(&*a, &b, n as usize)
+    };
     Ok(vm.new_str(r))
 }
 
@@ -296,12 +331,18 @@ fn affix(vm: &mut Vm, args: &[Value], start: bool) -> PResult<Value> {
     let chars = s.chars().count() as i64;
     let hi = arg_int(args, 3, chars);
     let fix = |i: i64| if i < 0 { (i + chars).max(0) } else { i.min(chars) } as usize;
-    let sub: String = s.chars().skip(fix(lo)).take(fix(hi).saturating_sub(fix(lo))).collect();
+    let sub: String = s
+        .chars()
+        .skip(fix(lo))
+        .take(fix(hi).saturating_sub(fix(lo)))
+        .collect();
     for c in cands {
         let Some(c) = vm.str_val(c) else {
             let t = vm.type_name(c);
             let what = if start { "startswith" } else { "endswith" };
-            return type_err(format!("{what} first arg must be str or a tuple of str, not {t}"));
+            return type_err(format!(
+                "{what} first arg must be str or a tuple of str, not {t}"
+            ));
         };
         if (start && sub.starts_with(&*c)) || (!start && sub.ends_with(&*c)) {
             return Ok(Value::Bool(true));
@@ -320,7 +361,9 @@ pub(super) fn endswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> 
 /// Char index of a substring search within [start, end) (char offsets, as Python counts).
 fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
     let s = s0(vm, args)?;
-    let Some(sub) = arg_str(vm, args, 1, "find")? else { return type_err("must be str, not NoneType") };
+    let Some(sub) = arg_str(vm, args, 1, "find")? else {
+        return type_err("must be str, not NoneType");
+    };
     let n = s.chars().count() as i64;
     let fix = |i: i64| if i < 0 { (i + n).max(0) } else { i.min(n) };
     let lo = fix(arg_int(args, 2, 0));
@@ -328,10 +371,19 @@ fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
     if lo > hi {
         return Ok(-1);
     }
-    let byte = |ci: i64| s.char_indices().nth(ci as usize).map(|p| p.0).unwrap_or(s.len());
+    let byte = |ci: i64| {
+        s.char_indices()
+            .nth(ci as usize)
+            .map(|p| p.0)
+            .unwrap_or(s.len())
+    };
     let (bl, bh) = (byte(lo), byte(hi));
     let hay = &s[bl..bh];
-    let found = if rev { hay.rfind(&*sub) } else { hay.find(&*sub) };
+    let found = if rev {
+        hay.rfind(&*sub)
+    } else {
+        hay.find(&*sub)
+    };
     Ok(match found {
         Some(b) => lo + hay[..b].chars().count() as i64,
         None => -1,
@@ -359,7 +411,9 @@ pub(super) fn rindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 pub(super) fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let Some(sub) = arg_str(vm, args, 1, "count")? else { return type_err("must be str") };
+    let Some(sub) = arg_str(vm, args, 1, "count")? else {
+        return type_err("must be str");
+    };
     if sub.is_empty() {
         return Ok(Value::Int(s.chars().count() as i64 + 1));
     }
@@ -368,7 +422,9 @@ pub(super) fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 fn partition_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<Value> {
     let s = s0(vm, args)?;
-    let Some(sep) = arg_str(vm, args, 1, "partition")? else { return type_err("must be str") };
+    let Some(sep) = arg_str(vm, args, 1, "partition")? else {
+        return type_err("must be str");
+    };
     if sep.is_empty() {
         return value_err("empty separator");
     }
@@ -394,7 +450,9 @@ fn test(vm: &mut Vm, args: &[Value], f: impl Fn(&str) -> bool) -> PResult<Value>
     Ok(Value::Bool(!s.is_empty() && f(&s)))
 }
 pub(super) fn isdigit(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| s.chars().all(|c| c.is_ascii_digit() || c.is_numeric()))
+    test(vm, args, |s| {
+        s.chars().all(|c| c.is_ascii_digit() || c.is_numeric())
+    })
 }
 pub(super) fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphabetic))
@@ -406,15 +464,20 @@ pub(super) fn isspace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_whitespace))
 }
 pub(super) fn isupper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
+    test(vm, args, |s| {
+        s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase)
+    })
 }
 pub(super) fn islower(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase))
+    test(vm, args, |s| {
+        s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase)
+    })
 }
 fn isidentifier(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| {
         let mut c = s.chars();
-        c.next().is_some_and(|f| f.is_alphabetic() || f == '_') && c.all(|x| x.is_alphanumeric() || x == '_')
+        c.next().is_some_and(|f| f.is_alphabetic() || f == '_')
+            && c.all(|x| x.is_alphanumeric() || x == '_')
     })
 }
 fn istitle(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -439,7 +502,9 @@ fn istitle(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 fn justify(vm: &mut Vm, args: &[Value], how: char) -> PResult<Value> {
     let s = s0(vm, args)?;
     let w = arg_int(args, 1, 0).max(0) as usize;
-    let fill = arg_str(vm, args, 2, "fill")?.and_then(|f| f.chars().next()).unwrap_or(' ');
+    let fill = arg_str(vm, args, 2, "fill")?
+        .and_then(|f| f.chars().next())
+        .unwrap_or(' ');
     let n = s.chars().count();
     if n >= w {
         return Ok(args[0]);
@@ -498,7 +563,11 @@ pub(super) fn removeprefix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Val
 pub(super) fn removesuffix(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = s0(vm, args)?;
     let p = arg_str(vm, args, 1, "removesuffix")?.unwrap_or_default();
-    let r = if p.is_empty() { s.to_string() } else { s.strip_suffix(&*p).unwrap_or(&s).to_string() };
+    let r = if p.is_empty() {
+        s.to_string()
+    } else {
+        s.strip_suffix(&*p).unwrap_or(&s).to_string()
+    };
     Ok(vm.new_str(r))
 }
 
@@ -526,7 +595,6 @@ fn expandtabs(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     }
     Ok(vm.new_str(out))
 }
-
 
 /// `str.format`: `{}`, `{0}`, `{name}`, `{0.attr}`, `{0[key]}`, conversions and specs.
 fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
@@ -588,9 +656,18 @@ fn format(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         let mut v = if head.is_empty() {
             let v = pos.get(auto).copied();
             auto += 1;
-            v.ok_or(super::super::error::Exc::New(ExcKind::IndexError, format!("Replacement index {} out of range for positional args tuple", auto - 1)))?
+            v.ok_or(super::super::error::Exc::New(
+                ExcKind::IndexError,
+                format!(
+                    "Replacement index {} out of range for positional args tuple",
+                    auto - 1
+                ),
+            ))?
         } else if let Ok(n) = head.parse::<usize>() {
-            pos.get(n).copied().ok_or(super::super::error::Exc::New(ExcKind::IndexError, format!("Replacement index {n} out of range for positional args tuple")))?
+            pos.get(n).copied().ok_or(super::super::error::Exc::New(
+                ExcKind::IndexError,
+                format!("Replacement index {n} out of range for positional args tuple"),
+            ))?
         } else {
             match kw.iter().find(|(k, _)| &**k == head) {
                 Some((_, v)) => *v,
@@ -654,12 +731,18 @@ fn maketrans(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         1 => {
             let pairs: Vec<(Value, Value)> = match args[0].as_ref().map(|r| vm.heap.get(r)) {
                 Some(Obj::Dict(src)) => src.iter().collect(),
-                _ => return type_err("if you give only one argument to maketrans it must be a dict"),
+                _ => {
+                    return type_err("if you give only one argument to maketrans it must be a dict");
+                }
             };
             for (k, v) in pairs {
                 let k = match vm.str_val(k) {
-                    Some(s) if s.chars().count() == 1 => Value::Int(s.chars().next().map_or(0, |c| c as i64)),
-                    Some(_) => return value_err("string keys in translate table must be of length 1"),
+                    Some(s) if s.chars().count() == 1 => {
+                        Value::Int(s.chars().next().map_or(0, |c| c as i64))
+                    }
+                    Some(_) => {
+                        return value_err("string keys in translate table must be of length 1");
+                    }
                     None => k,
                 };
                 vm.dict_set(d, k, v)?;

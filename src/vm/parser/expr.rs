@@ -686,7 +686,13 @@ impl Parser {
             }
         }
         let mut seen: Vec<&Name> = Vec::new();
-        let all = p.args.iter().map(|a| &a.0).chain(p.kwonly.iter().map(|a| &a.0)).chain(p.vararg.iter()).chain(p.kwarg.iter());
+        let all = p
+            .args
+            .iter()
+            .map(|a| &a.0)
+            .chain(p.kwonly.iter().map(|a| &a.0))
+            .chain(p.vararg.iter())
+            .chain(p.kwarg.iter());
         for n in all {
             if seen.contains(&n) {
                 return Err(self.error(&format!("duplicate argument '{n}' in function definition")));

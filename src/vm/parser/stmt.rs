@@ -14,7 +14,12 @@ pub(super) fn check_target(e: &Expr) -> Result<(), String> {
     match &e.kind {
         ExprKind::Name(_) | ExprKind::Attribute(..) | ExprKind::Subscript(..) => Ok(()),
         ExprKind::Tuple(items) | ExprKind::List(items) => {
-            if items.iter().filter(|i| matches!(i.kind, ExprKind::Starred(_))).count() > 1 {
+            if items
+                .iter()
+                .filter(|i| matches!(i.kind, ExprKind::Starred(_)))
+                .count()
+                > 1
+            {
                 return Err("multiple starred expressions in assignment".into());
             }
             items.iter().try_for_each(check_target)
@@ -75,7 +80,9 @@ impl Parser {
         }
         self.advance();
         if !matches!(self.peek(), Tok::Indent) {
-            return Err(self.error(&format!("expected an indented block after {what} on line {line}")));
+            return Err(self.error(&format!(
+                "expected an indented block after {what} on line {line}"
+            )));
         }
         self.advance();
         let mut body = Vec::new();
@@ -118,7 +125,11 @@ impl Parser {
                 let mut items = Vec::new();
                 loop {
                     let cm = self.expression()?;
-                    let target = if self.eat_kw("as") { Some(self.target()?) } else { None };
+                    let target = if self.eat_kw("as") {
+                        Some(self.target()?)
+                    } else {
+                        None
+                    };
                     items.push((cm, target));
                     if !self.eat_op(",") {
                         break;
@@ -157,7 +168,11 @@ impl Parser {
 
     fn else_block(&mut self) -> PResult<Vec<Stmt>> {
         let line = self.line();
-        if self.eat_kw("else") { self.block("'else' statement", line) } else { Ok(vec![]) }
+        if self.eat_kw("else") {
+            self.block("'else' statement", line)
+        } else {
+            Ok(vec![])
+        }
     }
 
     fn if_stmt(&mut self, line: u32, what: &str) -> PResult<Stmt> {
@@ -170,7 +185,10 @@ impl Parser {
         } else {
             self.else_block()?
         };
-        Ok(Stmt { kind: StmtKind::If(cond, body, orelse), line })
+        Ok(Stmt {
+            kind: StmtKind::If(cond, body, orelse),
+            line,
+        })
     }
 
     fn funcdef(&mut self, decorators: Vec<Expr>, line: u32) -> PResult<FuncDef> {
@@ -186,7 +204,14 @@ impl Parser {
         let body = self.block("function definition", line);
         self.func_depth -= 1;
         self.loop_depth = loops;
-        Ok(FuncDef { name, params, body: body?, decorators, line, is_lambda: false })
+        Ok(FuncDef {
+            name,
+            params,
+            body: body?,
+            decorators,
+            line,
+            is_lambda: false,
+        })
     }
 
     fn classdef(&mut self, decorators: Vec<Expr>, line: u32) -> PResult<ClassDef> {
@@ -194,7 +219,8 @@ impl Parser {
         let mut bases = Vec::new();
         if self.eat_op("(") {
             while !self.eat_op(")") {
-                if let (Tok::Name(n), Tok::Op("=")) = (self.peek().clone(), self.peek_at(1).clone()) {
+                if let (Tok::Name(n), Tok::Op("=")) = (self.peek().clone(), self.peek_at(1).clone())
+                {
                     self.advance();
                     self.advance();
                     bases.push(Arg::Kw(n, self.expression()?));
@@ -213,7 +239,13 @@ impl Parser {
         let body = self.block("class definition", line);
         self.func_depth = depth;
         self.loop_depth = loops;
-        Ok(ClassDef { name, bases, body: body?, decorators, line })
+        Ok(ClassDef {
+            name,
+            bases,
+            body: body?,
+            decorators,
+            line,
+        })
     }
 
     fn try_stmt(&mut self, line: u32) -> PResult<StmtKind> {
@@ -227,7 +259,10 @@ impl Parser {
             if !self.is_op(":") {
                 typ = Some(self.expression()?);
                 if self.is_op(",") {
-                    let mut items = vec![typ.take().unwrap_or_else(|| Expr { kind: ExprKind::Tuple(vec![]), line })];
+                    let mut items = vec![typ.take().unwrap_or_else(|| Expr {
+                        kind: ExprKind::Tuple(vec![]),
+                        line,
+                    })];
                     while self.eat_op(",") {
                         items.push(self.expression()?);
                     }
@@ -238,15 +273,33 @@ impl Parser {
                 }
             }
             let hbody = self.block("'except' statement", line)?;
-            handlers.push(Handler { typ, name, body: hbody, line });
+            handlers.push(Handler {
+                typ,
+                name,
+                body: hbody,
+                line,
+            });
         }
-        let orelse = if !handlers.is_empty() { self.else_block()? } else { vec![] };
+        let orelse = if !handlers.is_empty() {
+            self.else_block()?
+        } else {
+            vec![]
+        };
         let fline = self.line();
-        let finalbody = if self.eat_kw("finally") { self.block("'finally' statement", fline)? } else { vec![] };
+        let finalbody = if self.eat_kw("finally") {
+            self.block("'finally' statement", fline)?
+        } else {
+            vec![]
+        };
         if handlers.is_empty() && finalbody.is_empty() {
             return Err(self.error("expected 'except' or 'finally' block"));
         }
-        Ok(StmtKind::Try { body, handlers, orelse, finalbody })
+        Ok(StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+        })
     }
 
     fn simple_stmt(&mut self) -> PResult<Stmt> {
@@ -259,11 +312,19 @@ impl Parser {
             Tok::Kw("break") | Tok::Kw("continue") => {
                 let is_break = self.is_kw("break");
                 if self.loop_depth == 0 {
-                    let msg = if is_break { "'break' outside loop" } else { "'continue' not properly in loop" };
+                    let msg = if is_break {
+                        "'break' outside loop"
+                    } else {
+                        "'continue' not properly in loop"
+                    };
                     return Err(self.error(msg));
                 }
                 self.advance();
-                if is_break { StmtKind::Break } else { StmtKind::Continue }
+                if is_break {
+                    StmtKind::Break
+                } else {
+                    StmtKind::Continue
+                }
             }
             Tok::Kw("return") => {
                 if self.func_depth == 0 {
@@ -282,7 +343,11 @@ impl Parser {
                     StmtKind::Raise(None, None)
                 } else {
                     let e = self.expression()?;
-                    let cause = if self.eat_kw("from") { Some(self.expression()?) } else { None };
+                    let cause = if self.eat_kw("from") {
+                        Some(self.expression()?)
+                    } else {
+                        None
+                    };
                     StmtKind::Raise(Some(e), cause)
                 }
             }
@@ -293,7 +358,11 @@ impl Parser {
                 while self.eat_op(",") {
                     names.push(self.name()?);
                 }
-                if global { StmtKind::Global(names) } else { StmtKind::Nonlocal(names) }
+                if global {
+                    StmtKind::Global(names)
+                } else {
+                    StmtKind::Nonlocal(names)
+                }
             }
             Tok::Kw("del") => {
                 self.advance();
@@ -310,7 +379,11 @@ impl Parser {
             Tok::Kw("assert") => {
                 self.advance();
                 let test = self.expression()?;
-                let msg = if self.eat_op(",") { Some(self.expression()?) } else { None };
+                let msg = if self.eat_op(",") {
+                    Some(self.expression()?)
+                } else {
+                    None
+                };
                 StmtKind::Assert(test, msg)
             }
             Tok::Kw("import") => {
@@ -318,7 +391,11 @@ impl Parser {
                 let mut names = Vec::new();
                 loop {
                     let n = self.dotted_name()?;
-                    let alias = if self.eat_kw("as") { Some(self.name()?) } else { None };
+                    let alias = if self.eat_kw("as") {
+                        Some(self.name()?)
+                    } else {
+                        None
+                    };
                     names.push((n, alias));
                     if !self.eat_op(",") {
                         break;
@@ -335,7 +412,11 @@ impl Parser {
                     let paren = self.eat_op("(");
                     loop {
                         let n = self.name()?;
-                        let alias = if self.eat_kw("as") { Some(self.name()?) } else { None };
+                        let alias = if self.eat_kw("as") {
+                            Some(self.name()?)
+                        } else {
+                            None
+                        };
                         names.push((n, alias));
                         if !self.eat_op(",") || (paren && self.is_op(")")) {
                             break;
@@ -362,44 +443,85 @@ impl Parser {
     }
 
     fn rhs(&mut self) -> PResult<Expr> {
-        if self.is_kw("yield") { self.yield_expr() } else { self.star_expressions() }
+        if self.is_kw("yield") {
+            self.yield_expr()
+        } else {
+            self.star_expressions()
+        }
     }
 
     fn expr_stmt(&mut self, line: u32) -> PResult<Stmt> {
         let first = self.rhs()?;
         const AUG: &[(&str, BinOp)] = &[
-            ("+=", BinOp::Add), ("-=", BinOp::Sub), ("*=", BinOp::Mul), ("/=", BinOp::Div),
-            ("//=", BinOp::FloorDiv), ("%=", BinOp::Mod), ("**=", BinOp::Pow), ("<<=", BinOp::LShift),
-            (">>=", BinOp::RShift), ("&=", BinOp::BitAnd), ("|=", BinOp::BitOr), ("^=", BinOp::BitXor),
+            ("+=", BinOp::Add),
+            ("-=", BinOp::Sub),
+            ("*=", BinOp::Mul),
+            ("/=", BinOp::Div),
+            ("//=", BinOp::FloorDiv),
+            ("%=", BinOp::Mod),
+            ("**=", BinOp::Pow),
+            ("<<=", BinOp::LShift),
+            (">>=", BinOp::RShift),
+            ("&=", BinOp::BitAnd),
+            ("|=", BinOp::BitOr),
+            ("^=", BinOp::BitXor),
             ("@=", BinOp::MatMul),
         ];
         for (tok, op) in AUG {
             if self.is_op(tok) {
-                if !matches!(first.kind, ExprKind::Name(_) | ExprKind::Attribute(..) | ExprKind::Subscript(..)) {
-                    return Err(self.error("'tuple' is an illegal expression for augmented assignment"));
+                if !matches!(
+                    first.kind,
+                    ExprKind::Name(_) | ExprKind::Attribute(..) | ExprKind::Subscript(..)
+                ) {
+                    return Err(
+                        self.error("'tuple' is an illegal expression for augmented assignment")
+                    );
                 }
                 self.advance();
                 let value = self.rhs()?;
-                return Ok(Stmt { kind: StmtKind::AugAssign(first, *op, value), line });
+                return Ok(Stmt {
+                    kind: StmtKind::AugAssign(first, *op, value),
+                    line,
+                });
             }
         }
         if self.is_op(":") {
             self.advance();
             self.expression()?;
-            let value = if self.eat_op("=") { Some(self.rhs()?) } else { None };
-            return Ok(Stmt { kind: StmtKind::AnnAssign(first, value), line });
+            let value = if self.eat_op("=") {
+                Some(self.rhs()?)
+            } else {
+                None
+            };
+            return Ok(Stmt {
+                kind: StmtKind::AnnAssign(first, value),
+                line,
+            });
         }
         if !self.is_op("=") {
-            return Ok(Stmt { kind: StmtKind::Expr(first), line });
+            return Ok(Stmt {
+                kind: StmtKind::Expr(first),
+                line,
+            });
         }
         let mut targets = vec![first];
         while self.eat_op("=") {
             targets.push(self.rhs()?);
         }
-        let value = targets.pop().unwrap_or(Expr { kind: ExprKind::Const(Const::None), line });
+        let value = targets.pop().unwrap_or(Expr {
+            kind: ExprKind::Const(Const::None),
+            line,
+        });
         for t in &targets {
-            check_target(t).map_err(|m| SyntaxError { msg: m, line, col: 1 })?;
+            check_target(t).map_err(|m| SyntaxError {
+                msg: m,
+                line,
+                col: 1,
+            })?;
         }
-        Ok(Stmt { kind: StmtKind::Assign(targets, value), line })
+        Ok(Stmt {
+            kind: StmtKind::Assign(targets, value),
+            line,
+        })
     }
 }

@@ -53,7 +53,11 @@ fn builtin_match(k: char, c: char) -> bool {
 impl Class {
     fn matches(&self, c: char, icase: bool) -> bool {
         let test = |c: char| {
-            self.ranges.iter().any(|(a, b)| *a <= c && c <= *b) || self.builtins.iter().any(|(k, neg)| builtin_match(*k, c) != *neg)
+            self.ranges.iter().any(|(a, b)| *a <= c && c <= *b)
+                || self
+                    .builtins
+                    .iter()
+                    .any(|(k, neg)| builtin_match(*k, c) != *neg)
         };
         let mut r = test(c);
         if !r && icase {
@@ -82,9 +86,17 @@ struct P<'a> {
 
 pub fn parse(pattern: &str, flags: u32) -> Result<Parsed, String> {
     let chars: Vec<char> = pattern.chars().collect();
-    let mut p = P { c: &chars, i: 0, groups: 0, names: HashMap::new(), flags };
+    let mut p = P {
+        c: &chars,
+        i: 0,
+        groups: 0,
+        names: HashMap::new(),
+        flags,
+    };
     // Global inline flags like (?i) at the start.
-    while p.c[p.i..].starts_with(&['(', '?']) && p.c.get(p.i + 2).is_some_and(|c| "imsxa".contains(*c)) {
+    while p.c[p.i..].starts_with(&['(', '?'])
+        && p.c.get(p.i + 2).is_some_and(|c| "imsxa".contains(*c))
+    {
         let mut j = p.i + 2;
         let mut f = 0;
         while let Some(&c) = p.c.get(j) {
@@ -107,9 +119,18 @@ pub fn parse(pattern: &str, flags: u32) -> Result<Parsed, String> {
     }
     let node = p.alt()?;
     if p.i < p.c.len() {
-        return Err(if p.c[p.i] == ')' { format!("unbalanced parenthesis at position {}", p.i) } else { "unexpected character".into() });
+        return Err(if p.c[p.i] == ')' {
+            format!("unbalanced parenthesis at position {}", p.i)
+        } else {
+            "unexpected character".into()
+        });
     }
-    Ok(Parsed { node, groups: p.groups, names: p.names, flags: p.flags })
+    Ok(Parsed {
+        node,
+        groups: p.groups,
+        names: p.names,
+        flags: p.flags,
+    })
 }
 
 impl P<'_> {
@@ -143,7 +164,11 @@ impl P<'_> {
             self.i += 1;
             branches.push(self.concat()?);
         }
-        Ok(if branches.len() == 1 { branches.pop().unwrap_or(Node::Empty) } else { Node::Alt(branches) })
+        Ok(if branches.len() == 1 {
+            branches.pop().unwrap_or(Node::Empty)
+        } else {
+            Node::Alt(branches)
+        })
     }
 
     fn concat(&mut self) -> Result<Node, String> {
@@ -159,7 +184,11 @@ impl P<'_> {
             let atom = self.quantifier(atom)?;
             items.push(atom);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap_or(Node::Empty) } else { Node::Concat(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap_or(Node::Empty)
+        } else {
+            Node::Concat(items)
+        })
     }
 
     fn number(&mut self) -> Option<u32> {
@@ -170,7 +199,11 @@ impl P<'_> {
         if self.i == start {
             return None;
         }
-        self.c[start..self.i].iter().collect::<String>().parse().ok()
+        self.c[start..self.i]
+            .iter()
+            .collect::<String>()
+            .parse()
+            .ok()
     }
 
     fn quantifier(&mut self, atom: Node) -> Result<Node, String> {
@@ -215,7 +248,11 @@ impl P<'_> {
             }
             _ => return Ok(atom),
         };
-        if matches!(atom, Node::Start | Node::End | Node::Repeat(..) | Node::Empty) && !matches!(atom, Node::Start | Node::End) {
+        if matches!(
+            atom,
+            Node::Start | Node::End | Node::Repeat(..) | Node::Empty
+        ) && !matches!(atom, Node::Start | Node::End)
+        {
             return Err("multiple repeat".into());
         }
         let greedy = if self.peek() == Some('?') {
@@ -231,7 +268,9 @@ impl P<'_> {
     }
 
     fn atom(&mut self) -> Result<Node, String> {
-        let Some(c) = self.peek() else { return Ok(Node::Empty) };
+        let Some(c) = self.peek() else {
+            return Ok(Node::Empty);
+        };
         self.i += 1;
         Ok(match c {
             '.' => Node::Any,
@@ -330,16 +369,29 @@ impl P<'_> {
             self.i += 1;
             Ok(())
         } else {
-            Err(format!("missing ), unterminated subpattern at position {}", self.i))
+            Err(format!(
+                "missing ), unterminated subpattern at position {}",
+                self.i
+            ))
         }
     }
 
     /// After a backslash. Returns the node, and for classes the char when it is a literal.
     fn escape(&mut self, in_class: bool) -> Result<(Node, Option<char>), String> {
-        let Some(c) = self.peek() else { return Err("bad escape (end of pattern)".into()) };
+        let Some(c) = self.peek() else {
+            return Err("bad escape (end of pattern)".into());
+        };
         self.i += 1;
         let lit = |ch: char| Ok((Node::Char(ch), Some(ch)));
-        let cls = |k: char, neg: bool| Ok((Node::Class(Class { builtins: vec![(k, neg)], ..Default::default() }), None));
+        let cls = |k: char, neg: bool| {
+            Ok((
+                Node::Class(Class {
+                    builtins: vec![(k, neg)],
+                    ..Default::default()
+                }),
+                None,
+            ))
+        };
         match c {
             'd' | 'w' | 's' => cls(c, false),
             'D' | 'W' | 'S' => cls(c.to_ascii_lowercase(), true),
@@ -361,7 +413,11 @@ impl P<'_> {
                     'u' => 4,
                     _ => 8,
                 };
-                let hex: String = self.c.get(self.i..self.i + n).map(|s| s.iter().collect()).unwrap_or_default();
+                let hex: String = self
+                    .c
+                    .get(self.i..self.i + n)
+                    .map(|s| s.iter().collect())
+                    .unwrap_or_default();
                 self.i += n;
                 match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                     Some(ch) => lit(ch),
@@ -372,11 +428,16 @@ impl P<'_> {
                 self.i -= 1;
                 let n = self.number().unwrap_or(0) as usize;
                 if n > self.groups {
-                    return Err(format!("invalid group reference {n} at position {}", self.i));
+                    return Err(format!(
+                        "invalid group reference {n} at position {}",
+                        self.i
+                    ));
                 }
                 Ok((Node::Backref(n), None))
             }
-            c if c.is_ascii_alphanumeric() => Err(format!("bad escape \\{c} at position {}", self.i - 2)),
+            c if c.is_ascii_alphanumeric() => {
+                Err(format!("bad escape \\{c} at position {}", self.i - 2))
+            }
             c => lit(c),
         }
     }
@@ -389,7 +450,9 @@ impl P<'_> {
         }
         let mut first = true;
         loop {
-            let Some(c) = self.peek() else { return Err("unterminated character set".into()) };
+            let Some(c) = self.peek() else {
+                return Err("unterminated character set".into());
+            };
             if c == ']' && !first {
                 self.i += 1;
                 break;
@@ -461,12 +524,24 @@ pub struct Prog {
 }
 
 pub fn compile(parsed: Parsed) -> Result<Prog, String> {
-    let mut c = Comp { insts: Vec::new(), classes: Vec::new(), nregs: 0, flags: parsed.flags };
+    let mut c = Comp {
+        insts: Vec::new(),
+        classes: Vec::new(),
+        nregs: 0,
+        flags: parsed.flags,
+    };
     c.insts.push(Inst::Save(0));
     c.node(&parsed.node)?;
     c.insts.push(Inst::Save(1));
     c.insts.push(Inst::Match);
-    Ok(Prog { insts: c.insts, classes: c.classes, ngroups: parsed.groups, nregs: c.nregs, flags: parsed.flags, names: parsed.names })
+    Ok(Prog {
+        insts: c.insts,
+        classes: c.classes,
+        ngroups: parsed.groups,
+        nregs: c.nregs,
+        flags: parsed.flags,
+        names: parsed.names,
+    })
 }
 
 struct Comp {
@@ -544,7 +619,11 @@ impl Comp {
                         self.insts.push(Inst::Progress(reg));
                         self.insts.push(Inst::Jmp(split));
                         let end = self.insts.len();
-                        self.insts[split] = if *greedy { Inst::Split(split + 1, end) } else { Inst::Split(end, split + 1) };
+                        self.insts[split] = if *greedy {
+                            Inst::Split(split + 1, end)
+                        } else {
+                            Inst::Split(end, split + 1)
+                        };
                     }
                     Some(mx) => {
                         let mut splits = Vec::new();
@@ -555,7 +634,11 @@ impl Comp {
                         }
                         let end = self.insts.len();
                         for s in splits {
-                            self.insts[s] = if *greedy { Inst::Split(s + 1, end) } else { Inst::Split(end, s + 1) };
+                            self.insts[s] = if *greedy {
+                                Inst::Split(s + 1, end)
+                            } else {
+                                Inst::Split(end, s + 1)
+                            };
                         }
                     }
                 }
@@ -636,7 +719,9 @@ impl Prog {
                         return Some(pos);
                     }
                     Inst::Char(c) => {
-                        let ok = text.get(pos).is_some_and(|t| t == c || (icase && eq_icase(*t, *c)));
+                        let ok = text
+                            .get(pos)
+                            .is_some_and(|t| t == c || (icase && eq_icase(*t, *c)));
                         if !ok {
                             break;
                         }
@@ -644,7 +729,9 @@ impl Prog {
                         pc += 1;
                     }
                     Inst::Any => {
-                        let ok = text.get(pos).is_some_and(|t| *t != '\n' || self.flags & S != 0);
+                        let ok = text
+                            .get(pos)
+                            .is_some_and(|t| *t != '\n' || self.flags & S != 0);
                         if !ok {
                             break;
                         }
@@ -652,7 +739,9 @@ impl Prog {
                         pc += 1;
                     }
                     Inst::Class(i) => {
-                        let ok = text.get(pos).is_some_and(|t| self.classes[*i].matches(*t, icase));
+                        let ok = text
+                            .get(pos)
+                            .is_some_and(|t| self.classes[*i].matches(*t, icase));
                         if !ok {
                             break;
                         }
@@ -663,11 +752,16 @@ impl Prog {
                         let ml = self.flags & M != 0;
                         let ok = match k {
                             0 => pos == 0 || (ml && text[pos - 1] == '\n'),
-                            1 => pos == text.len() || (ml && text[pos] == '\n') || (pos + 1 == text.len() && text[pos] == '\n'),
+                            1 => {
+                                pos == text.len()
+                                    || (ml && text[pos] == '\n')
+                                    || (pos + 1 == text.len() && text[pos] == '\n')
+                            }
                             2 => pos == 0,
                             3 => pos == text.len(),
                             4 | 5 => {
-                                let b = is_word(pos.checked_sub(1).and_then(|p| text.get(p))) != is_word(text.get(pos));
+                                let b = is_word(pos.checked_sub(1).and_then(|p| text.get(p)))
+                                    != is_word(text.get(pos));
                                 b == (*k == 4)
                             }
                             _ => false,
@@ -699,7 +793,10 @@ impl Prog {
                         pc += 1;
                     }
                     Inst::Backref(n) => {
-                        let (Some(s), Some(e)) = (caps.get(2 * n).copied().flatten(), caps.get(2 * n + 1).copied().flatten()) else {
+                        let (Some(s), Some(e)) = (
+                            caps.get(2 * n).copied().flatten(),
+                            caps.get(2 * n + 1).copied().flatten(),
+                        ) else {
                             break;
                         };
                         let len = e.saturating_sub(s);
@@ -721,14 +818,33 @@ impl Prog {
                         let found = if *behind {
                             (0..=pos).rev().any(|from| {
                                 let mut c2 = caps.to_vec();
-                                let r = self.run(text, *start, from, &mut c2, steps, Some(pos), &mut Scratch::default()).is_some();
+                                let r = self
+                                    .run(
+                                        text,
+                                        *start,
+                                        from,
+                                        &mut c2,
+                                        steps,
+                                        Some(pos),
+                                        &mut Scratch::default(),
+                                    )
+                                    .is_some();
                                 if r {
                                     sub = c2;
                                 }
                                 r
                             })
                         } else {
-                            self.run(text, *start, pos, &mut sub, steps, None, &mut Scratch::default()).is_some()
+                            self.run(
+                                text,
+                                *start,
+                                pos,
+                                &mut sub,
+                                steps,
+                                None,
+                                &mut Scratch::default(),
+                            )
+                            .is_some()
                         };
                         if *steps > STEP_LIMIT {
                             return None;
@@ -853,6 +969,9 @@ mod tests {
     fn catastrophic_patterns_hit_the_step_limit() {
         let prog = compile(parse("(a+)+$", 0).unwrap()).unwrap();
         let text: Vec<char> = format!("{}!", "a".repeat(40)).chars().collect();
-        assert!(matches!(prog.search(&text, 0, false, false), Outcome::TooComplex));
+        assert!(matches!(
+            prog.search(&text, 0, false, false),
+            Outcome::TooComplex
+        ));
     }
 }

@@ -45,11 +45,27 @@ pub fn make_module(vm: &mut Vm) -> Value {
         let v = vm.native_method(n, *f);
         vm.dict_set_str(d, &Rc::from(*n), v);
     }
-    for (n, v) in [("I", engine::I), ("IGNORECASE", engine::I), ("M", engine::M), ("MULTILINE", engine::M), ("S", engine::S), ("DOTALL", engine::S), ("X", engine::X), ("VERBOSE", engine::X), ("A", 256), ("ASCII", 256)] {
+    for (n, v) in [
+        ("I", engine::I),
+        ("IGNORECASE", engine::I),
+        ("M", engine::M),
+        ("MULTILINE", engine::M),
+        ("S", engine::S),
+        ("DOTALL", engine::S),
+        ("X", engine::X),
+        ("VERBOSE", engine::X),
+        ("A", 256),
+        ("ASCII", 256),
+    ] {
         vm.dict_set_str(d, &Rc::from(n), Value::Int(v as i64));
     }
     let exc_base = vm.exc_classes[ExcKind::Exception as usize];
-    let error = vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from("error"), base: Some(exc_base), dict: AttrMap::default(), builtin: None })));
+    let error = vm.heap.alloc(Obj::Class(Box::new(Class {
+        name: Rc::from("error"),
+        base: Some(exc_base),
+        dict: AttrMap::default(),
+        builtin: None,
+    })));
     vm.dict_set_str(d, &Rc::from("error"), Value::Obj(error));
     let pat_methods: &[(&str, NativeFn)] = &[
         ("search", p_search),
@@ -62,7 +78,12 @@ pub fn make_module(vm: &mut Vm) -> Value {
         ("split", p_split),
         ("__repr__", p_repr),
     ];
-    let pat_props: &[(&str, NativeFn)] = &[("pattern", p_pattern), ("flags", p_flags), ("groups", p_groups), ("groupindex", p_groupindex)];
+    let pat_props: &[(&str, NativeFn)] = &[
+        ("pattern", p_pattern),
+        ("flags", p_flags),
+        ("groups", p_groups),
+        ("groupindex", p_groupindex),
+    ];
     let pattern = host_class(vm, "Pattern", pat_methods, pat_props);
     let m_methods: &[(&str, NativeFn)] = &[
         ("group", m_group),
@@ -75,7 +96,11 @@ pub fn make_module(vm: &mut Vm) -> Value {
         ("__repr__", m_repr),
         ("expand", m_expand),
     ];
-    let m_props: &[(&str, NativeFn)] = &[("string", m_string), ("lastindex", m_lastindex), ("re", m_re)];
+    let m_props: &[(&str, NativeFn)] = &[
+        ("string", m_string),
+        ("lastindex", m_lastindex),
+        ("re", m_re),
+    ];
     let matchc = host_class(vm, "Match", m_methods, m_props);
     vm.dict_set_str(d, &Rc::from("Pattern"), Value::Obj(pattern));
     vm.dict_set_str(d, &Rc::from("Match"), Value::Obj(matchc));
@@ -85,21 +110,38 @@ pub fn make_module(vm: &mut Vm) -> Value {
     m
 }
 
-fn host_class(vm: &mut Vm, name: &str, methods: &[(&'static str, NativeFn)], props: &[(&'static str, NativeFn)]) -> Ref {
+fn host_class(
+    vm: &mut Vm,
+    name: &str,
+    methods: &[(&'static str, NativeFn)],
+    props: &[(&'static str, NativeFn)],
+) -> Ref {
     let mut dict = AttrMap::default();
     for (n, f) in methods {
         dict.insert(Rc::from(*n), vm.native_method(n, *f));
     }
     for (n, f) in props {
         let g = vm.native_method(n, *f);
-        dict.insert(Rc::from(*n), vm.alloc(Obj::Property(g, Value::None, Value::None)));
+        dict.insert(
+            Rc::from(*n),
+            vm.alloc(Obj::Property(g, Value::None, Value::None)),
+        );
     }
     let base = Some(vm.types[0]);
-    vm.heap.alloc(Obj::Class(Box::new(Class { name: Rc::from(name), base, dict, builtin: Some(BuiltinType::Host) })))
+    vm.heap.alloc(Obj::Class(Box::new(Class {
+        name: Rc::from(name),
+        base,
+        dict,
+        builtin: Some(BuiltinType::Host),
+    })))
 }
 
 fn host_class_ref(vm: &Vm, name: &str) -> Ref {
-    vm.host_classes.iter().find(|(n, _)| *n == name).map(|(_, r)| *r).unwrap_or(vm.types[0])
+    vm.host_classes
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| *r)
+        .unwrap_or(vm.types[0])
 }
 
 fn re_error(vm: &mut Vm, msg: String) -> Exc {
@@ -121,7 +163,10 @@ fn arg(args: &[Value], i: usize) -> Value {
 }
 
 fn kw_or(kw: &Kw, name: &str, args: &[Value], i: usize) -> Value {
-    kw.iter().find(|(k, _)| &**k == name).map(|(_, v)| *v).unwrap_or_else(|| arg(args, i))
+    kw.iter()
+        .find(|(k, _)| &**k == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| arg(args, i))
 }
 
 fn compile_pattern(vm: &mut Vm, p: Value, flags: Value) -> PResult<Rc<PatternData>> {
@@ -130,7 +175,9 @@ fn compile_pattern(vm: &mut Vm, p: Value, flags: Value) -> PResult<Rc<PatternDat
     }
     let Some(s) = vm.str_val(p) else {
         let t = vm.type_name(p);
-        return type_err(format!("first argument must be string or compiled pattern, not {t}"));
+        return type_err(format!(
+            "first argument must be string or compiled pattern, not {t}"
+        ));
     };
     let flags = match flags {
         Value::Int(f) => f as u32,
@@ -139,7 +186,11 @@ fn compile_pattern(vm: &mut Vm, p: Value, flags: Value) -> PResult<Rc<PatternDat
     let parsed = engine::parse(&s, flags).map_err(|m| re_error(vm, m))?;
     let flags = parsed.flags;
     let prog = engine::compile(parsed).map_err(|m| re_error(vm, m))?;
-    Ok(Rc::new(PatternData { prog, pattern: s, flags }))
+    Ok(Rc::new(PatternData {
+        prog,
+        pattern: s,
+        flags,
+    }))
 }
 
 fn pattern_value(vm: &mut Vm, d: Rc<PatternData>) -> Value {
@@ -157,21 +208,48 @@ fn text_of(vm: &Vm, v: Value) -> PResult<Rc<str>> {
     }
 }
 
-fn run(_vm: &mut Vm, pat: &Rc<PatternData>, chars: &[char], start: usize, anchored: bool, full: bool) -> PResult<Option<Vec<Option<usize>>>> {
+fn run(
+    _vm: &mut Vm,
+    pat: &Rc<PatternData>,
+    chars: &[char],
+    start: usize,
+    anchored: bool,
+    full: bool,
+) -> PResult<Option<Vec<Option<usize>>>> {
     match pat.prog.search(chars, start, anchored, full) {
         Outcome::Found(c) => Ok(Some(c)),
         Outcome::NotFound => Ok(None),
-        Outcome::TooComplex => err(ExcKind::RuntimeError, "regular expression backtracking limit exceeded"),
+        Outcome::TooComplex => err(
+            ExcKind::RuntimeError,
+            "regular expression backtracking limit exceeded",
+        ),
     }
 }
 
-fn make_match(vm: &mut Vm, pat: &Rc<PatternData>, string: &Rc<str>, chars: &Rc<[char]>, caps: Vec<Option<usize>>) -> Value {
+fn make_match(
+    vm: &mut Vm,
+    pat: &Rc<PatternData>,
+    string: &Rc<str>,
+    chars: &Rc<[char]>,
+    caps: Vec<Option<usize>>,
+) -> Value {
     let c = host_class_ref(vm, "re.Match");
-    let d = MatchData { pat: pat.clone(), string: string.clone(), chars: chars.clone(), caps };
+    let d = MatchData {
+        pat: pat.clone(),
+        string: string.clone(),
+        chars: chars.clone(),
+        caps,
+    };
     vm.alloc(Obj::Host(c, Rc::new(d)))
 }
 
-fn do_match(vm: &mut Vm, pat: Rc<PatternData>, s: Value, anchored: bool, full: bool) -> PResult<Value> {
+fn do_match(
+    vm: &mut Vm,
+    pat: Rc<PatternData>,
+    s: Value,
+    anchored: bool,
+    full: bool,
+) -> PResult<Value> {
     let string = text_of(vm, s)?;
     let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
     match run(vm, &pat, &chars, 0, anchored, full)? {
@@ -198,11 +276,18 @@ fn re_fullmatch(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     do_match(vm, p, arg(args, 1), true, true)
 }
 
-fn all_matches(vm: &mut Vm, pat: &Rc<PatternData>, chars: &[char], limit: usize) -> PResult<Vec<Vec<Option<usize>>>> {
+fn all_matches(
+    vm: &mut Vm,
+    pat: &Rc<PatternData>,
+    chars: &[char],
+    limit: usize,
+) -> PResult<Vec<Vec<Option<usize>>>> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos <= chars.len() && (limit == 0 || out.len() < limit) {
-        let Some(caps) = run(vm, pat, chars, pos, false, false)? else { break };
+        let Some(caps) = run(vm, pat, chars, pos, false, false)? else {
+            break;
+        };
         let (s, e) = (caps[0].unwrap_or(pos), caps[1].unwrap_or(pos));
         pos = if e == s { e + 1 } else { e };
         out.push(caps);
@@ -231,13 +316,21 @@ fn findall_impl(vm: &mut Vm, pat: Rc<PatternData>, s: Value) -> PResult<Value> {
             0 => slice(vm, &chars, caps[0], caps[1]),
             1 => {
                 let v = slice(vm, &chars, caps[2], caps[3]);
-                if matches!(v, Value::None) { vm.new_str("") } else { v }
+                if matches!(v, Value::None) {
+                    vm.new_str("")
+                } else {
+                    v
+                }
             }
             _ => {
                 let mut g = Vec::new();
                 for i in 1..=n {
                     let v = slice(vm, &chars, caps[2 * i], caps[2 * i + 1]);
-                    g.push(if matches!(v, Value::None) { vm.new_str("") } else { v });
+                    g.push(if matches!(v, Value::None) {
+                        vm.new_str("")
+                    } else {
+                        v
+                    });
                 }
                 vm.new_tuple(g)
             }
@@ -251,7 +344,10 @@ fn finditer_impl(vm: &mut Vm, pat: Rc<PatternData>, s: Value) -> PResult<Value> 
     let string = text_of(vm, s)?;
     let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
     let ms = all_matches(vm, &pat, &chars, 0)?;
-    let items: Vec<Value> = ms.into_iter().map(|caps| make_match(vm, &pat, &string, &chars, caps)).collect();
+    let items: Vec<Value> = ms
+        .into_iter()
+        .map(|caps| make_match(vm, &pat, &string, &chars, caps))
+        .collect();
     Ok(vm.alloc(Obj::Iter(Box::new(IterState::Snapshot(items.into(), 0)))))
 }
 
@@ -298,14 +394,23 @@ fn expand_template(vm: &mut Vm, tpl: &str, m: &MatchData) -> PResult<String> {
             }
             'g' if c.get(i) == Some(&'<') => {
                 let start = i + 1;
-                let end = c[start..].iter().position(|x| *x == '>').map(|p| start + p).unwrap_or(c.len());
+                let end = c[start..]
+                    .iter()
+                    .position(|x| *x == '>')
+                    .map(|p| start + p)
+                    .unwrap_or(c.len());
                 let name: String = c[start..end].iter().collect();
                 i = end + 1;
                 let n = match name.parse::<usize>() {
                     Ok(n) => n,
                     Err(_) => match m.pat.prog.names.get(&name) {
                         Some(n) => *n,
-                        None => return Err(Exc::New(ExcKind::IndexError, format!("unknown group name '{name}'"))),
+                        None => {
+                            return Err(Exc::New(
+                                ExcKind::IndexError,
+                                format!("unknown group name '{name}'"),
+                            ));
+                        }
                     },
                 };
                 group(vm, n, &mut out)?;
@@ -323,7 +428,13 @@ fn expand_template(vm: &mut Vm, tpl: &str, m: &MatchData) -> PResult<String> {
     Ok(out)
 }
 
-fn sub_impl(vm: &mut Vm, pat: Rc<PatternData>, repl: Value, s: Value, count: Value) -> PResult<(Value, i64)> {
+fn sub_impl(
+    vm: &mut Vm,
+    pat: Rc<PatternData>,
+    repl: Value,
+    s: Value,
+    count: Value,
+) -> PResult<(Value, i64)> {
     let string = text_of(vm, s)?;
     let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
     let limit = match count {
@@ -338,7 +449,12 @@ fn sub_impl(vm: &mut Vm, pat: Rc<PatternData>, repl: Value, s: Value, count: Val
     for caps in ms {
         let (s0, e0) = (caps[0].unwrap_or(0), caps[1].unwrap_or(0));
         out.extend(&chars[last..s0]);
-        let md = MatchData { pat: pat.clone(), string: string.clone(), chars: chars.clone(), caps };
+        let md = MatchData {
+            pat: pat.clone(),
+            string: string.clone(),
+            chars: chars.clone(),
+            caps,
+        };
         match &tpl {
             Some(t) => out.push_str(&expand_template(vm, t, &md)?),
             None => {
@@ -362,12 +478,25 @@ fn sub_impl(vm: &mut Vm, pat: Rc<PatternData>, repl: Value, s: Value, count: Val
 
 fn re_sub(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let p = compile_pattern(vm, arg(args, 0), kw_or(kw, "flags", args, 4))?;
-    Ok(sub_impl(vm, p, arg(args, 1), arg(args, 2), kw_or(kw, "count", args, 3))?.0)
+    Ok(sub_impl(
+        vm,
+        p,
+        arg(args, 1),
+        arg(args, 2),
+        kw_or(kw, "count", args, 3),
+    )?
+    .0)
 }
 
 fn re_subn(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let p = compile_pattern(vm, arg(args, 0), kw_or(kw, "flags", args, 4))?;
-    let (s, n) = sub_impl(vm, p, arg(args, 1), arg(args, 2), kw_or(kw, "count", args, 3))?;
+    let (s, n) = sub_impl(
+        vm,
+        p,
+        arg(args, 1),
+        arg(args, 2),
+        kw_or(kw, "count", args, 3),
+    )?;
     Ok(vm.new_tuple(vec![s, Value::Int(n)]))
 }
 
@@ -414,7 +543,10 @@ fn re_escape(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn pat(vm: &Vm, args: &[Value]) -> PResult<Rc<PatternData>> {
-    data::<PatternData>(vm, arg(args, 0)).ok_or(Exc::New(ExcKind::TypeError, "descriptor requires a 're.Pattern' object".into()))
+    data::<PatternData>(vm, arg(args, 0)).ok_or(Exc::New(
+        ExcKind::TypeError,
+        "descriptor requires a 're.Pattern' object".into(),
+    ))
 }
 
 fn p_search(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -439,11 +571,24 @@ fn p_finditer(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 fn p_sub(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let p = pat(vm, args)?;
-    Ok(sub_impl(vm, p, arg(args, 1), arg(args, 2), kw_or(kw, "count", args, 3))?.0)
+    Ok(sub_impl(
+        vm,
+        p,
+        arg(args, 1),
+        arg(args, 2),
+        kw_or(kw, "count", args, 3),
+    )?
+    .0)
 }
 fn p_subn(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let p = pat(vm, args)?;
-    let (s, n) = sub_impl(vm, p, arg(args, 1), arg(args, 2), kw_or(kw, "count", args, 3))?;
+    let (s, n) = sub_impl(
+        vm,
+        p,
+        arg(args, 1),
+        arg(args, 2),
+        kw_or(kw, "count", args, 3),
+    )?;
     Ok(vm.new_tuple(vec![s, Value::Int(n)]))
 }
 fn p_split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
@@ -480,14 +625,20 @@ fn p_groupindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn mdata(vm: &Vm, args: &[Value]) -> PResult<Rc<MatchData>> {
-    data::<MatchData>(vm, arg(args, 0)).ok_or(Exc::New(ExcKind::TypeError, "descriptor requires a 're.Match' object".into()))
+    data::<MatchData>(vm, arg(args, 0)).ok_or(Exc::New(
+        ExcKind::TypeError,
+        "descriptor requires a 're.Match' object".into(),
+    ))
 }
 
 fn group_index(vm: &mut Vm, m: &MatchData, g: Value) -> PResult<usize> {
     let n = match g {
         Value::Int(i) if i >= 0 => i as usize,
         Value::Bool(b) => b as usize,
-        _ => match vm.str_val(g).and_then(|s| m.pat.prog.names.get(&*s).copied()) {
+        _ => match vm
+            .str_val(g)
+            .and_then(|s| m.pat.prog.names.get(&*s).copied())
+        {
             Some(n) => n,
             None => return err(ExcKind::IndexError, "no such group"),
         },
@@ -518,7 +669,11 @@ fn m_group(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
         let n = group_index(vm, &m, *g)?;
         out.push(group_value(vm, &m, n, Value::None));
     }
-    if out.len() == 1 { Ok(out[0]) } else { Ok(vm.new_tuple(out)) }
+    if out.len() == 1 {
+        Ok(out[0])
+    } else {
+        Ok(vm.new_tuple(out))
+    }
 }
 
 fn m_getitem(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -530,7 +685,9 @@ fn m_getitem(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 fn m_groups(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let m = mdata(vm, args)?;
     let default = kw_or(kw, "default", args, 1);
-    let out: Vec<Value> = (1..=m.pat.prog.ngroups).map(|n| group_value(vm, &m, n, default)).collect();
+    let out: Vec<Value> = (1..=m.pat.prog.ngroups)
+        .map(|n| group_value(vm, &m, n, default))
+        .collect();
     Ok(vm.new_tuple(out))
 }
 
@@ -538,7 +695,13 @@ fn m_groupdict(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let m = mdata(vm, args)?;
     let default = kw_or(kw, "default", args, 1);
     let d = vm.new_dict();
-    let mut names: Vec<(String, usize)> = m.pat.prog.names.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let mut names: Vec<(String, usize)> = m
+        .pat
+        .prog
+        .names
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
     names.sort_by_key(|n| n.1);
     for (k, n) in names {
         let v = group_value(vm, &m, n, default);
@@ -550,7 +713,11 @@ fn m_groupdict(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 
 fn span_of(vm: &mut Vm, args: &[Value]) -> PResult<(i64, i64)> {
     let m = mdata(vm, args)?;
-    let n = if args.len() > 1 { group_index(vm, &m, args[1])? } else { 0 };
+    let n = if args.len() > 1 {
+        group_index(vm, &m, args[1])?
+    } else {
+        0
+    };
     Ok(match (m.caps[2 * n], m.caps[2 * n + 1]) {
         (Some(s), Some(e)) => (s as i64, e as i64),
         _ => (-1, -1),
@@ -572,7 +739,10 @@ fn m_repr(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let m = mdata(vm, args)?;
     let (s, e) = (m.caps[0].unwrap_or(0), m.caps[1].unwrap_or(0));
     let text: String = m.chars[s..e].iter().collect();
-    let r = format!("<re.Match object; span=({s}, {e}), match={}>", super::format::repr_str(&text));
+    let r = format!(
+        "<re.Match object; span=({s}, {e}), match={}>",
+        super::format::repr_str(&text)
+    );
     Ok(vm.new_str(r))
 }
 
