@@ -732,7 +732,9 @@ fn maketrans(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
             let pairs: Vec<(Value, Value)> = match args[0].as_ref().map(|r| vm.heap.get(r)) {
                 Some(Obj::Dict(src)) => src.iter().collect(),
                 _ => {
-                    return type_err("if you give only one argument to maketrans it must be a dict");
+                    return type_err(
+                        "if you give only one argument to maketrans it must be a dict",
+                    );
                 }
             };
             for (k, v) in pairs {
