@@ -358,3 +358,49 @@ fn a_panicking_script_body_ends_only_itself() {
     );
     assert_eq!(ok.join(), Ok(5));
 }
+
+/// Tries to join a native tasklet (which a script cannot wait for), then waits on a channel.
+struct Joiner {
+    target: Option<rt::JoinHandle<u32>>,
+    ch: Channel<u32, String>,
+    cell: ScriptCell<u32, String>,
+    log: Log,
+}
+
+impl ScriptBody for Joiner {
+    fn resume(&mut self) -> ScriptStep {
+        if let Some(target) = self.target.take() {
+            say(&self.log, format!("join: {:?}", target.join()));
+            return match self.ch.receive_from_script(&self.cell) {
+                Ok(RecvOutcome::Parked) => ScriptStep::Park,
+                other => panic!("unexpected {other:?}"),
+            };
+        }
+        say(&self.log, format!("got {:?}", self.cell.take_received()));
+        ScriptStep::Done
+    }
+}
+
+#[test]
+fn a_script_cannot_block_in_join_and_is_not_woken_by_it_later() {
+    let log: Log = Rc::default();
+    let ch: Channel<u32, String> = Channel::new();
+    let target = rt::spawn(|| {
+        rt::schedule();
+        7
+    });
+    rt::spawn_script(Box::new(Joiner {
+        target: Some(target),
+        ch: ch.clone(),
+        cell: ScriptCell::new(),
+        log: log.clone(),
+    }));
+    rt::run();
+    // The joined tasklet has finished; the script must still be waiting on the channel.
+    assert_eq!(*log.borrow(), ["join: Err(Deadlock)"]);
+    assert_eq!(ch.balance(), -1);
+    let tx = ch.clone();
+    rt::spawn(move || tx.send(3).unwrap());
+    rt::run();
+    assert_eq!(*log.borrow(), ["join: Err(Deadlock)", "got Some(Ok(3))"]);
+}

@@ -599,7 +599,9 @@ fn kill_script(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
 
 /// Parks the caller until `task` is done; outside a tasklet, runs the loop until then.
 pub(crate) fn wait_for(task: &Rc<Task>) {
-    with(|s| match s.current() {
+    // Script and dying tasklets cannot park: they fall to the second arm, where the loop
+    // (already running them) refuses to nest, and `join` reports the task as unfinished.
+    with(|s| match s.current_parkable() {
         Some(me) => {
             if Rc::ptr_eq(&me, task) {
                 return;
