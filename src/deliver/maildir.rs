@@ -87,6 +87,11 @@ impl Maildir {
     /// The Maildir at `root`, created (with `tmp/`, `new/`, `cur/`) if missing.
     pub fn open(root: impl Into<PathBuf>) -> Result<Maildir, DeliveryError> {
         let root = root.into();
+        // Delivery only writes into tmp/ and new/: when both are there (the usual case) two
+        // stats answer, where creating all three would cost a failing mkdir and a stat each.
+        if root.join("tmp").is_dir() && root.join("new").is_dir() {
+            return Ok(Maildir { root });
+        }
         for sub in ["tmp", "new", "cur"] {
             let dir = root.join(sub);
             fs::create_dir_all(&dir).map_err(transient("create", &dir))?;
