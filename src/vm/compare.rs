@@ -100,20 +100,7 @@ impl Vm {
                 Ok(x.keyed().iter().all(|(hk, _, _)| y.contains(hk)))
             }
             (Obj::Range(a1, b1, c1), Obj::Range(a2, b2, c2)) => Ok((a1, b1, c1) == (a2, b2, c2)),
-            (Obj::Instance(_), _) | (_, Obj::Instance(_)) => {
-                let (x, y) = if self.is_user_instance(a) {
-                    (a, b)
-                } else {
-                    (b, a)
-                };
-                if let Some(f) = self.has_attr(x, "__eq__")? {
-                    let r = self.call_sync(f, vec![y], Vec::new())?;
-                    if !matches!(r, Value::NotImplemented) {
-                        return self.truthy(r);
-                    }
-                }
-                Ok(false)
-            }
+            // Instances were answered above, through their `__eq__`.
             _ => Ok(false),
         }
     }
