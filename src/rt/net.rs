@@ -76,7 +76,9 @@ fn deregister(source: &mut impl mio::event::Source, key: Key) {
 /// Parks the current tasklet until the socket under `key` is ready (or `deadline` passes).
 fn wait(key: Key, write: bool, deadline: Option<Instant>) -> io::Result<()> {
     sched::with(|s| {
-        let Some(me) = s.current() else {
+        // A script tasklet has no stack to park: to it, as outside a tasklet, a socket that
+        // is not ready is `WouldBlock`.
+        let Some(me) = s.current().filter(|t| !t.is_script) else {
             return Err(io::Error::new(
                 io::ErrorKind::WouldBlock,
                 "socket not ready outside a tasklet",

@@ -189,9 +189,7 @@ impl Scheduler {
         let step = match step {
             Ok(step) => step,
             Err(payload) => {
-                let msg = panic_message(&*payload);
-                tracing::error!(tasklet = task.id, "script tasklet panicked: {msg}");
-                *task.panic_message.borrow_mut() = Some(msg);
+                record_panic(&task, &*payload);
                 ScriptStep::Done
             }
         };
@@ -256,13 +254,7 @@ impl Scheduler {
             if payload.is::<TaskletExit>() {
                 task.killed.set(true);
             } else {
-                let msg = panic_message(&*payload);
-                tracing::error!(
-                    tasklet = task.id,
-                    name = task.name.as_deref(),
-                    "tasklet panicked: {msg}"
-                );
-                *task.panic_message.borrow_mut() = Some(msg);
+                record_panic(&task, &*payload);
             }
         }
         self.finish(&task, coro);
@@ -611,6 +603,18 @@ pub(crate) fn wait_for(task: &Rc<Task>) {
         }
         None => s.run_loop(|| task.is_done(), true),
     })
+}
+
+/// Logs a contained panic and keeps its message for `join`.
+fn record_panic(task: &Task, payload: &(dyn std::any::Any + Send)) {
+    let msg = panic_message(payload);
+    tracing::error!(
+        tasklet = task.id,
+        name = task.name.as_deref(),
+        script = task.is_script,
+        "tasklet panicked: {msg}"
+    );
+    *task.panic_message.borrow_mut() = Some(msg);
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -102,12 +102,7 @@ pub fn spawn_script(body: Box<dyn ScriptBody>) -> Tasklet {
 /// The outcome of a script tasklet as `join` would see it.
 pub fn script_result(tasklet: &Tasklet) -> Option<Result<(), JoinError>> {
     if tasklet.is_alive() {
-        None
-    } else if let Some(msg) = tasklet.task.panic_message.borrow().clone() {
-        Some(Err(JoinError::Panicked(msg)))
-    } else if tasklet.task.killed.get() {
-        Some(Err(JoinError::Killed))
-    } else {
-        Some(Ok(()))
+        return None;
     }
+    Some(tasklet.task.failure().map_or(Ok(()), Err))
 }

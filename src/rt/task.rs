@@ -77,6 +77,17 @@ impl Task {
     pub(crate) fn is_done(&self) -> bool {
         self.state.get() == State::Done
     }
+
+    /// Why a finished tasklet produced no result, if it did not: panicked, or killed.
+    pub(crate) fn failure(&self) -> Option<JoinError> {
+        if let Some(msg) = self.panic_message.borrow().clone() {
+            Some(JoinError::Panicked(msg))
+        } else if self.killed.get() {
+            Some(JoinError::Killed)
+        } else {
+            None
+        }
+    }
 }
 
 /// Why a tasklet did not produce its result.
@@ -201,10 +212,8 @@ impl<T> JoinHandle<T> {
         if let Some(value) = self.result.borrow_mut().take() {
             return Ok(value);
         }
-        if let Some(msg) = task.panic_message.borrow().clone() {
-            return Err(JoinError::Panicked(msg));
-        }
-        Err(JoinError::Killed)
+        // No result and no recorded panic: it was unwound before it could return.
+        Err(task.failure().unwrap_or(JoinError::Killed))
     }
 }
 
