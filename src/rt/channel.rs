@@ -74,7 +74,8 @@ impl<T, X> Slot<T, X> {
 fn pop_live<T, X>(queue: &mut VecDeque<Waiting<T, X>>) -> Option<Waiting<T, X>> {
     loop {
         let w = queue.pop_front()?;
-        if !w.task.is_done() {
+        // A script woken by other means since it queued (a VM threw into it) is stale too.
+        if !w.task.is_done() && w.seq == w.task.seq.get() {
             return Some(w);
         }
     }
@@ -231,6 +232,15 @@ impl<T, X> Channel<T, X> {
             .collect()
     }
 
+    /// Withdraws `tasklet` from the channel's wait queue (a VM throwing an exception into a
+    /// blocked script tasklet). A sender's message is dropped. False if it was not waiting.
+    pub fn withdraw(&self, tasklet: &super::Tasklet) -> bool {
+        let mut st = self.inner.borrow_mut();
+        let before = st.queue.len();
+        st.queue.retain(|w| !Rc::ptr_eq(&w.task, &tasklet.task));
+        st.queue.len() != before
+    }
+
     /// Stops the channel from taking new senders. Senders already waiting can still be
     /// received from; receivers waiting now can never be served, so they wake with `Closed`.
     pub fn close(&self) {
@@ -368,21 +378,39 @@ impl<T, X> Channel<T, X> {
         value: T,
         cell: &ScriptCell<T, X>,
     ) -> Result<SendOutcome, SendError<T>> {
+        self.script_send(value, Message::Value, cell)
+    }
+
+    /// `send_exception` from a script tasklet: as [`send_from_script`](Channel::send_from_script).
+    pub fn send_exception_from_script(
+        &self,
+        x: X,
+        cell: &ScriptCell<T, X>,
+    ) -> Result<SendOutcome, SendError<X>> {
+        self.script_send(x, Message::Exception, cell)
+    }
+
+    fn script_send<V>(
+        &self,
+        v: V,
+        wrap: fn(V) -> Message<T, X>,
+        cell: &ScriptCell<T, X>,
+    ) -> Result<SendOutcome, SendError<V>> {
         let mut st = self.inner.borrow_mut();
         if st.closing {
-            return Err(SendError::Closed(value));
+            return Err(SendError::Closed(v));
         }
         if let Some((receiver, policy)) = take_peer(&mut st, Direction::Receive) {
-            receiver.slot.put(Message::Value(value));
+            receiver.slot.put(wrap(v));
             drop(st);
             return Ok(SendOutcome::Sent {
                 yield_now: wake_peer(receiver, policy),
             });
         }
         let Some(me) = current_script() else {
-            return Err(SendError::WouldBlock(value));
+            return Err(SendError::WouldBlock(v));
         };
-        *cell.message.borrow_mut() = Message::Value(value);
+        *cell.message.borrow_mut() = wrap(v);
         enqueue(
             &mut st,
             me,

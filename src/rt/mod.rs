@@ -38,7 +38,8 @@ pub use reactor::{Remote, SchedulerGone};
 pub use runtime::{Runtime, RuntimeHandle};
 pub use sched::TaskletExit;
 pub use script::{
-    RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome, script_result, spawn_script,
+    RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome, runnable_count, script_result,
+    spawn_script,
 };
 pub use stack::DEFAULT_STACK_SIZE;
 pub use task::{Builder, JoinError, JoinHandle, KillError, Tasklet};

@@ -214,6 +214,13 @@ impl Scheduler {
                 task.state.set(State::Runnable);
                 self.runq.borrow_mut().push_back(task.clone());
             }
+            ScriptStep::Defer => {
+                *task.script.borrow_mut() = Some(body);
+                task.state.set(State::Runnable);
+                let mut runq = self.runq.borrow_mut();
+                let at = runq.len().min(1);
+                runq.insert(at, task.clone());
+            }
             ScriptStep::Park => {
                 *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Parked);
@@ -326,6 +333,17 @@ impl Scheduler {
         } else {
             runq.push_back(task.clone());
         }
+        true
+    }
+
+    /// Takes a runnable tasklet out of the run queue and parks it.
+    pub(crate) fn unqueue(&self, task: &Rc<Task>) -> bool {
+        let mut runq = self.runq.borrow_mut();
+        let Some(at) = runq.iter().position(|t| Rc::ptr_eq(t, task)) else {
+            return false;
+        };
+        runq.remove(at);
+        task.state.set(State::Parked);
         true
     }
 

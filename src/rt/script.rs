@@ -18,6 +18,9 @@ pub enum ScriptStep {
     /// It wants to run again later: its instruction budget ran out, it called `schedule()`,
     /// or a channel exchange favoured the peer. It goes to the back of the run queue.
     Yield,
+    /// Like `Yield`, but it runs again right after the tasklet now at the head of the run
+    /// queue, as the caller of Stackless `tasklet.run()` or `kill()` does.
+    Defer,
     /// A channel operation returned `Parked`: it runs again once the channel serves it.
     Park,
     /// It finished (returned or raised).
@@ -92,6 +95,43 @@ pub enum RecvOutcome<T> {
     /// Nobody is sending: end the turn with [`ScriptStep::Park`] and read the cell with
     /// [`ScriptCell::take_received`] when resumed.
     Parked,
+}
+
+impl Tasklet {
+    /// Makes a parked script tasklet runnable, first or last in the run queue: how a VM
+    /// resumes a script it paused (`remove`), or one whose channel wait it withdrew to throw
+    /// an exception into it. False if it is not a parked script.
+    pub fn ready(&self, front: bool) -> bool {
+        if !self.task.is_script {
+            return false;
+        }
+        let seq = self.task.seq.get();
+        super::sched::with(|s| s.wake(&self.task, seq, super::task::Wake::Normal, front))
+    }
+
+    /// Takes a runnable script tasklet out of the run queue; it stays parked until
+    /// [`ready`](Tasklet::ready). False if it is not a runnable script.
+    pub fn unready(&self) -> bool {
+        if !self.task.is_script || self.task.state.get() != super::task::State::Runnable {
+            return false;
+        }
+        super::sched::with(|s| s.unqueue(&self.task))
+    }
+
+    /// True while it waits in the run queue.
+    pub fn is_runnable(&self) -> bool {
+        self.task.state.get() == super::task::State::Runnable
+    }
+
+    /// True while it is the tasklet running now.
+    pub fn is_running(&self) -> bool {
+        self.task.state.get() == super::task::State::Running
+    }
+}
+
+/// How many tasklets wait in this thread's run queue (the running one not included).
+pub fn runnable_count() -> usize {
+    super::sched::with(|s| s.runnable())
 }
 
 /// Spawns a script tasklet at the end of this thread's run queue.

@@ -171,16 +171,18 @@ pub(super) fn bi_delattr(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value
 }
 
 pub(super) fn bi_callable(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    let v = arg(args, 0);
-    let c = match v.as_ref().map(|r| vm.heap.get(r)) {
-        Some(Obj::Function(_) | Obj::Native(_) | Obj::BoundMethod(..) | Obj::Class(_)) => true,
-        Some(Obj::Instance(i)) => {
-            let c = i.class;
-            vm.class_lookup(c, "__call__").is_some()
+    Ok(Value::Bool(vm.is_callable(arg(args, 0))))
+}
+
+impl Vm {
+    pub fn is_callable(&self, v: Value) -> bool {
+        match v.as_ref().map(|r| self.heap.get(r)) {
+            Some(Obj::Function(_) | Obj::Native(_) | Obj::BoundMethod(..) | Obj::Class(_)) => true,
+            Some(Obj::Instance(i)) => self.class_lookup(i.class, "__call__").is_some(),
+            Some(Obj::Host(c, _)) => self.class_lookup(*c, "__call__").is_some(),
+            _ => false,
         }
-        _ => false,
-    };
-    Ok(Value::Bool(c))
+    }
 }
 
 pub(super) fn bi_iter(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {

@@ -138,6 +138,7 @@ pub fn new_vm() -> Vm {
         empty_tuple: Value::Obj(empty),
         method_marker: Value::Obj(marker),
         host_classes: Vec::new(),
+        tasklets: Default::default(),
         gc_inhibit: 0,
         max_nested: super::interp::MAX_NESTED,
         temp_roots: Vec::new(),
@@ -403,6 +404,10 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
         BuiltinType::StaticMethod => vm.alloc(Obj::StaticMethod(a0)),
         BuiltinType::ClassMethod => vm.alloc(Obj::ClassMethod(a0)),
         BuiltinType::Super => return make_super(vm, args),
+        // A host class made constructible by its module (`stackless.tasklet(f)`).
+        BuiltinType::Host if let Some(new) = vm.class_lookup(cls, "__new__") => {
+            return vm.call_sync(new, args.to_vec(), kw.to_vec());
+        }
         _ => {
             let n = vm.class_name(cls);
             return type_err(format!("cannot create '{n}' instances"));

@@ -116,8 +116,12 @@ impl Vm {
                     }
                 }
             }
-            Obj::Instance(i) => {
-                let class = i.class;
+            Obj::Instance(_) | Obj::Host(..) => {
+                let class = match self.heap.get(r) {
+                    Obj::Instance(i) => i.class,
+                    Obj::Host(c, _) => *c,
+                    _ => return type_err("not callable"),
+                };
                 match self.class_lookup(class, "__call__") {
                     Some(c) => {
                         args.insert(0, f);

@@ -176,6 +176,11 @@ pub enum Exc {
     FramePushed,
     /// Budget exhausted (memory): not catchable by the script.
     Fatal(String),
+    /// A native ended the running tasklet's turn (it blocked on a channel, or an exchange
+    /// favoured the peer). Like `FramePushed`, it travels the error path, here to the
+    /// tasklet's outermost loop, which hands the turn back to the scheduler with every frame
+    /// in place; the native's result is delivered when the tasklet resumes.
+    Switch,
 }
 
 pub type PResult<T> = Result<T, Exc>;

@@ -169,6 +169,8 @@ pub struct Vm {
     pub temp_roots: Vec<Value>,
     /// Classes of host objects made by built-in modules (`re.Pattern`...), by name.
     pub host_classes: Vec<(&'static str, Ref)>,
+    /// Script tasklets: their parked frame stacks and what the running one is doing.
+    pub tasklets: super::stackless::Tasklets,
 }
 
 impl Vm {
@@ -220,6 +222,7 @@ impl Vm {
         out.push(self.method_marker);
         out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
         out.extend_from_slice(&self.temp_roots);
+        self.tasklets.trace(&mut out);
         out
     }
 
@@ -331,7 +334,7 @@ impl Vm {
                 Ok(None) => {}
                 Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
                 Err(e) => {
-                    if self.frames.len() <= base {
+                    if self.frames.len() <= base || (base == 0 && matches!(e, Exc::Switch)) {
                         return Err(e);
                     }
                     if let Some(v) = self.unwind(e, base)? {

@@ -43,6 +43,7 @@ pub mod op;
 mod ops;
 pub mod parser;
 mod re;
+pub mod stackless;
 mod subscr;
 pub mod symtable;
 mod unwind;
@@ -219,6 +220,7 @@ impl Vm {
             Exc::New(k, m) => self.new_exception(k, &m),
             Exc::Fatal(m) => self.new_exception(ExcKind::MemoryError, &m),
             Exc::FramePushed => self.new_exception(ExcKind::RuntimeError, "internal: stray frame"),
+            Exc::Switch => self.new_exception(ExcKind::RuntimeError, "internal: stray switch"),
         }
     }
 }
@@ -249,7 +251,10 @@ pub fn run_file(path: &std::path::Path, args: &[String]) -> i32 {
         .chain(args.iter().cloned())
         .collect();
     vm.start_module(code, "__main__", &src);
-    let r = vm.run(None);
+    // The module runs as the main tasklet, so `import stackless` works as under Stackless.
+    let vm = std::rc::Rc::new(std::cell::RefCell::new(vm));
+    let r = stackless::run_main(&vm);
+    let mut vm = vm.borrow_mut();
     vm.flush_out();
     match r {
         Ok(_) => 0,

@@ -107,6 +107,7 @@ impl Vm {
                 Ok(m)
             }
             "re" => Ok(super::re::make_module(self)),
+            "stackless" => self.stackless_module(),
             _ => self.import_file(name),
         }
     }

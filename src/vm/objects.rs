@@ -648,6 +648,8 @@ impl Vm {
         };
         let class = match self.heap.get(r) {
             Obj::Instance(i) => Some(i.class),
+            // Host objects may expose settable properties (`channel.preference`).
+            Obj::Host(c, _) => Some(*c),
             _ => None,
         };
         if let Some(c) = class {

@@ -11,6 +11,12 @@ impl Vm {
     pub(super) fn unwind(&mut self, e: Exc, base: usize) -> PResult<Option<Value>> {
         let exc = match e {
             Exc::FramePushed => return Ok(None),
+            // Natives only switch from a tasklet's outermost loop; anywhere else is a bug,
+            // reported to the script rather than hanging it.
+            Exc::Switch => self.new_exception(
+                ExcKind::RuntimeError,
+                "cannot switch tasklets while native code is on the stack",
+            ),
             Exc::Fatal(m) => {
                 self.frames.truncate(base);
                 return Err(Exc::Fatal(m));

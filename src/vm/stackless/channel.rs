@@ -1,0 +1,225 @@
+//! `stackless.channel` for scripts, and [`ScriptChannel`], the same channel seen from Rust.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::{Chan, Pinned, Resume};
+use crate::rt::{RecvError, RecvOutcome, ScriptCell, ScriptStep, SendError, SendOutcome};
+use crate::vm::error::{Exc, ExcKind, PResult};
+use crate::vm::interp::Vm;
+use crate::vm::value::*;
+
+/// The data of a Python `channel` object.
+pub(super) struct ChanData {
+    pub(super) ch: Chan,
+}
+
+/// A script-visible channel held by Rust code: native tasklets send values to script
+/// tasklets and receive from them through it, with the channel's usual semantics
+/// (preference, balance, blocking). Values are pinned while they travel.
+pub struct ScriptChannel {
+    vm: Rc<RefCell<Vm>>,
+    ch: Chan,
+    obj: Pinned,
+}
+
+impl ScriptChannel {
+    /// A new channel, and the Python object scripts use for it.
+    pub fn new(vm: &Rc<RefCell<Vm>>) -> ScriptChannel {
+        let mut v = vm.borrow_mut();
+        let ch = Chan::new();
+        let obj = v.channel_object(ch.clone());
+        let obj = Pinned::new(v.tasklets.pins(), obj);
+        drop(v);
+        ScriptChannel {
+            vm: vm.clone(),
+            ch,
+            obj,
+        }
+    }
+
+    /// The Python `channel` object, to hand to a script.
+    pub fn object(&self) -> Value {
+        self.obj.get()
+    }
+
+    /// The underlying channel.
+    pub fn channel(&self) -> &Chan {
+        &self.ch
+    }
+
+    /// Pins a value of this channel's VM, for [`send`](ScriptChannel::send).
+    pub fn pin(&self, v: Value) -> Pinned {
+        let vm = self.vm.borrow();
+        Pinned::new(vm.tasklets.pins(), v)
+    }
+
+    /// Sends from a native tasklet (parking it until a receiver takes the value).
+    pub fn send(&self, v: Pinned) -> Result<(), SendError<Pinned>> {
+        self.ch.send(v)
+    }
+
+    /// Receives in a native tasklet (parking it until a sender comes). An exception sent
+    /// with `send_exception` arrives as `RecvError::Exception`.
+    pub fn receive(&self) -> Result<Pinned, RecvError<Pinned>> {
+        self.ch.receive()
+    }
+}
+
+impl Vm {
+    pub(super) fn channel_object(&mut self, ch: Chan) -> Value {
+        let class = self.stackless_classes().channel;
+        self.alloc(Obj::Host(class, Rc::new(ChanData { ch })))
+    }
+
+    pub(super) fn chan_of(&self, v: Value) -> PResult<Chan> {
+        match v.as_ref().map(|r| self.heap.get(r)) {
+            Some(Obj::Host(_, d)) => match d.clone().downcast::<ChanData>() {
+                Ok(c) => Ok(c.ch.clone()),
+                Err(_) => Err(not_channel()),
+            },
+            _ => Err(not_channel()),
+        }
+    }
+
+    /// `set_channel_callback`'s function, called before every channel action with
+    /// (channel, tasklet, sending, will_block), as Stackless does.
+    fn channel_callback(&mut self, chan: Value, sending: bool, will_block: bool) -> PResult<()> {
+        let Some(cb) = self.tasklets.channel_cb else {
+            return Ok(());
+        };
+        let hook = self.pending_hook;
+        let cur = self.current_tasklet_obj();
+        let args = vec![
+            chan,
+            cur,
+            Value::Int(sending as i64),
+            Value::Int(will_block as i64),
+        ];
+        let r = self.call_sync(cb, args, Vec::new());
+        self.pending_hook = hook;
+        r.map(|_| ())
+    }
+
+    /// `channel.send(v)` (or `send_exception` when `exception`).
+    pub(super) fn channel_send(&mut self, chan: Value, v: Value, exception: bool) -> PResult<()> {
+        let ch = self.chan_of(chan)?;
+        let will_block = ch.balance() >= 0;
+        self.channel_callback(chan, true, will_block)?;
+        if ch.is_closing() {
+            return Err(closed_error(false));
+        }
+        if will_block && !self.can_switch() {
+            return Err(self.cannot_block("channel.send()"));
+        }
+        let p = Pinned::new(self.tasklets.pins(), v);
+        let idx = self.tasklets.current;
+        let spare;
+        let cell = match idx.and_then(|i| self.slot(i)) {
+            Some(s) => &s.cell,
+            None => {
+                spare = ScriptCell::new();
+                &spare
+            }
+        };
+        let r = if exception {
+            ch.send_exception_from_script(p, cell)
+        } else {
+            ch.send_from_script(p, cell)
+        };
+        match r {
+            Ok(SendOutcome::Sent { yield_now }) => {
+                if yield_now && self.can_switch() {
+                    Err(self.switch_out(ScriptStep::Yield, Resume::Value(Value::None)))
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(SendOutcome::Parked) => {
+                if let Some(i) = idx {
+                    self.slot_mut(i).blocked_on = Some(ch);
+                }
+                Err(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
+            }
+            Err(SendError::Closed(_)) => Err(closed_error(false)),
+            Err(SendError::WouldBlock(_)) => Err(self.cannot_block("channel.send()")),
+        }
+    }
+
+    /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
+    pub(super) fn channel_receive(&mut self, chan: Value, iterating: bool) -> PResult<Value> {
+        let ch = self.chan_of(chan)?;
+        let will_block = ch.balance() <= 0;
+        self.channel_callback(chan, false, will_block)?;
+        if will_block && ch.is_closing() {
+            return Err(closed_error(iterating));
+        }
+        if will_block && !self.can_switch() {
+            return Err(self.cannot_block("channel.receive()"));
+        }
+        let idx = self.tasklets.current;
+        let spare;
+        let cell = match idx.and_then(|i| self.slot(i)) {
+            Some(s) => &s.cell,
+            None => {
+                spare = ScriptCell::new();
+                &spare
+            }
+        };
+        match ch.receive_from_script(cell) {
+            Ok(RecvOutcome::Received { value, yield_now }) => {
+                let v = value.get();
+                drop(value);
+                if let Some(i) = idx {
+                    self.slot_mut(i).tempval = v;
+                }
+                if yield_now && self.can_switch() {
+                    Err(self.switch_out(ScriptStep::Yield, Resume::Value(v)))
+                } else {
+                    Ok(v)
+                }
+            }
+            Ok(RecvOutcome::Parked) => {
+                if let Some(i) = idx {
+                    self.slot_mut(i).blocked_on = Some(ch);
+                }
+                Err(self.switch_out(ScriptStep::Park, Resume::Receive(iterating)))
+            }
+            Err(RecvError::Exception(p)) => Err(self.exception_from(p.get())),
+            Err(RecvError::Closed) => Err(closed_error(iterating)),
+            Err(_) => Err(self.cannot_block("channel.receive()")),
+        }
+    }
+
+    /// The tasklets waiting on a channel, as Python objects.
+    pub(super) fn channel_queue(&mut self, ch: &Chan) -> Vec<Value> {
+        let waiting = ch.queue();
+        waiting
+            .iter()
+            .filter_map(|t| {
+                self.tasklets
+                    .slots
+                    .iter()
+                    .flatten()
+                    .find(|s| s.rt.as_ref() == Some(t))
+                    .map(|s| s.obj)
+            })
+            .collect()
+    }
+}
+
+fn not_channel() -> Exc {
+    Exc::New(ExcKind::TypeError, "expected a channel".into())
+}
+
+/// Stackless's error for an operation on a closed channel; iteration just ends.
+pub(super) fn closed_error(iterating: bool) -> Exc {
+    if iterating {
+        Exc::New(ExcKind::StopIteration, String::new())
+    } else {
+        Exc::New(
+            ExcKind::ValueError,
+            "Send/receive operation on a closed channel".into(),
+        )
+    }
+}

@@ -1,0 +1,279 @@
+//! Script tasklets and `import stackless`.
+//!
+//! A script tasklet is a frame stack parked in [`Tasklets`] plus a [`rt`] script tasklet
+//! whose body swaps those frames into the VM and runs the loop until the script finishes,
+//! blocks, yields or uses up its instruction budget. Python tasklets therefore share the run
+//! queue and the channels ([`rt::Channel`] of [`Pinned`] values) with native tasklets.
+//!
+//! A native that must end the turn (a channel operation that blocks or favours the peer,
+//! `schedule`, `kill`...) records the [`ScriptStep`] and what the script gets back when it
+//! resumes, then returns [`Exc::Switch`]; the tasklet's outermost loop hands the turn back to
+//! the scheduler with every frame in place. Natives called back from native code (a
+//! `sorted(key=...)` callback) cannot switch: there the operations that would block raise
+//! RuntimeError instead, and the others do not yield.
+//!
+//! The VM must live in an `Rc<RefCell<Vm>>` registered with [`install`]: the scheduler
+//! resumes tasklets through it, one turn at a time, never while another turn is running.
+
+mod channel;
+mod module;
+mod pin;
+mod tasklet;
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use super::error::{Exc, ExcKind, PResult};
+use super::interp::{Frame, Hook, Vm};
+use super::value::*;
+use crate::rt::{self, ScriptCell, ScriptStep};
+
+pub use channel::ScriptChannel;
+pub use pin::{PinTable, Pinned};
+
+/// The channel type scripts and native tasklets share.
+pub type Chan = rt::Channel<Pinned, Pinned>;
+
+/// What a tasklet gets when it next runs.
+enum Resume {
+    /// Call this (function, args, keyword args): the tasklet has not started.
+    Start(Value, Vec<Value>, Vec<(Rc<str>, Value)>),
+    /// Deliver this value through the hook of the native that switched.
+    Value(Value),
+    /// Take what a channel put in the tasklet's cell and deliver it (`true`: for an
+    /// iteration, which a closed channel ends with StopIteration).
+    Receive(bool),
+    /// Raise this exception where the tasklet stopped.
+    Raise(Value),
+    /// Nothing to deliver.
+    Nothing,
+}
+
+/// One script tasklet's state while it does not run.
+struct Slot {
+    /// The Python `tasklet` object.
+    obj: Value,
+    /// The scheduler's tasklet, once set up.
+    rt: Option<rt::Tasklet>,
+    frames: Vec<Frame>,
+    /// The callable given to the constructor or `bind`, until `setup`.
+    func: Value,
+    resume: Resume,
+    /// Where the result of the native that switched goes.
+    hook: Hook,
+    cell: ScriptCell<Pinned, Pinned>,
+    /// The channel it waits on, while blocked.
+    blocked_on: Option<Chan>,
+    tempval: Value,
+    /// `stackless.atomic()` depth: no preemption while positive.
+    atomic: u32,
+    /// Cleared when the slot is freed, so the Python object knows it is dead.
+    handle: Rc<TaskletRef>,
+}
+
+/// The data of a Python `tasklet` object: which slot holds its state, while it has one.
+pub(crate) struct TaskletRef {
+    slot: std::cell::Cell<Option<usize>>,
+    id: u64,
+}
+
+/// The script tasklets of one VM.
+#[derive(Default)]
+pub struct Tasklets {
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    /// The slot of the tasklet running now.
+    current: Option<usize>,
+    /// The tasklet of `stackmail run`'s main module.
+    main: Option<usize>,
+    me: Weak<RefCell<Vm>>,
+    pins: Rc<PinTable>,
+    /// Set by a native returning `Exc::Switch`: how the turn ends.
+    switch: Option<ScriptStep>,
+    /// Instructions per turn for every tasklet (the daemon's budget); `None`: unlimited.
+    pub budget: Option<u64>,
+    /// `run(timeout=N)` is pending: the per-turn budget of the watchdog.
+    watchdog: Option<u64>,
+    /// The tasklet waiting in `stackless.run()`.
+    run_caller: Option<usize>,
+    schedule_cb: Option<Value>,
+    channel_cb: Option<Value>,
+    /// The tasklet that ran last, for the schedule callback.
+    last: Option<Value>,
+    /// An exception no tasklet caught, when there was no main tasklet to pass it to.
+    pub uncaught: Vec<Value>,
+    next_id: u64,
+    classes: Option<Classes>,
+}
+
+#[derive(Clone, Copy)]
+struct Classes {
+    tasklet: Ref,
+    channel: Ref,
+    exit: Ref,
+    atomic: Ref,
+}
+
+impl Tasklets {
+    /// GC roots: everything parked tasklets hold, and the values in transit.
+    pub fn trace(&self, out: &mut Vec<Value>) {
+        for s in self.slots.iter().flatten() {
+            out.push(s.obj);
+            out.push(s.func);
+            out.push(s.tempval);
+            for f in &s.frames {
+                f.trace(out);
+            }
+            match &s.resume {
+                Resume::Start(f, a, kw) => {
+                    out.push(*f);
+                    out.extend_from_slice(a);
+                    out.extend(kw.iter().map(|k| k.1));
+                }
+                Resume::Value(v) | Resume::Raise(v) => out.push(*v),
+                Resume::Receive(_) | Resume::Nothing => {}
+            }
+            hook_trace(&s.hook, out);
+        }
+        out.extend(self.schedule_cb);
+        out.extend(self.channel_cb);
+        out.extend(self.last);
+        out.extend_from_slice(&self.uncaught);
+        if let Some(c) = self.classes {
+            out.extend([c.tasklet, c.channel, c.exit, c.atomic].map(Value::Obj));
+        }
+        self.pins.trace(out);
+    }
+
+    /// Tasklets that exist and have not finished (main included).
+    pub fn alive(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    pub fn pins(&self) -> &Rc<PinTable> {
+        &self.pins
+    }
+}
+
+fn hook_trace(h: &Hook, out: &mut Vec<Value>) {
+    use super::interp::Transform;
+    match h.transform {
+        Transform::Init(v) => out.push(v),
+        Transform::MakeClass(a, b)
+        | Transform::BinRetry(_, a, b, _)
+        | Transform::EqRetry(a, b, _, _) => out.extend([a, b]),
+        _ => {}
+    }
+}
+
+/// Registers the VM with its tasklet layer: script tasklets resume through this handle.
+pub fn install(vm: &Rc<RefCell<Vm>>) {
+    vm.borrow_mut().tasklets.me = Rc::downgrade(vm);
+}
+
+/// Runs a compiled module as the main tasklet of this thread until it finishes, running the
+/// other tasklets whenever it waits (as `stackmail run` does). Returns the module's outcome:
+/// `Err` holds an exception nobody caught.
+pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
+    install(vm);
+    let main = {
+        let mut v = vm.borrow_mut();
+        let frames = std::mem::take(&mut v.frames);
+        let (idx, _) = v.new_tasklet(Value::None);
+        let s = v.slot_mut(idx);
+        s.frames = frames;
+        s.resume = Resume::Nothing;
+        v.tasklets.main = Some(idx);
+        v.spawn_slot(idx);
+        idx
+    };
+    loop {
+        rt::run();
+        let mut v = vm.borrow_mut();
+        let Some(s) = v.tasklets.slots.get_mut(main).and_then(|s| s.as_mut()) else {
+            break;
+        };
+        // Everything else is blocked or done: main goes on, out of `run()` or with a
+        // deadlock error if it is itself blocked on a channel.
+        let t = s.rt.clone();
+        if let Some(ch) = s.blocked_on.take() {
+            if let Some(t) = &t {
+                ch.withdraw(t);
+            }
+            let e = v.new_exception(
+                ExcKind::RuntimeError,
+                "Deadlock: the last runnable tasklet cannot be blocked.",
+            );
+            v.slot_mut(main).resume = Resume::Raise(e);
+        }
+        v.tasklets.watchdog = None;
+        v.tasklets.run_caller = None;
+        drop(v);
+        match t {
+            Some(t) if t.ready(true) => {}
+            _ => break,
+        }
+    }
+    let mut v = vm.borrow_mut();
+    v.tasklets.main = None;
+    match v.tasklets.uncaught.pop() {
+        Some(e) => Err(Exc::Obj(e)),
+        None => Ok(()),
+    }
+}
+
+impl Vm {
+    fn slot_mut(&mut self, idx: usize) -> &mut Slot {
+        self.tasklets.slots[idx]
+            .as_mut()
+            .expect("a live tasklet slot")
+    }
+
+    fn slot(&self, idx: usize) -> Option<&Slot> {
+        self.tasklets.slots.get(idx).and_then(|s| s.as_ref())
+    }
+
+    /// Can the running native end the tasklet's turn? Only from the tasklet's outermost
+    /// loop: inside a callback from native code, the Rust stack holds the caller.
+    fn can_switch(&self) -> bool {
+        self.tasklets.current.is_some() && self.nested == 0
+    }
+
+    fn cannot_block(&self, what: &str) -> Exc {
+        let why = if self.tasklets.current.is_none() {
+            "outside a tasklet"
+        } else {
+            "while native code is on the stack (in a callback such as sorted(key=...))"
+        };
+        Exc::New(
+            ExcKind::RuntimeError,
+            format!("{what} would block {why}; the tasklet cannot switch here"),
+        )
+    }
+
+    /// Ends the running tasklet's turn: `resume` is what it gets back when it runs again.
+    fn switch_out(&mut self, step: ScriptStep, resume: Resume) -> Exc {
+        let hook = self.pending_hook;
+        if let Some(idx) = self.tasklets.current {
+            let s = self.slot_mut(idx);
+            s.resume = resume;
+            s.hook = hook;
+        }
+        self.tasklets.switch = Some(step);
+        Exc::Switch
+    }
+
+    fn exit_class(&self) -> Option<Ref> {
+        self.tasklets.classes.map(|c| c.exit)
+    }
+
+    fn is_tasklet_exit(&self, e: Value) -> bool {
+        match (self.exit_class(), e) {
+            (Some(c), Value::Obj(r)) => match self.heap.get(r) {
+                Obj::Instance(i) => self.is_subclass(i.class, c),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}

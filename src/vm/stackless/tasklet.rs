@@ -1,0 +1,306 @@
+//! Tasklet slots and turns: how a parked frame stack becomes the VM's frame stack for one
+//! turn of the scheduler, and back.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use super::{Resume, Slot, TaskletRef};
+use crate::rt::{self, RecvError, ScriptBody, ScriptCell, ScriptStep};
+use crate::vm::error::{Exc, ExcKind, PResult};
+use crate::vm::interp::{Hook, RunOutcome, Vm};
+use crate::vm::value::*;
+
+/// What the scheduler resumes: a handle on the VM and on the tasklet's slot.
+struct Body {
+    vm: Weak<RefCell<Vm>>,
+    handle: Rc<TaskletRef>,
+}
+
+impl ScriptBody for Body {
+    fn resume(&mut self) -> ScriptStep {
+        let (Some(vm), Some(idx)) = (self.vm.upgrade(), self.handle.slot.get()) else {
+            return ScriptStep::Done;
+        };
+        // Turns never nest (natives cannot run the scheduler), so the VM is free here.
+        let Ok(mut vm) = vm.try_borrow_mut() else {
+            return ScriptStep::Yield;
+        };
+        vm.run_tasklet(idx)
+    }
+
+    /// Killed from Rust (`rt::Tasklet::kill`): TaskletExit is raised in it now, so that its
+    /// `finally` blocks run before `kill` returns, as Stackless does.
+    fn kill(&mut self) -> ScriptStep {
+        let (Some(vm), Some(idx)) = (self.vm.upgrade(), self.handle.slot.get()) else {
+            return ScriptStep::Done;
+        };
+        let Ok(mut vm) = vm.try_borrow_mut() else {
+            return ScriptStep::Done;
+        };
+        let exc = vm.tasklet_exit();
+        vm.prepare_throw(idx, exc);
+        vm.run_tasklet(idx)
+    }
+}
+
+impl Vm {
+    /// A new tasklet slot bound to `func` and its Python object.
+    pub(super) fn new_tasklet(&mut self, func: Value) -> (usize, Value) {
+        let id = self.tasklets.next_id;
+        self.tasklets.next_id += 1;
+        let idx = match self.tasklets.free.pop() {
+            Some(i) => i,
+            None => {
+                self.tasklets.slots.push(None);
+                self.tasklets.slots.len() - 1
+            }
+        };
+        let handle = Rc::new(TaskletRef {
+            slot: Cell::new(Some(idx)),
+            id,
+        });
+        let class = self.stackless_classes().tasklet;
+        let obj = self.alloc(Obj::Host(class, handle.clone()));
+        self.tasklets.slots[idx] = Some(Slot {
+            obj,
+            rt: None,
+            frames: Vec::new(),
+            func,
+            resume: Resume::Nothing,
+            hook: Hook::NESTED,
+            cell: ScriptCell::new(),
+            blocked_on: None,
+            tempval: Value::None,
+            atomic: 0,
+            handle,
+        });
+        (idx, obj)
+    }
+
+    /// Puts the slot's tasklet at the end of the run queue.
+    pub(super) fn spawn_slot(&mut self, idx: usize) {
+        let body = Box::new(Body {
+            vm: self.tasklets.me.clone(),
+            handle: self.slot_mut(idx).handle.clone(),
+        });
+        let t = rt::spawn_script(body);
+        self.slot_mut(idx).rt = Some(t);
+    }
+
+    fn free_slot(&mut self, idx: usize) {
+        if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::take) {
+            s.handle.slot.set(None);
+            self.tasklets.free.push(idx);
+            if self.tasklets.run_caller == Some(idx) {
+                self.tasklets.run_caller = None;
+            }
+        }
+    }
+
+    /// The slot of a Python tasklet object, while the tasklet has one.
+    pub(super) fn tasklet_slot(&self, v: Value) -> Option<usize> {
+        self.tasklet_ref(v)?.slot.get()
+    }
+
+    pub(super) fn tasklet_ref(&self, v: Value) -> Option<Rc<TaskletRef>> {
+        match v.as_ref().map(|r| self.heap.get(r)) {
+            Some(Obj::Host(_, d)) => d.clone().downcast::<TaskletRef>().ok(),
+            _ => None,
+        }
+    }
+
+    pub(super) fn tasklet_id(&self, v: Value) -> u64 {
+        self.tasklet_ref(v).map_or(0, |t| t.id)
+    }
+
+    /// The Python object of the tasklet in `idx`.
+    pub(super) fn slot_obj(&self, idx: usize) -> Value {
+        self.slot(idx).map_or(Value::None, |s| s.obj)
+    }
+
+    pub(super) fn tasklet_exit(&mut self) -> Value {
+        let c = self.stackless_classes().exit;
+        let (inst, _) = self.new_instance(c, &[]);
+        inst
+    }
+
+    /// Makes the (not running) tasklet in `idx` raise `exc` when it next runs: it leaves
+    /// the channel it waits on. The caller decides where it goes in the run queue.
+    pub(super) fn prepare_throw(&mut self, idx: usize, exc: Value) {
+        let s = self.slot_mut(idx);
+        if let (Some(ch), Some(t)) = (s.blocked_on.take(), &s.rt) {
+            ch.withdraw(t);
+        }
+        // An unstarted tasklet never runs its function: the exception ends it at once.
+        s.resume = Resume::Raise(exc);
+    }
+
+    /// Moves the tasklet in `idx` to the front of the run queue (or the back).
+    pub(super) fn make_runnable(&mut self, idx: usize, front: bool) {
+        if let Some(t) = self.slot(idx).and_then(|s| s.rt.clone()) {
+            if t.is_runnable() {
+                if !front {
+                    return;
+                }
+                t.unready();
+            }
+            t.ready(front);
+        }
+    }
+
+    /// One turn of the tasklet in `idx`: its frames become the VM's frame stack, run until
+    /// it finishes, blocks or yields, and go back into its slot.
+    pub(super) fn run_tasklet(&mut self, idx: usize) -> ScriptStep {
+        if !self.frames.is_empty() || self.tasklets.current.is_some() {
+            return ScriptStep::Yield;
+        }
+        let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) else {
+            return ScriptStep::Done;
+        };
+        self.frames = std::mem::take(&mut s.frames);
+        s.blocked_on = None;
+        let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
+        let hook = s.hook;
+        let obj = s.obj;
+        self.tasklets.current = Some(idx);
+        self.tasklets.switch = None;
+        let first = match self.schedule_callback(obj) {
+            Ok(()) => self.begin_turn(idx, resume, hook),
+            Err(e) => Err(e),
+        };
+        let budget = self.tasklets.watchdog.or(self.tasklets.budget);
+        let mut r = self.continue_turn(first, budget);
+        // `atomic()` blocks preemption, not switches the script asks for.
+        while matches!(r, Ok(RunOutcome::BudgetExhausted))
+            && self.slot(idx).is_some_and(|s| s.atomic > 0)
+        {
+            r = self.run_loop(0, budget);
+        }
+        let step = match r {
+            Ok(RunOutcome::Finished(_)) => ScriptStep::Done,
+            Ok(RunOutcome::BudgetExhausted) => {
+                if self.tasklets.watchdog.is_some() && self.tasklets.main != Some(idx) {
+                    self.watchdog_fired(idx)
+                } else {
+                    ScriptStep::Yield
+                }
+            }
+            Err(Exc::Switch) => self.tasklets.switch.take().unwrap_or(ScriptStep::Yield),
+            Err(e) => {
+                let v = self.exception_value(e);
+                if !self.is_tasklet_exit(v) {
+                    self.pass_to_main(idx, v);
+                }
+                ScriptStep::Done
+            }
+        };
+        self.tasklets.current = None;
+        self.tasklets.last = Some(obj);
+        if step == ScriptStep::Done {
+            self.frames.clear();
+            self.free_slot(idx);
+        } else if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) {
+            s.frames = std::mem::take(&mut self.frames);
+        }
+        step
+    }
+
+    fn begin_turn(&mut self, idx: usize, resume: Resume, hook: Hook) -> PResult<()> {
+        match resume {
+            Resume::Start(f, args, kw) => self.invoke(f, args, kw, Hook::NESTED),
+            Resume::Value(v) => self.deliver(hook, v),
+            Resume::Raise(e) => Err(Exc::Obj(e)),
+            Resume::Nothing => Ok(()),
+            Resume::Receive(iterating) => {
+                let got = self.slot_mut(idx).cell.take_received();
+                match got {
+                    Some(Ok(p)) => {
+                        let v = p.get();
+                        self.slot_mut(idx).tempval = v;
+                        self.deliver(hook, v)
+                    }
+                    Some(Err(RecvError::Exception(p))) => Err(self.exception_from(p.get())),
+                    Some(Err(_)) => Err(super::channel::closed_error(iterating)),
+                    None => self.deliver(hook, Value::None),
+                }
+            }
+        }
+    }
+
+    /// Runs the loop after the turn's first step, which may already have finished it.
+    fn continue_turn(&mut self, first: PResult<()>, budget: Option<u64>) -> PResult<RunOutcome> {
+        match first {
+            Ok(()) if self.frames.is_empty() => Ok(RunOutcome::Finished(
+                self.nested_result.take().unwrap_or(Value::None),
+            )),
+            Ok(()) => self.run_loop(0, budget),
+            Err(Exc::Switch) => Err(Exc::Switch),
+            Err(e) if self.frames.is_empty() => Err(e),
+            Err(e) => match self.unwind(e, 0)? {
+                Some(v) => Ok(RunOutcome::Finished(v)),
+                None => self.run_loop(0, budget),
+            },
+        }
+    }
+
+    /// Calls `set_schedule_callback`'s function when another tasklet than the last one runs.
+    fn schedule_callback(&mut self, next: Value) -> PResult<()> {
+        let Some(cb) = self.tasklets.schedule_cb else {
+            return Ok(());
+        };
+        let prev = self.tasklets.last.unwrap_or(Value::None);
+        if prev.is(next) {
+            return Ok(());
+        }
+        self.call_sync(cb, vec![prev, next], Vec::new()).map(|_| ())
+    }
+
+    /// `run(timeout=N)`: the tasklet in `idx` ran N instructions without switching. It is
+    /// taken off the run queue and handed to the tasklet waiting in `run`.
+    fn watchdog_fired(&mut self, idx: usize) -> ScriptStep {
+        self.tasklets.watchdog = None;
+        let obj = self.slot_obj(idx);
+        if let Some(caller) = self.tasklets.run_caller.take() {
+            self.slot_mut(caller).resume = Resume::Value(obj);
+            self.make_runnable(caller, true);
+        }
+        ScriptStep::Park
+    }
+
+    /// An exception ended the tasklet in `idx`: as in Stackless it is raised in the main
+    /// tasklet, which runs next. Without a main tasklet (the daemon) it is kept for the
+    /// embedder in `Tasklets::uncaught`.
+    fn pass_to_main(&mut self, idx: usize, exc: Value) {
+        match self.tasklets.main {
+            Some(m) if m != idx && self.slot(m).is_some() => {
+                if self.tasklets.run_caller == Some(m) {
+                    self.tasklets.run_caller = None;
+                    self.tasklets.watchdog = None;
+                }
+                self.prepare_throw(m, exc);
+                self.make_runnable(m, true);
+            }
+            _ => self.tasklets.uncaught.push(exc),
+        }
+    }
+
+    /// What `send_exception` sent, as the exception to raise: an instance as is, a class
+    /// instantiated.
+    pub(super) fn exception_from(&mut self, v: Value) -> Exc {
+        if let Value::Obj(r) = v
+            && let Obj::Class(_) = self.heap.get(r)
+            && self.class_is_exception(r)
+        {
+            let (inst, _) = self.new_instance(r, &[]);
+            return Exc::Obj(inst);
+        }
+        if self.is_instance_of_kind(v, ExcKind::BaseException) {
+            Exc::Obj(v)
+        } else {
+            Exc::New(
+                ExcKind::TypeError,
+                "exceptions must derive from BaseException".into(),
+            )
+        }
+    }
+}
