@@ -29,7 +29,9 @@ impl Vm {
                 };
                 IterState::Dict(*d, 0, *k, n)
             }
+            // Host objects may define `__iter__` (`stackless.channel`).
             Obj::Instance(_) => return Ok(None),
+            Obj::Host(c, _) if self.class_lookup(*c, "__iter__").is_some() => return Ok(None),
             _ => {
                 let t = self.type_name(v);
                 return type_err(format!("'{t}' object is not iterable"));

@@ -94,7 +94,7 @@ impl Vm {
             chan,
             cur,
             Value::Int(sending as i64),
-            Value::Int(will_block as i64),
+            Value::Bool(will_block),
         ];
         let r = self.call_sync(cb, args, Vec::new());
         self.pending_hook = hook;
@@ -137,7 +137,9 @@ impl Vm {
             }
             Ok(SendOutcome::Parked) => {
                 if let Some(i) = idx {
-                    self.slot_mut(i).blocked_on = Some(ch);
+                    let s = self.slot_mut(i);
+                    s.blocked_on = Some((ch, 1));
+                    s.handle.has_blocked.set(true);
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
             }
@@ -181,7 +183,9 @@ impl Vm {
             }
             Ok(RecvOutcome::Parked) => {
                 if let Some(i) = idx {
-                    self.slot_mut(i).blocked_on = Some(ch);
+                    let s = self.slot_mut(i);
+                    s.blocked_on = Some((ch, -1));
+                    s.handle.has_blocked.set(true);
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Receive(iterating)))
             }

@@ -62,8 +62,8 @@ struct Slot {
     /// Where the result of the native that switched goes.
     hook: Hook,
     cell: ScriptCell<Pinned, Pinned>,
-    /// The channel it waits on, while blocked.
-    blocked_on: Option<Chan>,
+    /// The channel it waits on while blocked, and the direction (1 send, -1 receive).
+    blocked_on: Option<(Chan, i8)>,
     tempval: Value,
     /// `stackless.atomic()` depth: no preemption while positive.
     atomic: u32,
@@ -75,6 +75,8 @@ struct Slot {
 pub(crate) struct TaskletRef {
     slot: std::cell::Cell<Option<usize>>,
     id: u64,
+    /// It has waited on a channel: PyPy's `blocked` turns from False into a direction.
+    has_blocked: std::cell::Cell<bool>,
 }
 
 /// The script tasklets of one VM.
@@ -196,7 +198,7 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
         // Everything else is blocked or done: main goes on, out of `run()` or with a
         // deadlock error if it is itself blocked on a channel.
         let t = s.rt.clone();
-        if let Some(ch) = s.blocked_on.take() {
+        if let Some((ch, _)) = s.blocked_on.take() {
             if let Some(t) = &t {
                 ch.withdraw(t);
             }

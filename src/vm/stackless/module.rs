@@ -295,7 +295,11 @@ fn t_new(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 fn t_repr(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let t = arg(args, 0);
     let id = vm.tasklet_id(t);
-    let label = if vm.tasklets.main.is_some_and(|m| vm.tasklet_slot(t) == Some(m)) {
+    let label = if vm
+        .tasklets
+        .main
+        .is_some_and(|m| vm.tasklet_slot(t) == Some(m))
+    {
         "main"
     } else {
         ""
@@ -312,10 +316,7 @@ fn t_bind(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
         Some(idx) => {
             let s = vm.slot_mut(idx);
             if s.rt.is_some() {
-                return err(
-                    ExcKind::RuntimeError,
-                    "tasklet is already bound to a frame",
-                );
+                return err(ExcKind::RuntimeError, "tasklet is already bound to a frame");
             }
             s.func = func;
         }
@@ -367,7 +368,10 @@ fn t_insert(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
         return err(ExcKind::RuntimeError, "You cannot run a blocked tasklet");
     }
     if s.rt.is_none() {
-        return err(ExcKind::RuntimeError, "You cannot run an unbound(dead) tasklet");
+        return err(
+            ExcKind::RuntimeError,
+            "You cannot run an unbound(dead) tasklet",
+        );
     }
     if vm.tasklets.current != Some(idx) {
         vm.make_runnable(idx, false);
@@ -381,10 +385,16 @@ fn t_remove(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
         return Ok(t);
     };
     if vm.slot_mut(idx).blocked_on.is_some() {
-        return err(ExcKind::RuntimeError, "You cannot remove a blocked tasklet.");
+        return err(
+            ExcKind::RuntimeError,
+            "You cannot remove a blocked tasklet.",
+        );
     }
     if vm.tasklets.current == Some(idx) {
-        return err(ExcKind::RuntimeError, "The current tasklet cannot be removed.");
+        return err(
+            ExcKind::RuntimeError,
+            "The current tasklet cannot be removed.",
+        );
     }
     if let Some(rt) = vm.slot_mut(idx).rt.clone() {
         rt.unready();
@@ -448,11 +458,19 @@ fn t_alive(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     })))
 }
 
+/// As in PyPy: the direction it is blocked in (1 sending, -1 receiving), else 0.
 fn t_blocked(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
-    let idx = vm.tasklet_slot(arg(args, 0));
-    Ok(Value::Bool(idx.is_some_and(|i| {
-        vm.slot(i).is_some_and(|s| s.blocked_on.is_some())
-    })))
+    let t = arg(args, 0);
+    let dir = vm
+        .tasklet_slot(t)
+        .and_then(|i| vm.slot(i))
+        .and_then(|s| s.blocked_on.as_ref())
+        .map_or(0, |b| b.1);
+    Ok(if vm.tasklet_ref(t).is_some_and(|r| r.has_blocked.get()) {
+        Value::Int(dir as i64)
+    } else {
+        Value::Bool(false)
+    })
 }
 
 fn t_scheduled(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {

@@ -58,6 +58,7 @@ impl Vm {
         let handle = Rc::new(TaskletRef {
             slot: Cell::new(Some(idx)),
             id,
+            has_blocked: Cell::new(false),
         });
         let class = self.stackless_classes().tasklet;
         let obj = self.alloc(Obj::Host(class, handle.clone()));
@@ -128,7 +129,7 @@ impl Vm {
     /// the channel it waits on. The caller decides where it goes in the run queue.
     pub(super) fn prepare_throw(&mut self, idx: usize, exc: Value) {
         let s = self.slot_mut(idx);
-        if let (Some(ch), Some(t)) = (s.blocked_on.take(), &s.rt) {
+        if let (Some((ch, _)), Some(t)) = (s.blocked_on.take(), &s.rt) {
             ch.withdraw(t);
         }
         // An unstarted tasklet never runs its function: the exception ends it at once.
