@@ -18,7 +18,7 @@ pub(super) struct ChanData {
 /// tasklets and receive from them through it, with the channel's usual semantics
 /// (preference, balance, blocking). Values are pinned while they travel.
 pub struct ScriptChannel {
-    vm: Rc<RefCell<Vm>>,
+    pins: Rc<super::PinTable>,
     ch: Chan,
     obj: Pinned,
 }
@@ -29,13 +29,9 @@ impl ScriptChannel {
         let mut v = vm.borrow_mut();
         let ch = Chan::new();
         let obj = v.channel_object(ch.clone());
-        let obj = Pinned::new(v.tasklets.pins(), obj);
-        drop(v);
-        ScriptChannel {
-            vm: vm.clone(),
-            ch,
-            obj,
-        }
+        let pins = v.tasklets.pins().clone();
+        let obj = Pinned::new(&pins, obj);
+        ScriptChannel { pins, ch, obj }
     }
 
     /// The Python `channel` object, to hand to a script.
@@ -48,10 +44,10 @@ impl ScriptChannel {
         &self.ch
     }
 
-    /// Pins a value of this channel's VM, for [`send`](ScriptChannel::send).
+    /// Pins a value of this channel's VM, for [`send`](ScriptChannel::send). It needs no
+    /// borrow of the VM.
     pub fn pin(&self, v: Value) -> Pinned {
-        let vm = self.vm.borrow();
-        Pinned::new(vm.tasklets.pins(), v)
+        Pinned::new(&self.pins, v)
     }
 
     /// Sends from a native tasklet (parking it until a receiver takes the value).

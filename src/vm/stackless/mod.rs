@@ -279,3 +279,17 @@ impl Vm {
         }
     }
 }
+
+/// Starts `f(*args)` as a script tasklet at the end of the run queue: how Rust code (a
+/// filter pipeline) runs script functions that talk to native tasklets over channels.
+pub fn spawn_call(vm: &Rc<RefCell<Vm>>, f: Value, args: Vec<Value>) -> rt::Tasklet {
+    install(vm);
+    let mut v = vm.borrow_mut();
+    let (idx, _) = v.new_tasklet(Value::None);
+    v.slot_mut(idx).resume = Resume::Start(f, args, Vec::new());
+    v.spawn_slot(idx);
+    v.slot_mut(idx)
+        .rt
+        .clone()
+        .expect("spawn_slot sets the tasklet")
+}
