@@ -96,6 +96,13 @@ impl Heap {
     /// Marks from `roots` and frees everything unmarked. Returns the number freed.
     pub fn collect(&mut self, roots: Vec<Value>) -> usize {
         let mut stack = roots;
+        self.mark(&mut stack);
+        self.sweep()
+    }
+
+    /// Marks everything reachable from `stack`, which it uses as the mark stack and leaves
+    /// empty. Call it once per group of roots so the stack stays small, then `sweep`.
+    pub fn mark(&mut self, stack: &mut Vec<Value>) {
         let mut children = Vec::new();
         while let Some(v) = stack.pop() {
             let Value::Obj(r) = v else { continue };
@@ -109,6 +116,10 @@ impl Heap {
                 stack.append(&mut children);
             }
         }
+    }
+
+    /// Frees what `mark` did not reach.
+    pub fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut bytes = 0;
         for i in 0..self.slots.len() {

@@ -222,13 +222,15 @@ impl Vm {
         out.push(self.method_marker);
         out.extend(self.host_classes.iter().map(|c| Value::Obj(c.1)));
         out.extend_from_slice(&self.temp_roots);
-        self.tasklets.trace(&mut out);
         out
     }
 
     pub fn collect_garbage(&mut self) -> usize {
-        let roots = self.roots();
-        self.heap.collect(roots)
+        let mut roots = self.roots();
+        self.heap.mark(&mut roots);
+        // Parked tasklets may be many: marked one by one, so no roots vector holds them all.
+        self.tasklets.mark(&mut self.heap, roots);
+        self.heap.sweep()
     }
 
     /// Delivers a finished call's result where its hook says.

@@ -563,8 +563,22 @@ impl Vm {
     /// (not shadowed by the instance dict), so no bound-method object is needed.
     pub fn plain_method(&self, obj: Value, name: &str) -> Option<Value> {
         let Value::Obj(r) = obj else { return None };
-        let Obj::Instance(inst) = self.heap.get(r) else {
-            return None;
+        let inst = match self.heap.get(r) {
+            Obj::Instance(inst) => inst,
+            // Host objects (channels, compiled patterns) have no instance dict; their
+            // methods are natives taking the object first, called without binding.
+            Obj::Host(c, _) => {
+                let f = self.class_lookup(*c, name)?;
+                return match f {
+                    Value::Obj(fr) => match self.heap.get(fr) {
+                        Obj::Native(n) if n.bound.is_none() => Some(f),
+                        Obj::Function(_) => Some(f),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+            }
+            _ => return None,
         };
         if inst.dict.contains_key(name) {
             return None;

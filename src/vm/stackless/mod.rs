@@ -36,8 +36,9 @@ pub type Chan = rt::Channel<Pinned, Pinned>;
 
 /// What a tasklet gets when it next runs.
 enum Resume {
-    /// Call this (function, args, keyword args): the tasklet has not started.
-    Start(Value, Vec<Value>, Vec<(Rc<str>, Value)>),
+    /// Call this (function, args, keyword args): the tasklet has not started. Boxed: a
+    /// parked tasklet's slot stays small.
+    Start(Box<(Value, Vec<Value>, Vec<(Rc<str>, Value)>)>),
     /// Deliver this value through the hook of the native that switched.
     Value(Value),
     /// Take what a channel put in the tasklet's cell and deliver it (`true`: for an
@@ -82,7 +83,8 @@ pub(crate) struct TaskletRef {
 /// The script tasklets of one VM.
 #[derive(Default)]
 pub struct Tasklets {
-    slots: Vec<Option<Slot>>,
+    /// Boxed: the vector grows by doubling, and most of it is parked tasklets.
+    slots: Vec<Option<Box<Slot>>>,
     free: Vec<usize>,
     /// The slot of the tasklet running now.
     current: Option<usize>,
@@ -117,26 +119,18 @@ struct Classes {
 }
 
 impl Tasklets {
-    /// GC roots: everything parked tasklets hold, and the values in transit.
-    pub fn trace(&self, out: &mut Vec<Value>) {
+    /// Marks everything parked tasklets hold, and the values in transit, one tasklet at a
+    /// time with `buf` as the mark stack.
+    pub fn mark(&self, heap: &mut super::heap::Heap, mut buf: Vec<Value>) {
         for s in self.slots.iter().flatten() {
-            out.push(s.obj);
-            out.push(s.func);
-            out.push(s.tempval);
-            for f in &s.frames {
-                f.trace(out);
-            }
-            match &s.resume {
-                Resume::Start(f, a, kw) => {
-                    out.push(*f);
-                    out.extend_from_slice(a);
-                    out.extend(kw.iter().map(|k| k.1));
-                }
-                Resume::Value(v) | Resume::Raise(v) => out.push(*v),
-                Resume::Receive(_) | Resume::Nothing => {}
-            }
-            hook_trace(&s.hook, out);
+            s.trace(&mut buf);
+            heap.mark(&mut buf);
         }
+        self.trace_shared(&mut buf);
+        heap.mark(&mut buf);
+    }
+
+    fn trace_shared(&self, out: &mut Vec<Value>) {
         out.extend(self.schedule_cb);
         out.extend(self.channel_cb);
         out.extend(self.last);
@@ -154,6 +148,29 @@ impl Tasklets {
 
     pub fn pins(&self) -> &Rc<PinTable> {
         &self.pins
+    }
+}
+
+impl Slot {
+    fn trace(&self, out: &mut Vec<Value>) {
+        let s = self;
+        out.push(s.obj);
+        out.push(s.func);
+        out.push(s.tempval);
+        for f in &s.frames {
+            f.trace(out);
+        }
+        match &s.resume {
+            Resume::Start(start) => {
+                let (f, a, kw) = &**start;
+                out.push(*f);
+                out.extend_from_slice(a);
+                out.extend(kw.iter().map(|k| k.1));
+            }
+            Resume::Value(v) | Resume::Raise(v) => out.push(*v),
+            Resume::Receive(_) | Resume::Nothing => {}
+        }
+        hook_trace(&s.hook, out);
     }
 }
 
@@ -232,7 +249,7 @@ impl Vm {
     }
 
     fn slot(&self, idx: usize) -> Option<&Slot> {
-        self.tasklets.slots.get(idx).and_then(|s| s.as_ref())
+        self.tasklets.slots.get(idx).and_then(|s| s.as_deref())
     }
 
     /// Can the running native end the tasklet's turn? Only from the tasklet's outermost
@@ -286,7 +303,7 @@ pub fn spawn_call(vm: &Rc<RefCell<Vm>>, f: Value, args: Vec<Value>) -> rt::Taskl
     install(vm);
     let mut v = vm.borrow_mut();
     let (idx, _) = v.new_tasklet(Value::None);
-    v.slot_mut(idx).resume = Resume::Start(f, args, Vec::new());
+    v.slot_mut(idx).resume = Resume::Start(Box::new((f, args, Vec::new())));
     v.spawn_slot(idx);
     v.slot_mut(idx)
         .rt

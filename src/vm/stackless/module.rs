@@ -350,7 +350,7 @@ fn t_setup(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         return type_err("cframe function must be callable");
     }
     let func = std::mem::replace(&mut s.func, Value::None);
-    s.resume = Resume::Start(func, args[1..].to_vec(), kw.to_vec());
+    s.resume = Resume::Start(Box::new((func, args[1..].to_vec(), kw.to_vec())));
     if vm.tasklets.me.upgrade().is_none() {
         return err(
             ExcKind::RuntimeError,
