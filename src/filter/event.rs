@@ -366,10 +366,13 @@ impl EventState {
 }
 
 fn check_reply_text(method: &str, text: &str) -> Result<(), (ExcKind, String)> {
-    if text.chars().any(|c| c.is_control()) || text.len() > 400 {
+    // The text goes into an SMTP reply line (or the quarantine record): printable ASCII.
+    if !text.bytes().all(|b| (b' '..=b'~').contains(&b)) || text.len() > 400 {
         return Err((
             ExcKind::ValueError,
-            format!("{method}(): the text must be one line of at most 400 characters"),
+            format!(
+                "{method}(): the text must be one line of printable ASCII, at most 400 characters"
+            ),
         ));
     }
     Ok(())
