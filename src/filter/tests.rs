@@ -9,6 +9,7 @@ use super::*;
 use crate::vm::value::Obj;
 
 mod filters;
+mod fixtures;
 
 /// A VM with the filter classes installed and `src` run as module `t`.
 pub(super) fn vm_with(src: &str) -> Vm {
