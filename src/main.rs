@@ -126,6 +126,12 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if !config.filter.is_empty() {
+        tracing::warn!(
+            stages = config.filter.len(),
+            "[[filter]] stages are configured, but this server does not run filter pipelines yet: mail passes them by"
+        );
+    }
     match stackmail::smtp::server::serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
