@@ -3,7 +3,7 @@
 # At phase data, the subject, the text body and the HTML body are searched with each rule of
 # RULES; the weights of the rules that match add up to the score. Every message gets the
 # header X-Spam-Score ("3.5"), and X-Spam-Rules names the rules that matched, so a mail
-# client can sort on them. A score at or above THRESHOLD is refused with 550 5.7.1.
+# client can sort on them (headers of those names sent by the client are replaced). A score at or above THRESHOLD is refused with 550 5.7.1.
 #
 # Knobs:
 #   RULES      (pattern, weight, name) triples; patterns are Python regexes, case-insensitive
@@ -53,6 +53,8 @@ def run(inbox, outbox):
             ev.message.set_header(HEADER, "%.1f" % total)
             if hits:
                 ev.message.set_header("X-Spam-Rules", ", ".join(hits))
+            else:
+                ev.message.remove_header("X-Spam-Rules")  # the sender's own is not ours
             if THRESHOLD is not None and total >= THRESHOLD:
                 log.info("refused as spam", score=total, rules=", ".join(hits))
                 ev.reject(550, "5.7.1 Message looks like spam")

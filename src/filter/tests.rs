@@ -413,6 +413,10 @@ fn attachments_are_listed_with_sizes() {
             "{shown}"
         );
         assert!(shown.contains("See attached."), "{shown}");
+        assert!(
+            shown.contains("'résumé.exe', 2, b'MZ'"),
+            "RFC 2047 file names are decoded: {shown}"
+        );
     }
 }
 

@@ -162,6 +162,16 @@ fn spam_score_marks_and_refuses() {
     assert_eq!(verdict(&ham), Verdict::Continue);
     assert_eq!(header(&ham, "X-Spam-Score").as_deref(), Some("0.0"));
     assert_eq!(header(&ham, "X-Spam-Rules"), None);
+    let forged = Ev::at(Phase::Data)
+        .message("Subject: hi\nX-Spam-Score: -100\nX-Spam-Rules: whitelisted\n\nhello\n")
+        .build();
+    drive(&mut vm, std::slice::from_ref(&forged), None);
+    assert_eq!(header(&forged, "X-Spam-Score").as_deref(), Some("0.0"));
+    assert_eq!(
+        header(&forged, "X-Spam-Rules"),
+        None,
+        "a forged header is removed"
+    );
     assert_eq!(code(&spam), Some(550));
     assert_eq!(
         header(&spam, "X-Spam-Rules").as_deref(),
@@ -216,6 +226,20 @@ fn block_attachments_refuses_executables() {
     }
     let plain = Ev::at(Phase::Data).message(HAM).build();
     assert_eq!(drive(&mut vm, &[plain], None), 1);
+    // RFC 2231 parameters and RFC 2047 words are decoded before the name is judged.
+    for disposition in [
+        "attachment; filename*=UTF-8''invoice.pdf.exe",
+        "attachment; filename=\"=?UTF-8?B?aW52b2ljZS5wZGYuZXhl?=\"",
+    ] {
+        let raw = with_attachment("x").replace("attachment; filename=\"x\"", disposition);
+        let ev = Ev::at(Phase::Data).message(&raw).build();
+        assert_eq!(
+            drive(&mut vm, std::slice::from_ref(&ev), None),
+            0,
+            "{disposition}"
+        );
+        assert_eq!(code(&ev), Some(554));
+    }
 }
 
 #[test]
