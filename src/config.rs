@@ -261,7 +261,7 @@ pub struct FilterConfig {
     /// The script; a relative path is relative to the config file's directory.
     pub script: PathBuf,
     /// The phases whose events this stage sees; the others pass it by.
-    #[serde(default = "all_phases")]
+    #[serde(default = "all_phases", deserialize_with = "phase_names")]
     pub phases: Vec<Phase>,
     /// Stage instances working on events at once (per scheduler thread).
     #[serde(default = "one")]
@@ -276,6 +276,18 @@ pub struct FilterConfig {
 
 fn all_phases() -> Vec<Phase> {
     Phase::ALL.to_vec()
+}
+
+/// Phase names, with an error that names the key as well as the bad value.
+fn phase_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Phase>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| {
+            n.parse()
+                .map_err(|e| serde::de::Error::custom(format!("filter.phases: {e}")))
+        })
+        .collect()
 }
 
 fn one() -> usize {
