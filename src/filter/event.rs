@@ -416,7 +416,7 @@ pub(super) fn register_classes(vm: &mut Vm) {
     host_class(
         vm,
         CLIENT,
-        &[],
+        &[("__repr__", client_repr)],
         &[
             ("ip", client_ip),
             ("port", client_port),
@@ -605,4 +605,17 @@ fn client_tls(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 fn client_auth_user(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let c = the_client(vm, args)?;
     Ok(opt_str(vm, c.auth_user.as_deref()))
+}
+
+fn client_repr(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let c = the_client(vm, args)?;
+    let helo = match c.helo.as_deref() {
+        Some(h) => py_repr(vm, h),
+        None => "None".into(),
+    };
+    let r = format!(
+        "<Client {} port={} helo={helo} tls={}>",
+        c.ip, c.port, c.tls
+    );
+    Ok(vm.new_str(r))
 }
