@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::filter::Phase;
 use crate::smtp::proto::SessionConfig;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -23,6 +24,8 @@ pub struct Config {
     pub tls: TlsConfig,
     pub auth: AuthConfig,
     pub relay: RelayConfig,
+    /// `[[filter]]` tables: the pipeline's stages, in order. None by default.
+    pub filter: Vec<FilterConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,6 +254,76 @@ impl fmt::Display for Network {
     }
 }
 
+/// One `[[filter]]` stage: a script defining `run(inbox, outbox)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    /// The script; a relative path is relative to the config file's directory.
+    pub script: PathBuf,
+    /// The phases whose events this stage sees; the others pass it by.
+    #[serde(default = "all_phases", deserialize_with = "phase_names")]
+    pub phases: Vec<Phase>,
+    /// Stage instances working on events at once (per scheduler thread).
+    #[serde(default = "one")]
+    pub workers: usize,
+    /// Seconds a stage may take over one event before `on_error` applies.
+    #[serde(default = "five")]
+    pub timeout: u64,
+    /// What an event gets when the stage raises, runs out of budget or times out.
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+fn all_phases() -> Vec<Phase> {
+    Phase::ALL.to_vec()
+}
+
+/// Phase names, with an error that names the key as well as the bad value.
+fn phase_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Phase>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| {
+            n.parse()
+                .map_err(|e| serde::de::Error::custom(format!("filter.phases: {e}")))
+        })
+        .collect()
+}
+
+fn one() -> usize {
+    1
+}
+
+fn five() -> u64 {
+    5
+}
+
+impl FilterConfig {
+    pub fn new(script: impl Into<PathBuf>) -> FilterConfig {
+        FilterConfig {
+            script: script.into(),
+            phases: all_phases(),
+            workers: 1,
+            timeout: 5,
+            on_error: OnError::Tempfail,
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+}
+
+/// A failing stage tempfails the event (the client retries, nothing is lost) unless the
+/// operator prefers to let mail through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    #[default]
+    Tempfail,
+    Accept,
+}
+
 #[derive(Debug)]
 pub enum ConfigError {
     Read {
@@ -297,13 +370,20 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::from_toml(&text).map_err(|e| match e {
+        let mut config = Config::from_toml(&text).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse {
                 path: Some(path.to_path_buf()),
                 message,
             },
             other => other,
-        })
+        })?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for f in &mut config.filter {
+            if f.script.is_relative() {
+                f.script = dir.join(&f.script);
+            }
+        }
+        Ok(config)
     }
 
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
@@ -350,6 +430,30 @@ impl Config {
         }
         if self.local.maildir.is_empty() {
             return invalid("local.maildir must not be empty");
+        }
+        for (i, f) in self.filter.iter().enumerate() {
+            let n = i + 1;
+            let script = f.script.display();
+            if f.script.as_os_str().is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "filter #{n}: script must name a file"
+                )));
+            }
+            if f.phases.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "filter #{n} ({script}): phases must name at least one phase"
+                )));
+            }
+            if f.workers == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "filter #{n} ({script}): workers must be at least 1"
+                )));
+            }
+            if f.timeout == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "filter #{n} ({script}): timeout must be at least 1 second"
+                )));
+            }
         }
         Ok(())
     }

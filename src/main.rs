@@ -22,6 +22,14 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Check the config and compile every filter script it lists (and any given here).
+    Check {
+        /// The TOML config file; without it every key has its default (no filters).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// More filter scripts to check, beside the configured ones.
+        scripts: Vec<PathBuf>,
+    },
     /// Run a filter script (a Python subset) as `python3 FILE.py ARGS` would.
     Run {
         /// The script to run.
@@ -56,6 +64,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Check { config, scripts } => check(config, scripts),
         Command::Run { file, args } => {
             let status = stackmail::vm::run_file(&file, &args);
             ExitCode::from(status.clamp(0, 255) as u8)
@@ -117,10 +126,54 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if !config.filter.is_empty() {
+        tracing::warn!(
+            stages = config.filter.len(),
+            "[[filter]] stages are configured, but this server does not run filter pipelines yet: mail passes them by"
+        );
+    }
     match stackmail::smtp::server::serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("stackmail serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `stackmail check`: exit 0 with a one-line summary, or 1 with every problem found.
+fn check(config: Option<PathBuf>, scripts: Vec<PathBuf>) -> ExitCode {
+    let config = match stackmail::config::Config::load(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stackmail: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut filters = config.filter.clone();
+    filters.extend(
+        scripts
+            .into_iter()
+            .map(stackmail::config::FilterConfig::new),
+    );
+    match stackmail::filter::check_filters(&filters) {
+        Ok(()) => {
+            let n = filters.len();
+            println!(
+                "stackmail check: config OK, {n} filter script{} OK",
+                if n == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!(
+                "stackmail check: {} of {} filter scripts failed",
+                errors.len(),
+                filters.len()
+            );
             ExitCode::FAILURE
         }
     }

@@ -156,8 +156,19 @@ fn readme_documents_every_key() {
     let documented: toml::Table = toml::from_str(block).unwrap();
     let all: toml::Table = toml::from_str(&toml::to_string(&full_config()).unwrap()).unwrap();
     for (section, keys) in &all {
-        for key in keys.as_table().unwrap().keys() {
-            let doc = documented.get(section).and_then(|s| s.get(key));
+        // `[[filter]]` is an array of tables: its keys are those of the first entry.
+        let (keys, doc_section) = match keys {
+            toml::Value::Array(a) => (
+                a[0].as_table().unwrap(),
+                documented
+                    .get(section)
+                    .and_then(|d| d.as_array())
+                    .and_then(|d| d.first()),
+            ),
+            t => (t.as_table().unwrap(), documented.get(section)),
+        };
+        for key in keys.keys() {
+            let doc = doc_section.and_then(|s| s.get(key));
             assert!(doc.is_some(), "README does not document [{section}] {key}");
         }
     }
@@ -169,5 +180,63 @@ fn full_config() -> Config {
     c.tls.cert = Some("c".into());
     c.tls.key = Some("k".into());
     c.auth.users_file = Some("u".into());
+    c.filter.push(FilterConfig::new("f.py"));
     c
+}
+
+#[test]
+fn filters_default_to_none_and_take_defaults() {
+    assert!(
+        Config::default().filter.is_empty(),
+        "no filter unless listed"
+    );
+    let c = Config::from_toml(
+        "[[filter]]\nscript = \"filters/a.py\"\n[[filter]]\nscript = \"b.py\"\nphases = [\"rcpt\", \"data\"]\nworkers = 4\ntimeout = 30\non_error = \"accept\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.filter.len(), 2);
+    assert_eq!(c.filter[0], FilterConfig::new("filters/a.py"));
+    assert_eq!(c.filter[0].phases.len(), 6);
+    assert_eq!(c.filter[1].phases, vec![Phase::Rcpt, Phase::Data]);
+    assert_eq!(c.filter[1].workers, 4);
+    assert_eq!(c.filter[1].timeout(), Duration::from_secs(30));
+    assert_eq!(c.filter[1].on_error, OnError::Accept);
+}
+
+#[test]
+fn filter_errors_name_the_key_and_value() {
+    for (text, words) in [
+        (
+            "[[filter]]\nscript = \"a.py\"\nphases = [\"conect\"]\n",
+            &["phases", "conect"][..],
+        ),
+        ("[[filter]]\nscript = \"a.py\"\nworkrs = 2\n", &["workrs"]),
+        ("[[filter]]\nphases = [\"data\"]\n", &["script"]),
+        ("[[filter]]\nscript = \"a.py\"\nworkers = 0\n", &["workers"]),
+        ("[[filter]]\nscript = \"a.py\"\ntimeout = 0\n", &["timeout"]),
+        ("[[filter]]\nscript = \"a.py\"\nphases = []\n", &["phases"]),
+        (
+            "[[filter]]\nscript = \"a.py\"\non_error = \"bounce\"\n",
+            &["bounce"],
+        ),
+    ] {
+        let err = Config::from_toml(text).unwrap_err().to_string();
+        for w in words {
+            assert!(err.contains(w), "{err:?} does not name {w}");
+        }
+    }
+}
+
+#[test]
+fn filter_scripts_are_relative_to_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stackmail.toml");
+    std::fs::write(
+        &path,
+        "[[filter]]\nscript = \"filters/a.py\"\n[[filter]]\nscript = \"/abs/b.py\"\n",
+    )
+    .unwrap();
+    let c = Config::load(Some(&path)).unwrap();
+    assert_eq!(c.filter[0].script, dir.path().join("filters/a.py"));
+    assert_eq!(c.filter[1].script, PathBuf::from("/abs/b.py"));
 }

@@ -1,5 +1,5 @@
-//! `import`: built-in modules (`math`, `time`, `json`, `sys`) and `.py` files next to the
-//! running script.
+//! `import`: built-in modules (`math`, `time`, `json`, `sys`), modules the embedder registers
+//! (`Vm::register_module`), and `.py` files next to the running script.
 
 use std::rc::Rc;
 
@@ -28,6 +28,17 @@ impl Vm {
         let m = self.alloc(Obj::Module(Rc::from(name), dr));
         self.modules.push((Rc::from(name), m));
         (m, dr)
+    }
+
+    /// Makes a module provided by the embedding program importable under `name` (the mail
+    /// filters' `log`, for one). `build` fills the module's dict. The VM stays independent
+    /// of its embedder: the module enters the same table `import` looks in first, so it
+    /// shadows a built-in module or a `.py` file of that name.
+    pub fn register_module(&mut self, name: &str, build: fn(&mut Vm, Ref)) -> Value {
+        self.modules.retain(|(n, _)| &**n != name);
+        let (m, d) = self.new_module(name);
+        build(self, d);
+        m
     }
 
     fn add_fns(&mut self, d: Ref, fns: &[(&'static str, NativeFn)]) {

@@ -148,3 +148,18 @@ fn garbage_made_while_a_native_consumes_a_generator_is_collected() {
         vm.heap.collections
     );
 }
+
+#[test]
+fn embedder_modules_are_importable() {
+    fn build(vm: &mut Vm, d: value::Ref) {
+        let v = vm.new_str("from the embedder");
+        vm.dict_set_str(d, &Rc::from("GREETING"), v);
+    }
+    let src = "import hostmod\nfrom hostmod import GREETING\nprint(hostmod.GREETING == GREETING, GREETING)\n";
+    let code = compile_source(src, "t.py").unwrap();
+    let mut vm = new_vm();
+    vm.register_module("hostmod", build);
+    vm.start_module(code, "__main__", src);
+    assert!(vm.run(None).is_ok());
+    assert_eq!(String::from_utf8_lossy(&vm.out), "True from the embedder\n");
+}
