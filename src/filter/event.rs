@@ -221,6 +221,13 @@ pub struct EventState {
     pub queue_id: Option<String>,
     pub verdict: Verdict,
     pub edits: Vec<EnvelopeEdit>,
+    /// Set by the pipeline while a stage holds the event: a verdict or `outbox.send(ev)`
+    /// sets it, which wakes the session waiting for the stage.
+    pub exit: Option<crate::rt::Signal>,
+    /// The stage holding the event passed it on (`outbox.send(ev)`).
+    pub passed: bool,
+    /// Why the stage holding the event failed (it raised, or was restarted).
+    pub failure: Option<String>,
 }
 
 impl EventState {
@@ -235,6 +242,9 @@ impl EventState {
             queue_id: None,
             verdict: Verdict::Continue,
             edits: Vec::new(),
+            exit: None,
+            passed: false,
+            failure: None,
         }
     }
 
@@ -301,6 +311,9 @@ impl EventState {
             Verdict::Accept | Verdict::Discard => {}
         }
         self.verdict = verdict;
+        if let Some(s) = &self.exit {
+            s.set();
+        }
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod check;
 pub mod event;
 pub mod log;
 pub mod message;
+pub mod pipeline;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ use crate::vm::value::{AttrMap, BuiltinType, Class, NativeFn, Obj, Ref, Value};
 pub use check::{CheckError, check_filters, check_script, check_source};
 pub use event::{Client, EnvelopeEdit, EventState, Phase, Verdict, event_value};
 pub use message::{SharedMessage, message_value, shared_message};
+pub use pipeline::{LoadError, Pipeline};
 
 /// Prepares a VM to run filter scripts: `import log` works and the `Event`, `Message` and
 /// `Part` classes exist. Call once per VM, before starting the script modules.

@@ -24,6 +24,7 @@ mod reactor;
 mod runtime;
 mod sched;
 mod script;
+mod signal;
 mod slab;
 mod stack;
 pub mod sys;
@@ -41,6 +42,7 @@ pub use script::{
     RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome, runnable_count, script_result,
     spawn_script,
 };
+pub use signal::{Signal, WaitError};
 pub use stack::DEFAULT_STACK_SIZE;
 pub use task::{Builder, JoinError, JoinHandle, KillError, Tasklet};
 

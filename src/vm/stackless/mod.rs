@@ -31,6 +31,9 @@ use crate::rt::{self, ScriptCell, ScriptStep};
 pub use channel::ScriptChannel;
 pub use pin::{PinTable, Pinned};
 
+/// See [`Tasklets::on_failure`]: the VM, the failed tasklet, the exception.
+pub type FailureHandler = Rc<dyn Fn(&mut Vm, &rt::Tasklet, Value)>;
+
 /// The channel type scripts and native tasklets share.
 pub type Chan = rt::Channel<Pinned, Pinned>;
 
@@ -104,8 +107,12 @@ pub struct Tasklets {
     channel_cb: Option<Value>,
     /// The tasklet that ran last, for the schedule callback.
     last: Option<Value>,
-    /// An exception no tasklet caught, when there was no main tasklet to pass it to.
+    /// An exception no tasklet caught, when there was no main tasklet to pass it to and no
+    /// `on_failure` handler.
     pub uncaught: Vec<Value>,
+    /// Called when a tasklet ends with an exception and there is no main tasklet (the
+    /// daemon): the embedder logs it and recovers (a filter pipeline restarts the stage).
+    pub on_failure: Option<FailureHandler>,
     next_id: u64,
     classes: Option<Classes>,
 }
@@ -301,12 +308,41 @@ impl Vm {
 /// filter pipeline) runs script functions that talk to native tasklets over channels.
 pub fn spawn_call(vm: &Rc<RefCell<Vm>>, f: Value, args: Vec<Value>) -> rt::Tasklet {
     install(vm);
-    let mut v = vm.borrow_mut();
-    let (idx, _) = v.new_tasklet(Value::None);
-    v.slot_mut(idx).resume = Resume::Start(Box::new((f, args, Vec::new())));
-    v.spawn_slot(idx);
-    v.slot_mut(idx)
-        .rt
-        .clone()
-        .expect("spawn_slot sets the tasklet")
+    vm.borrow_mut().spawn_tasklet(f, args)
+}
+
+impl Vm {
+    /// Raises TaskletExit in the tasklet `t` when it next runs, which is soon: it leaves any
+    /// channel and goes first in the run queue. Unlike `rt::Tasklet::kill`, nothing runs on
+    /// the caller's stack (a native tasklet's stack is small). False if `t` is not a script
+    /// tasklet of this VM.
+    pub fn kill_tasklet_soon(&mut self, t: &rt::Tasklet) -> bool {
+        let Some(idx) = self
+            .tasklets
+            .slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|s| s.rt.as_ref() == Some(t)))
+        else {
+            return false;
+        };
+        if self.tasklets.current == Some(idx) {
+            return false;
+        }
+        let exc = self.tasklet_exit();
+        self.prepare_throw(idx, exc);
+        self.make_runnable(idx, true);
+        true
+    }
+
+    /// [`spawn_call`] for code that already holds the VM (an `on_failure` handler). The VM
+    /// must have been [`install`]ed.
+    pub fn spawn_tasklet(&mut self, f: Value, args: Vec<Value>) -> rt::Tasklet {
+        let (idx, _) = self.new_tasklet(Value::None);
+        self.slot_mut(idx).resume = Resume::Start(Box::new((f, args, Vec::new())));
+        self.spawn_slot(idx);
+        self.slot_mut(idx)
+            .rt
+            .clone()
+            .expect("spawn_slot sets the tasklet")
+    }
 }

@@ -294,7 +294,14 @@ impl Vm {
                 self.prepare_throw(m, exc);
                 self.make_runnable(m, true);
             }
-            _ => self.tasklets.uncaught.push(exc),
+            _ => {
+                let handler = self.tasklets.on_failure.clone();
+                let t = self.slot(idx).and_then(|s| s.rt.clone());
+                match (handler, t) {
+                    (Some(h), Some(t)) => h(self, &t, exc),
+                    _ => self.tasklets.uncaught.push(exc),
+                }
+            }
         }
     }
 
