@@ -126,13 +126,18 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !config.filter.is_empty() {
-        tracing::warn!(
-            stages = config.filter.len(),
-            "[[filter]] stages are configured, but this server does not run filter pipelines yet: mail passes them by"
-        );
-    }
-    match stackmail::smtp::server::serve(config) {
+    let policy = if config.filter.is_empty() {
+        None
+    } else {
+        match stackmail::filter::policy_factory(config.filter.clone()) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("stackmail serve: filter {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    match stackmail::smtp::server::serve(config, policy) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("stackmail serve: {e}");

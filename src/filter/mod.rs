@@ -16,6 +16,7 @@ pub mod event;
 pub mod log;
 pub mod message;
 pub mod pipeline;
+mod smtp_policy;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,7 @@ pub use check::{CheckError, check_filters, check_script, check_source};
 pub use event::{Client, EnvelopeEdit, EventState, Phase, Verdict, event_value};
 pub use message::{SharedMessage, message_value, shared_message};
 pub use pipeline::{LoadError, Pipeline};
+pub use smtp_policy::policy_factory;
 
 /// Prepares a VM to run filter scripts: `import log` works and the `Event`, `Message` and
 /// `Part` classes exist. Call once per VM, before starting the script modules.

@@ -106,7 +106,7 @@ impl Spool {
     /// Opens (creating if needed) the spool at `root`. Call [`Spool::recover`] before use.
     pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
         let spool = Spool { root: root.into() };
-        for sub in ["msg", "tmp", "corrupt"] {
+        for sub in ["msg", "tmp", "corrupt", "quarantine"] {
             let dir = spool.root.join(sub);
             fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         }
@@ -216,6 +216,30 @@ impl Spool {
             path: self.root.join("tmp"),
             source: io::Error::new(io::ErrorKind::AlreadyExists, "no free queue id"),
         })
+    }
+
+    /// Replaces a committed message (a post-queue filter rewrote it or its recipients):
+    /// the new version is written and synced beside it, then renamed over it, so a crash
+    /// leaves one version or the other, never a mix.
+    pub fn rewrite(&self, id: &QueueId, msg: &PendingMessage) -> Result<(), SpoolError> {
+        let tmp = self.tmp_path(id);
+        let _ = fs::remove_file(&tmp);
+        let header = envelope::encode(id, msg.body.len() as u64, &msg.envelope);
+        let f = write_new(&tmp, &[&header, &msg.body])?;
+        f.sync_data().map_err(io_err("fsync", &tmp))?;
+        let dest = self.msg_path(id);
+        fs::rename(&tmp, &dest).map_err(io_err("rename", &dest))?;
+        sync_dir(&self.root.join("msg"))
+    }
+
+    /// Moves a committed message to `quarantine/`, where delivery never looks; an operator
+    /// releases it by moving the file back to `msg/`.
+    pub fn quarantine(&self, id: &QueueId) -> Result<PathBuf, SpoolError> {
+        let dest = self.root.join("quarantine").join(id.as_str());
+        fs::rename(self.msg_path(id), &dest).map_err(io_err("rename", &dest))?;
+        sync_dir(&self.root.join("quarantine"))?;
+        sync_dir(&self.root.join("msg"))?;
+        Ok(dest)
     }
 
     /// The ids of every committed message, oldest first, without touching anything (unlike

@@ -9,6 +9,9 @@ use super::reactor::Remote;
 use super::sched;
 use super::stack::DEFAULT_STACK_SIZE;
 
+/// Stack size of each thread's first tasklet, like a thread's main stack.
+pub const FIRST_STACK: usize = 8 << 20;
+
 /// Builds a multi-threaded runtime: one scheduler per thread.
 #[derive(Debug, Clone)]
 pub struct Runtime {
@@ -49,7 +52,8 @@ impl Runtime {
         self
     }
 
-    /// Starts the threads; each runs `f(thread_index)` as its first tasklet and then serves
+    /// Starts the threads; each runs `f(thread_index)` as its first tasklet (on a stack of
+    /// `FIRST_STACK` bytes) and then serves
     /// until [`RuntimeHandle::stop`].
     pub fn start<F>(self, f: F) -> io::Result<RuntimeHandle>
     where
@@ -58,7 +62,7 @@ impl Runtime {
         self.launch(f, false)
     }
 
-    /// Runs `f(thread_index)` as the first tasklet of every thread and returns when every
+    /// Runs `f(thread_index)` as the first tasklet of every thread (see `start`) and returns when every
     /// thread has run out of work.
     pub fn run<F>(self, f: F) -> io::Result<()>
     where
@@ -93,7 +97,11 @@ impl Runtime {
                     if !ok {
                         return;
                     }
-                    if let Err(e) = super::Builder::new().spawn(move || f(index)) {
+                    // The first tasklet sets the thread up (an embedder may compile and run
+                    // scripts there): it gets a thread-sized stack, which costs only the
+                    // pages it touches.
+                    let first = super::Builder::new().stack_size(FIRST_STACK);
+                    if let Err(e) = first.spawn(move || f(index)) {
                         tracing::error!(thread = index, "cannot spawn the first tasklet: {e}");
                         return;
                     }

@@ -18,6 +18,8 @@ type Outcome = Result<QueueId, SpoolError>;
 struct Job {
     msg: PendingMessage,
     reply: Channel<Outcome>,
+    /// Do not start delivery: the session still has post-queue work on it.
+    hold: bool,
 }
 
 /// This thread's committer; cheap to clone (a channel handle).
@@ -41,13 +43,16 @@ impl Committer {
                         Err(_) => break,
                     }
                 }
+                let holds: Vec<bool> = batch.iter().map(|j| j.hold).collect();
                 let (msgs, replies): (Vec<_>, Vec<_>) =
                     batch.into_iter().map(|j| (j.msg, j.reply)).unzip();
                 let spool = shared.spool.clone();
                 let outcomes = rt::blocking(move || spool.commit_batch(msgs));
                 let ids: Vec<QueueId> = outcomes
                     .iter()
-                    .filter_map(|o| o.as_ref().ok().cloned())
+                    .zip(&holds)
+                    .filter(|(_, hold)| !**hold)
+                    .filter_map(|(o, _)| o.as_ref().ok().cloned())
                     .collect();
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Err(e) = &outcome {
@@ -65,13 +70,15 @@ impl Committer {
     }
 
     /// Commits `msg` with whatever else is waiting; returns once it is durable (or failed).
-    pub fn commit(&self, msg: PendingMessage) -> Outcome {
+    /// With `hold`, delivery is left to the caller.
+    pub fn commit(&self, msg: PendingMessage, hold: bool) -> Outcome {
         let reply: Channel<Outcome> = Channel::new();
         if self
             .jobs
             .send(Job {
                 msg,
                 reply: reply.clone(),
+                hold,
             })
             .is_err()
         {

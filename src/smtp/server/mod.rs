@@ -13,6 +13,7 @@ mod delivery;
 mod ehlo;
 mod limits;
 mod mail;
+pub mod policy;
 mod rcpt;
 mod session;
 mod tls;
@@ -20,6 +21,7 @@ pub mod users;
 
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -27,6 +29,7 @@ use crate::queue::Spool;
 use crate::rt::{self, Runtime, net::ListenOptions, net::TcpListener};
 
 use limits::ConnectionLimits;
+use policy::{Policy, PolicyFactory};
 
 /// What every thread shares. Per-thread state (the group committer) is made on each thread.
 pub(crate) struct Shared {
@@ -42,8 +45,8 @@ pub(crate) struct Shared {
 }
 
 /// Recovers the spool, then serves SMTP on every `server.listen` address until the process
-/// is stopped.
-pub fn serve(config: Config) -> io::Result<()> {
+/// is stopped. `policy` builds each thread's policy (the filter pipeline) on that thread.
+pub fn serve(config: Config, policy: Option<PolicyFactory>) -> io::Result<()> {
     let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
     spool.recover().map_err(io::Error::other)?;
     let tls = match (&config.tls.cert, &config.tls.key) {
@@ -73,7 +76,7 @@ pub fn serve(config: Config) -> io::Result<()> {
     }
     Runtime::new()
         .threads(threads)
-        .run(move |index| thread_main(index, &shared, &listen))
+        .run(move |index| thread_main(index, &shared, &listen, policy.as_ref()))
 }
 
 /// Port 0 ("any free port") must resolve to one port for all threads, or each thread's
@@ -101,8 +104,14 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     )
 }
 
-fn thread_main(index: usize, shared: &Arc<Shared>, listen: &[SocketAddr]) {
+fn thread_main(
+    index: usize,
+    shared: &Arc<Shared>,
+    listen: &[SocketAddr],
+    policy: Option<&PolicyFactory>,
+) {
     let committer = commit::Committer::start(shared.clone());
+    let policy = policy.and_then(|make| make(index));
     for addr in listen {
         let listener = match bind(*addr) {
             Ok(l) => l,
@@ -114,7 +123,8 @@ fn thread_main(index: usize, shared: &Arc<Shared>, listen: &[SocketAddr]) {
         tracing::info!(addr = %listener.local_addr().unwrap_or(*addr), thread = index, "listening");
         let shared = shared.clone();
         let committer = committer.clone();
-        rt::spawn(move || accept_loop(&listener, &shared, &committer));
+        let policy = policy.clone();
+        rt::spawn(move || accept_loop(&listener, &shared, &committer, policy));
     }
     if index == 0 {
         let shared = shared.clone();
@@ -122,7 +132,12 @@ fn thread_main(index: usize, shared: &Arc<Shared>, listen: &[SocketAddr]) {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, committer: &commit::Committer) {
+fn accept_loop(
+    listener: &TcpListener,
+    shared: &Arc<Shared>,
+    committer: &commit::Committer,
+    policy: Option<Rc<dyn Policy>>,
+) {
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
@@ -134,6 +149,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, committer: &commit:
         };
         let shared = shared.clone();
         let committer = committer.clone();
-        rt::spawn(move || session::run(stream, peer, &shared, &committer));
+        let policy = policy.clone();
+        rt::spawn(move || session::run(stream, peer, &shared, &committer, policy));
     }
 }

@@ -4,6 +4,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -13,17 +14,51 @@ use crate::smtp::proto::{Action, Event, Reply, ServerSession, Verdict};
 use super::commit::Committer;
 use super::data::Client;
 use super::limits::{ConnectionLimits, Refused};
+use super::policy::{self, Decision, Phase, Policy, Transaction};
 use super::tls::Conn;
 use super::{Shared, auth, data, ehlo, mail, rcpt};
 
 /// Read buffer per connection: small, since idle connections must stay cheap.
 const READ_BUF: usize = 4096;
 
+/// What the session remembers of the transaction for its policy.
+struct Txn {
+    policy: Option<Rc<dyn Policy>>,
+    peer: SocketAddr,
+    helo: Option<String>,
+    mail_from: Option<String>,
+    /// Recipients accepted so far, as the policy left them.
+    rcpts: Vec<String>,
+}
+
+impl Txn {
+    fn wants(&self, phase: Phase) -> Option<&Rc<dyn Policy>> {
+        self.policy.as_ref().filter(|p| p.wants(phase))
+    }
+
+    fn transaction(&self, phase: Phase, client: &Client) -> Transaction {
+        Transaction {
+            phase,
+            ip: self.peer.ip(),
+            port: self.peer.port(),
+            helo: self.helo.clone(),
+            tls: client.tls.is_some(),
+            auth_user: client.auth_user.clone(),
+            mail_from: self.mail_from.clone(),
+            rcpt: None,
+            rcpts: self.rcpts.clone(),
+            message: None,
+            queue_id: None,
+        }
+    }
+}
+
 pub(super) fn run(
     mut tcp: TcpStream,
     peer: SocketAddr,
     shared: &Arc<Shared>,
     committer: &Committer,
+    policy: Option<Rc<dyn Policy>>,
 ) {
     let server = &shared.config.server;
     tcp.set_write_timeout(Some(server.command_timeout()));
@@ -51,6 +86,21 @@ pub(super) fn run(
         tls: None,
         auth_user: None,
     };
+    let mut txn = Txn {
+        policy,
+        peer,
+        helo: None,
+        mail_from: None,
+        rcpts: Vec::new(),
+    };
+    if let Some(p) = txn.wants(Phase::Connect) {
+        let outcome = p.check(txn.transaction(Phase::Connect, &client));
+        if let Some(Verdict::Reject(reply)) = outcome.decision.refusal() {
+            tracing::info!(client = %peer, "connection refused by filter: {reply}");
+            let _ = tcp.write_all(&reply.to_bytes());
+            return;
+        }
+    }
     let mut stream = Conn::Plain(tcp);
     let mut out: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; READ_BUF];
@@ -63,7 +113,7 @@ pub(super) fn run(
             match action {
                 Action::Send(reply) => out.extend_from_slice(&reply.to_bytes()),
                 Action::Event(event) => {
-                    let verdict = decide(event, &mut client, shared, committer, peer);
+                    let verdict = decide(event, &mut client, &mut txn, shared, committer);
                     session.decide(verdict);
                 }
                 Action::StartTls => {
@@ -140,46 +190,64 @@ pub(super) fn run(
 fn decide(
     event: Event,
     client: &mut Client,
+    txn: &mut Txn,
     shared: &Arc<Shared>,
     committer: &Committer,
-    peer: SocketAddr,
 ) -> Verdict {
+    let peer = txn.peer;
     match event {
         Event::Helo { name, extended } => {
             let verdict = ehlo::verdict(&name);
-            if !matches!(verdict, Verdict::Reject(_)) {
-                client.esmtp = extended;
+            if matches!(verdict, Verdict::Reject(_)) {
+                return verdict;
+            }
+            client.esmtp = extended;
+            txn.helo = Some(name);
+            txn.mail_from = None;
+            txn.rcpts.clear();
+            filtered(txn, Phase::Helo, client, verdict)
+        }
+        Event::Mail { from, params } => {
+            let verdict = mail::verdict(&from, &params);
+            if matches!(verdict, Verdict::Reject(_)) {
+                return verdict;
+            }
+            txn.mail_from = Some(from.map(|m| m.to_string()).unwrap_or_default());
+            txn.rcpts.clear();
+            let verdict = filtered(txn, Phase::Mail, client, verdict);
+            if matches!(verdict, Verdict::Reject(_)) {
+                txn.mail_from = None;
             }
             verdict
         }
-        Event::Mail { from, params } => mail::verdict(&from, &params),
         Event::Rcpt { to } => {
-            rcpt::verdict(&to, &shared.config, client.ip, client.auth_user.as_deref())
+            let verdict =
+                rcpt::verdict(&to, &shared.config, client.ip, client.auth_user.as_deref());
+            if matches!(verdict, Verdict::Reject(_)) {
+                return verdict;
+            }
+            let to = to.to_string();
+            let Some(p) = txn.wants(Phase::Rcpt).cloned() else {
+                txn.rcpts.push(to);
+                return verdict;
+            };
+            let mut t = txn.transaction(Phase::Rcpt, client);
+            t.rcpts.push(to.clone());
+            t.rcpt = Some(to.clone());
+            let outcome = p.check(t);
+            if let Some(refusal) = outcome.decision.refusal() {
+                return refusal;
+            }
+            txn.rcpts = outcome.rcpts;
+            if outcome.decision == Decision::Discard {
+                // 250 to the client, but the recipient is dropped.
+                tracing::info!(client = %peer, rcpt = %to, "recipient discarded by filter");
+                txn.rcpts.retain(|r| *r != to);
+            }
+            verdict
         }
         Event::Message { envelope, body } => {
-            let (from, rcpts, size) = (envelope.from.clone(), envelope.rcpts.len(), body.len());
-            let msg = data::pending_message(
-                client,
-                envelope,
-                body,
-                &shared.config.server.hostname,
-                SystemTime::now(),
-            );
-            let committed = committer.commit(msg);
-            match &committed {
-                Ok(id) => tracing::info!(
-                    queue_id = %id,
-                    client = %peer,
-                    from = %from.map(|m| m.to_string()).unwrap_or_default(),
-                    rcpts,
-                    size,
-                    tls = client.tls.is_some(),
-                    user = client.auth_user.as_deref().unwrap_or(""),
-                    "queued"
-                ),
-                Err(e) => tracing::error!(client = %peer, "not queued: {e}"),
-            }
-            data::verdict(&committed)
+            message(envelope, body, client, txn, shared, committer)
         }
         Event::Auth {
             authzid,
@@ -198,4 +266,153 @@ fn decide(
             verdict
         }
     }
+}
+
+/// Runs the policy on a phase the server's own checks accepted.
+fn filtered(txn: &Txn, phase: Phase, client: &Client, verdict: Verdict) -> Verdict {
+    let Some(p) = txn.wants(phase) else {
+        return verdict;
+    };
+    let outcome = p.check(txn.transaction(phase, client));
+    outcome.decision.refusal().unwrap_or(verdict)
+}
+
+/// End of data: the data-phase policy, the durable commit, then the post-queue policy
+/// before delivery starts.
+fn message(
+    envelope: crate::smtp::proto::Envelope,
+    body: Vec<u8>,
+    client: &Client,
+    txn: &mut Txn,
+    shared: &Arc<Shared>,
+    committer: &Committer,
+) -> Verdict {
+    let peer = txn.peer;
+    let now = SystemTime::now();
+    let filtering = txn.policy.is_some();
+    let rcpts = txn.rcpts.clone();
+    let mut msg =
+        data::pending_message(client, envelope, body, &shared.config.server.hostname, now);
+    if filtering {
+        // The policy's recipient list (edited at rcpt) replaces the session's.
+        msg.envelope.rcpts = rcpts
+            .iter()
+            .map(|r| crate::queue::Recipient::new(r.clone()))
+            .collect();
+    }
+    let mut quarantine = None;
+    if let Some(p) = txn.wants(Phase::Data).cloned() {
+        let mut t = txn.transaction(Phase::Data, client);
+        t.message = Some(msg.body.clone());
+        let outcome = p.check(t);
+        if let Some(refusal) = outcome.decision.refusal() {
+            return refusal;
+        }
+        apply_edits(&mut msg, &outcome);
+        match outcome.decision {
+            Decision::Discard => {
+                tracing::info!(client = %peer, "message discarded by filter");
+                return Verdict::AcceptWith(Reply::new(250, (2, 0, 0), "Ok: discarded"));
+            }
+            Decision::Quarantine(reason) => quarantine = Some(reason),
+            _ => {}
+        }
+    }
+    if msg.envelope.rcpts.is_empty() {
+        tracing::info!(client = %peer, "no recipients left after filtering; message dropped");
+        return Verdict::AcceptWith(Reply::new(250, (2, 0, 0), "Ok: no recipients left"));
+    }
+    let (from, rcpts, size) = (
+        msg.envelope.from.clone(),
+        msg.envelope.rcpts.len(),
+        msg.body.len(),
+    );
+    let post_queue = txn.wants(Phase::Queue).cloned();
+    let hold = quarantine.is_some() || post_queue.is_some();
+    let committed = committer.commit(msg.clone(), hold);
+    match &committed {
+        Ok(id) => tracing::info!(
+            queue_id = %id,
+            client = %peer,
+            from = %from,
+            rcpts,
+            size,
+            tls = client.tls.is_some(),
+            user = client.auth_user.as_deref().unwrap_or(""),
+            "queued"
+        ),
+        Err(e) => tracing::error!(client = %peer, "not queued: {e}"),
+    }
+    if let Ok(id) = &committed
+        && hold
+    {
+        post_queue_policy(id, msg, quarantine, post_queue, client, txn, shared);
+    }
+    data::verdict(&committed)
+}
+
+fn apply_edits(msg: &mut crate::queue::PendingMessage, outcome: &policy::Outcome) {
+    if let Some(m) = &outcome.message {
+        msg.body = m.clone();
+    }
+    msg.envelope.rcpts = outcome
+        .rcpts
+        .iter()
+        .map(|r| crate::queue::Recipient::new(r.clone()))
+        .collect();
+}
+
+/// The message is durable and held from delivery: run the post-queue stages, apply what
+/// they decided to the spooled copy, then release it to delivery.
+fn post_queue_policy(
+    id: &crate::queue::QueueId,
+    mut msg: crate::queue::PendingMessage,
+    mut quarantine: Option<String>,
+    policy: Option<Rc<dyn Policy>>,
+    client: &Client,
+    txn: &Txn,
+    shared: &Arc<Shared>,
+) {
+    let spool = &shared.spool;
+    if let (Some(p), None) = (&policy, &quarantine) {
+        let mut t = txn.transaction(Phase::Queue, client);
+        t.rcpts = msg
+            .envelope
+            .rcpts
+            .iter()
+            .map(|r| r.address.clone())
+            .collect();
+        t.message = Some(msg.body.clone());
+        t.queue_id = Some(id.to_string());
+        let before = (t.rcpts.clone(), msg.body.len());
+        let outcome = p.check(t);
+        let edited = outcome.message.is_some() || outcome.rcpts != before.0;
+        match &outcome.decision {
+            Decision::Discard => {
+                tracing::info!(queue_id = %id, "message discarded by a post-queue filter");
+                if let Err(e) = spool.remove(id) {
+                    tracing::error!(queue_id = %id, "discard: {e}");
+                }
+                return;
+            }
+            Decision::Quarantine(reason) => quarantine = Some(reason.clone()),
+            _ => {}
+        }
+        if edited {
+            apply_edits(&mut msg, &outcome);
+            if let Err(e) = spool.rewrite(id, &msg) {
+                tracing::error!(queue_id = %id, "post-queue rewrite: {e}");
+            }
+        }
+    }
+    if let Some(reason) = quarantine {
+        match spool.quarantine(id) {
+            Ok(path) => {
+                tracing::info!(queue_id = %id, path = %path.display(), reason = %reason, "message quarantined")
+            }
+            Err(e) => tracing::error!(queue_id = %id, "quarantine: {e}"),
+        }
+        return;
+    }
+    super::delivery::deliver(shared, vec![id.clone()]);
 }

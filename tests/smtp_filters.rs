@@ -1,0 +1,246 @@
+//! Filter pipelines inside the running server: `stackmail serve` with `[[filter]]` stages,
+//! driven by Python's smtplib over 127.0.0.1. Verdicts become SMTP replies at their phase,
+//! edits reach the delivered copy, quarantine holds the message in the spool, and a stage
+//! that raises gives 451 without losing anything.
+
+mod common;
+mod smtp_common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path, filters: &[(&str, &str, &str)]) -> Server {
+    let mut stages = String::new();
+    for (name, src, extra) in filters {
+        let path = dir.join(name);
+        std::fs::write(&path, src).unwrap();
+        stages.push_str(&format!(
+            "[[filter]]\nscript = \"{}\"\n{extra}\n",
+            path.display()
+        ));
+    }
+    let config = format!(
+        r#"
+[server]
+hostname = "mx.test"
+listen = ["127.0.0.1:0"]
+threads = 2
+[spool]
+dir = "{spool}"
+[local]
+domains = ["localhost", "example.test"]
+maildir = "{mail}/{{user}}"
+{stages}"#,
+        spool = dir.join("spool").display(),
+        mail = dir.join("mail").display(),
+    );
+    let config_path = dir.join("stackmail.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let (child, addr) = smtp_common::spawn_server(&config_path);
+    Server {
+        child,
+        port: addr.port(),
+        dir: dir.to_path_buf(),
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn wait_for(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let start = Instant::now();
+    loop {
+        let f = files(dir);
+        if f.len() >= n || start.elapsed() > Duration::from_secs(20) {
+            return f;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn python(script: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const POLICY: &str = r#"
+import re
+SPAM = re.compile(r"\b(lottery|viagra)\b", re.I)
+
+def run(inbox, outbox):
+    for ev in inbox:
+        if ev.phase == "helo" and ev.client.helo == "spammer":
+            ev.reject(550, "5.7.1 Go away")
+            continue
+        if ev.phase == "rcpt" and ev.rcpt.startswith("nobody@"):
+            ev.reject(550, "5.1.1 No such user here")
+            continue
+        if ev.phase == "data":
+            if SPAM.search(ev.message.subject):
+                ev.reject(554, "5.7.1 Message looks like spam")
+                continue
+            if "quarantine" in ev.message.subject:
+                ev.quarantine("asked to")
+                continue
+            if "discard" in ev.message.subject:
+                ev.discard()
+                continue
+            ev.message.add_header("X-Filtered", "yes")
+        outbox.send(ev)
+"#;
+
+const FOOTER: &str = r#"
+def run(inbox, outbox):
+    for ev in inbox:
+        ev.message.append_text("-- scanned")
+        outbox.send(ev)
+"#;
+
+#[test]
+fn verdicts_become_replies_and_edits_reach_the_mailbox() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        &[
+            ("policy.py", POLICY, ""),
+            ("footer.py", FOOTER, "phases = [\"data\"]"),
+        ],
+    );
+    let out = python(&format!(
+        r#"
+import smtplib
+port = {port}
+def send(subject, rcpts, helo="client.test"):
+    with smtplib.SMTP("127.0.0.1", port) as s:
+        s.ehlo(helo)
+        try:
+            s.sendmail("a@client.test", rcpts, "Subject: %s\r\n\r\nhello\r\n" % subject)
+            return "sent"
+        except smtplib.SMTPRecipientsRefused as e:
+            return "refused " + " ".join("%s=%d" % (r, c) for r, (c, t) in sorted(e.recipients.items()))
+        except smtplib.SMTPDataError as e:
+            return "data %d %s" % (e.smtp_code, e.smtp_error.decode())
+        except smtplib.SMTPHeloError as e:
+            return "helo %d" % e.smtp_code
+print(send("plain", ["alice@localhost", "nobody@localhost"]))
+print(send("win the lottery", ["alice@localhost"]))
+print(send("please quarantine", ["alice@localhost"]))
+print(send("please discard", ["alice@localhost"]))
+print(send("only nobody", ["nobody@localhost"]))
+s = smtplib.SMTP("127.0.0.1", port)
+print("helo", s.ehlo("spammer")[0])
+"#,
+        port = server.port
+    ));
+    assert_eq!(
+        out,
+        "sent\ndata 554 5.7.1 Message looks like spam\nsent\nsent\nrefused nobody@localhost=550\nhelo 550\n"
+    );
+    let mail = wait_for(&server.dir.join("mail/alice/new"), 1);
+    assert_eq!(mail.len(), 1, "only the plain message is delivered");
+    let text = std::fs::read_to_string(&mail[0]).unwrap();
+    assert!(text.contains("X-Filtered: yes\r\n"), "{text}");
+    assert!(text.contains("hello\r\n-- scanned"), "{text}");
+    let held = files(&server.dir.join("spool/quarantine"));
+    assert_eq!(
+        held.len(),
+        1,
+        "the quarantined message is held in the spool"
+    );
+    let held = std::fs::read_to_string(&held[0]).unwrap();
+    assert!(held.contains("please quarantine"), "{held}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(files(&server.dir.join("mail/alice/new")).len(), 1);
+}
+
+const BROKEN: &str = r#"
+def run(inbox, outbox):
+    for ev in inbox:
+        if ev.phase == "rcpt" and ev.rcpt.startswith("crash@"):
+            raise KeyError("boom")
+        outbox.send(ev)
+"#;
+
+#[test]
+fn a_stage_that_raises_gives_451_and_the_next_message_goes_through() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[("broken.py", BROKEN, "")]);
+    let out = python(&format!(
+        r#"
+import smtplib
+with smtplib.SMTP("127.0.0.1", {port}) as s:
+    s.ehlo("client.test")
+    code, text = s.docmd("MAIL FROM:<a@client.test>")
+    code, text = s.docmd("RCPT TO:<crash@localhost>")
+    print(code, text.decode().split(" ")[0])
+    s.rset()
+    s.sendmail("a@client.test", ["bob@localhost"], "Subject: fine\r\n\r\nok\r\n")
+print("sent")
+"#,
+        port = server.port
+    ));
+    assert_eq!(out, "451 4.7.0\nsent\n");
+    assert_eq!(wait_for(&server.dir.join("mail/bob/new"), 1).len(), 1);
+}
+
+#[test]
+fn a_filter_that_does_not_compile_stops_serve_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bad.py");
+    std::fs::write(
+        &script,
+        "def run(inbox, outbox):\n    for ev in inbox\n        pass\n",
+    )
+    .unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n[spool]\ndir = \"{}\"\n[[filter]]\nscript = \"{}\"\n",
+            dir.path().join("spool").display(),
+            script.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stackmail"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.py:2:"), "{err}");
+}
