@@ -138,6 +138,7 @@ pub fn new_vm() -> Vm {
         empty_tuple: Value::Obj(empty),
         method_marker: Value::Obj(marker),
         host_classes: Vec::new(),
+        pickle_hosts: Vec::new(),
         gc_inhibit: 0,
         max_nested: super::interp::MAX_NESTED,
         temp_roots: Vec::new(),

@@ -42,6 +42,7 @@ mod objects;
 pub mod op;
 mod ops;
 pub mod parser;
+pub mod pickle;
 mod re;
 mod subscr;
 pub mod symtable;
@@ -99,7 +100,8 @@ impl Vm {
     /// Starts a module: pushes its frame. `run` then executes it.
     pub fn start_module(&mut self, code: Rc<Code>, name: &str, src: &str) {
         let (_, globals) = self.new_module(name);
-        self.sources.push((code.filename.clone(), Rc::from(src)));
+        self.sources
+            .push((code.filename.clone(), Rc::from(src), Some(code.clone())));
         self.frames.push(Frame {
             code,
             ip: 0,
@@ -187,7 +189,7 @@ impl Vm {
                 let src = self
                     .sources
                     .iter()
-                    .find(|(f, _)| f == file)
+                    .find(|(f, _, _)| f == file)
                     .map(|s| s.1.clone());
                 if let Some(src) = src
                     && let Some(l) = src.lines().nth(line.saturating_sub(1) as usize)

@@ -107,6 +107,7 @@ impl Vm {
                 Ok(m)
             }
             "re" => Ok(super::re::make_module(self)),
+            "pickle" => Ok(super::pickle::make_module(self)),
             _ => self.import_file(name),
         }
     }
@@ -149,8 +150,11 @@ impl Vm {
                 );
             }
         };
-        self.sources
-            .push((Rc::from(filename.as_str()), Rc::from(src.as_str())));
+        self.sources.push((
+            Rc::from(filename.as_str()),
+            Rc::from(src.as_str()),
+            Some(code.clone()),
+        ));
         let (m, d) = self.new_module(name);
         let f = Frame {
             code,
