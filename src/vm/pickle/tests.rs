@@ -1,1 +1,500 @@
+//! Pickle tests that CPython cannot take part in: generators, closures, frames, host hooks,
+//! and hostile input (corrupt, truncated, foreign, fuzzed, deeply nested).
 
+use std::rc::Rc;
+
+use super::super::interp::{RunOutcome, Vm};
+use super::super::value::*;
+use super::super::{compile_source, new_vm};
+use super::format::{self, Writer, tag};
+use super::*;
+
+fn vm_for(src: &str) -> Vm {
+    let code = compile_source(src, "t.py").expect("compiles");
+    let mut vm = new_vm();
+    vm.start_module(code, "__main__", src);
+    vm
+}
+
+fn run(src: &str) -> (Vm, String) {
+    let mut vm = vm_for(src);
+    let r = vm.run(None);
+    let out = String::from_utf8_lossy(&vm.out).into_owned();
+    if let Err(e) = r {
+        let v = vm.exception_value(e);
+        let tb = vm.format_traceback(v);
+        panic!("script failed: {tb}\noutput so far:\n{out}");
+    }
+    (vm, out)
+}
+
+fn global(vm: &mut Vm, name: &str) -> Value {
+    let m = vm.import("__main__").expect("main module");
+    let Some(Obj::Module(_, d)) = m.as_ref().map(|r| vm.heap.get(r)) else {
+        panic!("no main module");
+    };
+    let d = *d;
+    vm.dict_get_str(d, &Rc::from(name)).expect("global exists")
+}
+
+fn call(vm: &mut Vm, f: Value, args: Vec<Value>) -> Value {
+    match vm.call_sync(f, args, Vec::new()) {
+        Ok(v) => v,
+        Err(e) => {
+            let v = vm.exception_value(e);
+            panic!("call failed: {}", vm.exception_line(v));
+        }
+    }
+}
+
+fn load_err(vm: &mut Vm, bytes: &[u8]) -> String {
+    match loads(vm, bytes) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => {
+            let v = vm.exception_value(e);
+            vm.exception_line(v)
+        }
+    }
+}
+
+const GEN_SRC: &str = "\
+import pickle
+def counter(start, names):
+    total = start
+    for i, n in enumerate(names):
+        try:
+            total += i
+            yield n + ':' + str(total)
+        finally:
+            pass
+    return total
+
+def make_adder(k):
+    def add(x):
+        return x + k
+    return add
+
+g = counter(100, ['a', 'b', 'c', 'd'])
+first = next(g)
+adder = make_adder(5)
+square = lambda v: v * v
+";
+
+#[test]
+fn generator_resumes_after_a_round_trip_in_the_same_vm() {
+    let src = format!(
+        "{GEN_SRC}g2 = pickle.loads(pickle.dumps(g))\nprint(first, next(g2), list(g2), list(g))\n\
+         print(pickle.loads(pickle.dumps(adder))(1), pickle.loads(pickle.dumps(square))(7))\n"
+    );
+    let (_, out) = run(&src);
+    assert_eq!(
+        out,
+        "a:100 b:101 ['c:103', 'd:106'] ['b:101', 'c:103', 'd:106']\n6 49\n"
+    );
+}
+
+#[test]
+fn generator_and_closures_resume_in_a_fresh_vm() {
+    let (mut vm, _) = run(GEN_SRC);
+    let list = {
+        let (g, a, s) = (
+            global(&mut vm, "g"),
+            global(&mut vm, "adder"),
+            global(&mut vm, "square"),
+        );
+        vm.new_list(vec![g, a, s])
+    };
+    let bytes = dumps(&mut vm, list).expect("dumps");
+
+    // The loading VM has the module loaded (here: the same file run to completion).
+    let (mut vm2, _) = run(GEN_SRC);
+    let v = loads(&mut vm2, &bytes).expect("loads");
+    vm2.temp_roots.push(v);
+    let items = vm2.list_items(v);
+    let next = vm2.dict_get_str(vm2.builtins, &Rc::from("next")).unwrap();
+    let r = call(&mut vm2, next, vec![items[0]]);
+    assert_eq!(vm2.repr(r).unwrap(), "'b:101'");
+    let r = call(&mut vm2, items[1], vec![Value::Int(10)]);
+    assert!(matches!(r, Value::Int(15)));
+    let r = call(&mut vm2, items[2], vec![Value::Int(9)]);
+    assert!(matches!(r, Value::Int(81)));
+}
+
+#[test]
+fn a_suspended_frame_stack_round_trips() {
+    let src = "\
+def work(n):
+    acc = []
+    for i in range(n):
+        acc.append(i * i)
+    return sum(acc)
+print(work(300))
+print('after')
+";
+    let mut vm = vm_for(src);
+    let mut suspended = false;
+    for _ in 0..200 {
+        if let Ok(RunOutcome::BudgetExhausted) = vm.run(Some(97)) {
+            if vm.frames.len() == 2 {
+                suspended = true;
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    assert!(suspended, "should stop inside work()");
+    let frames = std::mem::take(&mut vm.frames);
+    let marker = vm.new_str("extra");
+    let bytes = dump_frames(&mut vm, &frames, &[marker, Value::Int(7)]).expect("dump_frames");
+    vm.frames = frames;
+
+    // A fresh VM whose __main__ exists (module globals are stored by name).
+    let mut vm2 = vm_for(src);
+    vm2.frames.clear();
+    let (frames, extra) = load_frames(&mut vm2, &bytes).expect("load_frames");
+    assert_eq!(extra.len(), 2);
+    assert_eq!(vm2.repr(extra[0]).unwrap(), "'extra'");
+    vm2.frames = frames;
+    assert!(matches!(vm2.run(None), Ok(RunOutcome::Finished(_))));
+    assert_eq!(String::from_utf8_lossy(&vm2.out), "8955050\nafter\n");
+    // The original carries on too.
+    assert!(matches!(vm.run(None), Ok(RunOutcome::Finished(_))));
+    assert_eq!(String::from_utf8_lossy(&vm.out), "8955050\nafter\n");
+    assert!(loads(&mut vm2, &bytes).is_err(), "frames are not a value");
+}
+
+#[test]
+fn refusals_are_clear() {
+    let (_, out) = run("\
+import pickle, re, sys, math
+def g():
+    yield pickle.dumps(it)
+it = g()
+for x in [re.compile('a'), sys.stdout.write]:
+    try:
+        pickle.dumps(x)
+    except Exception as e:
+        print(type(e).__name__, e)
+try:
+    next(it)
+except pickle.PicklingError as e:
+    print(type(e).__name__, e)
+print(pickle.loads(pickle.dumps(math)) is math, pickle.loads(pickle.dumps(math.floor))(2.5))
+print(pickle.loads(pickle.dumps(pickle.UnpicklingError)) is pickle.UnpicklingError)
+");
+    assert_eq!(
+        out,
+        "TypeError cannot pickle 're.Pattern' object\n\
+         PicklingError cannot pickle built-in function 'write': it has no importable name\n\
+         PicklingError cannot pickle a running generator\n\
+         True 2\nTrue\n"
+    );
+}
+
+#[test]
+fn header_errors_say_what_is_wrong() {
+    let mut vm = new_vm();
+    let good = dumps(&mut vm, Value::Int(5)).unwrap();
+    assert!(matches!(loads(&mut vm, &good), Ok(Value::Int(5))));
+    let cpython = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.";
+    for (data, want) in [
+        (&cpython[..], "not stackmail pickle data"),
+        (b"", "not stackmail pickle data"),
+        (b"\x13\x37 random bytes here", "not stackmail pickle data"),
+        (b"SM", "truncated data"),
+        (&good[..10], "truncated data"),
+        (&good[..good.len() - 1], "truncated data"),
+    ] {
+        assert_eq!(load_err(&mut vm, data), format!("UnpicklingError: {want}"));
+    }
+    let mut v7 = good.clone();
+    v7[4] = 7;
+    assert_eq!(
+        load_err(&mut vm, &v7),
+        "UnpicklingError: unsupported format version 7 (this build reads 1)"
+    );
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    assert_eq!(
+        load_err(&mut vm, &flipped),
+        "UnpicklingError: data is corrupt (checksum mismatch)"
+    );
+    let mut longer = good.clone();
+    longer.push(0);
+    assert!(load_err(&mut vm, &longer).contains("corrupt"));
+}
+
+/// A payload with no sources or codes, the given object records, and value root `root`.
+fn payload(nobjs: usize, records: &[u8], root: u8) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.usize(0);
+    w.usize(0);
+    w.usize(nobjs);
+    w.buf.extend_from_slice(records);
+    w.u8(0);
+    w.u8(7);
+    w.usize(root as usize);
+    format::seal(&w.buf)
+}
+
+#[test]
+fn deep_nesting_is_refused_without_recursion() {
+    let n = 1_000_000;
+    let mut w = Writer::default();
+    for i in 0..n {
+        w.u8(tag::LIST);
+        if i + 1 < n {
+            w.usize(1);
+            w.u8(7);
+            w.usize(i + 1);
+        } else {
+            w.usize(0);
+        }
+    }
+    let data = payload(n, &w.buf, 0);
+    let mut vm = new_vm();
+    assert_eq!(
+        load_err(&mut vm, &data),
+        "UnpicklingError: objects nested too deeply"
+    );
+}
+
+#[test]
+fn hashing_hostile_tuples_is_refused() {
+    // A tuple that contains itself, used as a set member.
+    let mut w = Writer::default();
+    w.u8(tag::SET);
+    w.u8(1);
+    w.usize(1);
+    w.u8(7);
+    w.usize(1);
+    w.u8(tag::TUPLE);
+    w.usize(1);
+    w.u8(7);
+    w.usize(1);
+    let mut vm = new_vm();
+    assert!(load_err(&mut vm, &payload(2, &w.buf, 0)).contains("contains itself"));
+    // 1000 nested tuples.
+    let mut w = Writer::default();
+    for i in 0..1000usize {
+        w.u8(tag::TUPLE);
+        if i < 999 {
+            w.usize(1);
+            w.u8(7);
+            w.usize(i + 1);
+        } else {
+            w.usize(0);
+        }
+    }
+    assert!(load_err(&mut vm, &payload(1000, &w.buf, 0)).contains("nested too deeply"));
+}
+
+#[test]
+fn class_cycles_and_bad_references_are_refused() {
+    // Two classes that are each other's base.
+    let mut w = Writer::default();
+    for other in [1usize, 0] {
+        w.u8(tag::CLASS);
+        w.str("C");
+        w.u8(1);
+        w.usize(other);
+        w.usize(0);
+    }
+    let mut vm = new_vm();
+    assert!(load_err(&mut vm, &payload(2, &w.buf, 0)).contains("cycle"));
+    // An instance whose class is a string.
+    let mut w = Writer::default();
+    w.u8(tag::INSTANCE);
+    w.usize(1);
+    w.usize(0);
+    w.u8(0);
+    w.u8(tag::STR);
+    w.str("x");
+    assert!(load_err(&mut vm, &payload(2, &w.buf, 0)).contains("expected a class"));
+    // An index past the table.
+    let mut w = Writer::default();
+    w.u8(tag::LIST);
+    w.usize(1);
+    w.u8(7);
+    w.usize(5);
+    assert!(load_err(&mut vm, &payload(1, &w.buf, 0)).contains("out of range"));
+}
+
+struct Toy {
+    n: u32,
+    held: Value,
+}
+
+fn toy_save(_: &mut Vm, data: &Rc<dyn std::any::Any>) -> PResult<(Vec<Value>, Vec<u8>)> {
+    let t = data.downcast_ref::<Toy>().expect("a toy");
+    Ok((vec![t.held], t.n.to_le_bytes().to_vec()))
+}
+
+fn toy_load(vm: &mut Vm, bytes: &[u8], kids: &[Value]) -> PResult<Value> {
+    let (Ok(b), [held]) = (<[u8; 4]>::try_from(bytes), kids) else {
+        return Err(unpickling_error(vm, "bad toy"));
+    };
+    let class = vm.host_classes.iter().find(|h| h.0 == "toy.Box").unwrap().1;
+    Ok(vm.alloc(Obj::Host(
+        class,
+        Rc::new(Toy {
+            n: u32::from_le_bytes(b),
+            held: *held,
+        }),
+    )))
+}
+
+#[test]
+fn host_kinds_pickle_through_a_registered_hook() {
+    let mut vm = new_vm();
+    let class = vm.heap.alloc(Obj::Class(Box::new(Class {
+        name: Rc::from("Box"),
+        base: Some(vm.types[0]),
+        dict: AttrMap::default(),
+        builtin: Some(BuiltinType::Host),
+    })));
+    vm.host_classes.push(("toy.Box", class));
+    let inner = vm.new_list(vec![Value::Int(1)]);
+    let h = vm.alloc(Obj::Host(class, Rc::new(Toy { n: 42, held: inner })));
+    let graph = vm.new_list(vec![h, h, inner]);
+    let refused = dumps(&mut vm, graph).map(|_| ()).map_err(|e| {
+        let v = vm.exception_value(e);
+        vm.exception_line(v)
+    });
+    assert_eq!(
+        refused,
+        Err("TypeError: cannot pickle 'toy.Box' object".into())
+    );
+
+    vm.pickle_hosts.push(HostPickler {
+        class: "toy.Box",
+        save: toy_save,
+        load: toy_load,
+    });
+    let bytes = dumps(&mut vm, graph).expect("dumps with the hook");
+    let v = loads(&mut vm, &bytes).expect("loads with the hook");
+    let items = vm.list_items(v);
+    assert!(items[0].is(items[1]), "sharing kept");
+    let Obj::Host(c, data) = vm.heap.get(items[0].as_ref().unwrap()) else {
+        panic!("not a host object");
+    };
+    assert_eq!(*c, class);
+    let toy = data.downcast_ref::<Toy>().unwrap();
+    assert_eq!(toy.n, 42);
+    assert!(toy.held.is(items[2]), "children are part of the graph");
+
+    let mut vm2 = new_vm();
+    assert_eq!(
+        load_err(&mut vm2, &bytes),
+        "UnpicklingError: no loader for 'toy.Box' objects in this VM"
+    );
+}
+
+const FUZZ_SRC: &str = "\
+class Base:
+    def __init__(self, x):
+        self.x = x
+    def __repr__(self):
+        return 'Base(%r)' % (self.x,)
+class Err(ValueError):
+    pass
+def gen(n):
+    for i in range(n):
+        yield i
+def outer(a):
+    def inner(b=2, *, c=3):
+        return a + b + c
+    return inner
+shared = [1, 'two', 3.0]
+cyc = [shared, shared]
+cyc.append(cyc)
+d = {'k': (1, 2, frozenset([3])), 5: shared, (1, 'x'): Base(cyc)}
+g = gen(5)
+next(g)
+graphs = [
+    cyc,
+    d,
+    [Base(1), Base([2]), Err('bad', 3), outer(1), g, len, range(3), slice(1, 2)],
+    {'big': 10 ** 40, 'neg': -(3 ** 70), 'f': [1.5, float('inf')], 'b': b'xyz', 's': {1, 2}},
+    [iter([1, 2, 3]), {'a': 1}.items(), Base.__init__, Base(2).__repr__],
+]
+";
+
+#[test]
+fn fuzzed_pickles_never_panic() {
+    let (mut vm, _) = run(FUZZ_SRC);
+    // A mutated graph may make `__repr__` recurse through itself: keep the nested loops
+    // within the test thread's small stack (RecursionError instead).
+    vm.max_nested = 40;
+    let graphs = global(&mut vm, "graphs");
+    let mut seeds = Vec::new();
+    for v in vm.list_items(graphs) {
+        let b = dumps(&mut vm, v).expect("dumps");
+        let back = loads(&mut vm, &b).expect("valid pickle loads");
+        vm.repr(back).expect("repr");
+        seeds.push(b[format::HEADER_LEN..].to_vec());
+    }
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut loaded, mut refused) = (0, 0);
+    for round in 0..20_000u32 {
+        let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
+        for _ in 0..1 + rnd() % 3 {
+            let len = p.len().max(1);
+            match rnd() % 6 {
+                0 | 1 => {
+                    let i = (rnd() % len as u64) as usize;
+                    if let Some(b) = p.get_mut(i) {
+                        *b ^= 1 << (rnd() % 8);
+                    }
+                }
+                2 => {
+                    let i = (rnd() % len as u64) as usize;
+                    if let Some(b) = p.get_mut(i) {
+                        *b = rnd() as u8;
+                    }
+                }
+                3 => p.truncate((rnd() % len as u64) as usize),
+                4 => {
+                    // Splice a piece of another seed in.
+                    let o = &seeds[(rnd() % seeds.len() as u64) as usize];
+                    let a = (rnd() % o.len() as u64) as usize;
+                    let b = a + (rnd() % 16) as usize;
+                    let at = (rnd() % len as u64) as usize;
+                    let piece: Vec<u8> = o[a..b.min(o.len())].to_vec();
+                    let at = at.min(p.len());
+                    p.splice(at..at, piece);
+                }
+                _ => {
+                    let i = (rnd() % len as u64) as usize;
+                    if i < p.len() {
+                        p.remove(i);
+                    }
+                }
+            }
+        }
+        match loads(&mut vm, &format::seal(&p)) {
+            Ok(v) => {
+                loaded += 1;
+                vm.temp_roots.push(v);
+                let _ = vm.repr(v);
+                vm.temp_roots.pop();
+            }
+            Err(_) => refused += 1,
+        }
+        if round % 1000 == 0 {
+            vm.collect_garbage();
+        }
+    }
+    assert!(
+        loaded > 100 && refused > 100,
+        "loaded {loaded}, refused {refused}"
+    );
+}
