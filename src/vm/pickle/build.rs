@@ -28,6 +28,8 @@ pub struct Builder<'a> {
     vm: &'a mut Vm,
     refs: Vec<Ref>,
     codes: Vec<Rc<Code>>,
+    /// Stack depths by instruction, per code table index, computed on first use.
+    depths: Vec<Option<Vec<Option<u32>>>>,
 }
 
 fn bad<T>(vm: &mut Vm, msg: impl Into<String>) -> PResult<T> {
@@ -44,6 +46,7 @@ pub fn build(vm: &mut Vm, p: Parsed) -> PResult<Built> {
     let mut b = Builder {
         vm,
         refs: Vec::with_capacity(p.objs.len()),
+        depths: vec![None; codes.len()],
         codes,
     };
     for rec in &p.objs {
@@ -642,6 +645,14 @@ impl Builder<'_> {
         }
         if f.blocks.iter().any(|b| b.handler as usize > code.ops.len()) {
             return bad(self.vm, "exception handler past the end of its code");
+        }
+        // A frame stopped between two instructions has the depth the next one expects; one
+        // waiting for a call (or a generator at a yield) is one short: the result comes later.
+        let depths =
+            self.depths[f.code as usize].get_or_insert_with(|| super::stack::depths(&code).0);
+        match depths[f.ip] {
+            Some(d) if f.stack.len() == d as usize || f.stack.len() + 1 == d as usize => {}
+            _ => return bad(self.vm, "frame stack does not fit its position in the code"),
         }
         let mut fast: Vec<Option<Value>> = f.fast.iter().map(|v| v.map(|v| self.val(v))).collect();
         // Locals that were never bound read as unbound, which the loop reports cleanly.

@@ -25,6 +25,7 @@
 mod build;
 pub mod format;
 mod read;
+mod stack;
 mod write;
 
 #[cfg(test)]

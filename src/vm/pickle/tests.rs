@@ -498,3 +498,60 @@ fn fuzzed_pickles_never_panic() {
         "loaded {loaded}, refused {refused}"
     );
 }
+
+/// The stack-depth table that loading checks frames against must agree with the interpreter:
+/// step every differential script one instruction at a time and compare.
+#[test]
+fn stack_depths_match_the_interpreter() {
+    use std::collections::HashMap;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
+    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/python")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .collect();
+    scripts.sort();
+    let mut checked = 0u64;
+    for path in scripts {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let Ok(code) = compile_source(&src, &path.to_string_lossy()) else {
+            continue;
+        };
+        let mut work = vec![code.clone()];
+        while let Some(c) = work.pop() {
+            assert!(
+                super::stack::depths(&c).1,
+                "inconsistent depths in {} of {path:?}",
+                c.name
+            );
+            work.extend(c.codes.iter().cloned());
+        }
+        let mut vm = new_vm();
+        vm.max_nested = 40;
+        vm.start_module(code, "__main__", &src);
+        let mut cache: HashMap<*const super::super::op::Code, Vec<Option<u32>>> = HashMap::new();
+        for _ in 0..20_000 {
+            match vm.run(Some(1)) {
+                Ok(RunOutcome::BudgetExhausted) => {}
+                _ => break,
+            }
+            let top = vm.frames.len() - 1;
+            for (i, f) in vm.frames.iter().enumerate() {
+                let d = cache
+                    .entry(Rc::as_ptr(&f.code))
+                    .or_insert_with(|| super::stack::depths(&f.code).0);
+                let want = d[f.ip].unwrap_or_else(|| panic!("unreachable ip in {path:?}"));
+                let have = f.stack.len() as u32;
+                assert!(
+                    have == want || (have + 1 == want && (i < top || f.genr.is_some())),
+                    "{path:?}: {} at ip {} ({:?}) has {have} values, table says {want}",
+                    f.code.name,
+                    f.ip,
+                    f.code.ops.get(f.ip.wrapping_sub(1)),
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100_000, "checked {checked} frames");
+}
