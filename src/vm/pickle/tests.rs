@@ -555,3 +555,88 @@ fn stack_depths_match_the_interpreter() {
     }
     assert!(checked > 100_000, "checked {checked} frames");
 }
+
+const FRAMES_SRC: &str = "\
+class Acc:
+    def __init__(self):
+        self.items = []
+    def add(self, x, *, scale=1):
+        self.items.append(x * scale)
+        return self
+def gen(n):
+    for i in range(n):
+        try:
+            if i % 3 == 0:
+                raise ValueError(i)
+            yield i
+        except ValueError as e:
+            yield -i
+def work(n):
+    acc = Acc()
+    total = 0
+    for v in gen(n):
+        acc.add(v, scale=2)
+        total += v
+        d = {'k': v, 't': (v, total)}
+        if total > 50:
+            break
+    return total, len(acc.items), d
+print(work(40))
+";
+
+/// Mutated frame stacks that load must also run (with a budget) without a panic.
+#[test]
+fn fuzzed_frame_stacks_load_and_run_without_panic() {
+    let mut seeds = Vec::new();
+    for budget in [23u64, 57, 91, 130, 177, 240, 333] {
+        let mut vm = vm_for(FRAMES_SRC);
+        if let Ok(RunOutcome::BudgetExhausted) = vm.run(Some(budget)) {
+            let frames = std::mem::take(&mut vm.frames);
+            let b = dump_frames(&mut vm, &frames, &[]).expect("dump_frames");
+            vm.frames = frames;
+            seeds.push(b[format::HEADER_LEN..].to_vec());
+        }
+    }
+    assert!(seeds.len() >= 5);
+    let mut vm = vm_for(FRAMES_SRC);
+    vm.frames.clear();
+    vm.max_nested = 40;
+    vm.heap.limit = 64 << 20;
+    let (mut ran, mut refused) = (0, 0);
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..10_000u32 {
+        let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
+        if round > 0 {
+            for _ in 0..1 + rnd() % 2 {
+                let i = (rnd() % p.len() as u64) as usize;
+                match rnd() % 3 {
+                    0 => p[i] ^= 1 << (rnd() % 8),
+                    1 => p[i] = rnd() as u8,
+                    _ => p[i] = p[i].wrapping_add(1),
+                }
+            }
+        }
+        match load_frames(&mut vm, &format::seal(&p)) {
+            Ok((frames, _)) => {
+                ran += 1;
+                vm.frames = frames;
+                let _ = vm.run(Some(2_000));
+                vm.frames.clear();
+                vm.nested = 0;
+                vm.gc_inhibit = 0;
+                vm.temp_roots.clear();
+            }
+            Err(_) => refused += 1,
+        }
+        if round % 500 == 0 {
+            vm.collect_garbage();
+        }
+    }
+    assert!(ran > 100 && refused > 100, "ran {ran}, refused {refused}");
+}
