@@ -27,8 +27,8 @@
 //! `__hash__` compare by (class, hash) rather than by calling `__eq__`; ordering operators of
 //! user classes (`__lt__`...) run in a nested loop; `\N{...}` escapes are not decoded.
 //! `pickle` stores modules and module globals by name (the loading VM must have them loaded
-//! or importable) and user classes by value (a loaded instance's class is a copy), and cannot
-//! pickle host objects without a `pickle::HostPickler`.
+//! or importable), rebuilds classes that are not module-level names of a loaded module as
+//! copies, and cannot pickle host objects without a `pickle::HostPickler`.
 
 pub mod ast;
 mod bifuncs;

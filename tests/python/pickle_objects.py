@@ -74,3 +74,20 @@ print(sorted(c2.counts.items()), sorted(c.counts.items()))
 box = {"fn": add, "obj": Dog("fido"), "items": [(1, "x"), (2, "y")]}
 b2 = rt(box)
 print(b2["fn"](b2["items"][1][0]), b2["obj"].speak(), b2["items"])
+
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+    def __eq__(self, o):
+        return isinstance(o, Point) and (self.x, self.y) == (o.x, o.y)
+    def __hash__(self):
+        return hash((self.x, self.y))
+    def __repr__(self):
+        return "Point(%d, %d)" % (self.x, self.y)
+
+p = rt(Point(1, 2))
+print(p, type(p) is Point, isinstance(p, Point), p == Point(1, 2))
+table = rt({Point(0, 0): "origin", Point(1, 2): "p"})
+print(table[Point(1, 2)], table[Point(0, 0)], Point(5, 5) in table)
+dogs = rt([Dog("a"), Dog("b")])
+print(all(isinstance(x, Animal) for x in dogs), rt(Dog) is Dog, rt(MyError) is MyError)

@@ -30,6 +30,8 @@ pub struct Builder<'a> {
     codes: Vec<Rc<Code>>,
     /// Stack depths by instruction, per code table index, computed on first use.
     depths: Vec<Option<Vec<Option<u32>>>>,
+    /// Records resolved to an object that already existed (a module-level class): not filled.
+    existing: Vec<bool>,
 }
 
 fn bad<T>(vm: &mut Vm, msg: impl Into<String>) -> PResult<T> {
@@ -47,10 +49,17 @@ pub fn build(vm: &mut Vm, p: Parsed) -> PResult<Built> {
         vm,
         refs: Vec::with_capacity(p.objs.len()),
         depths: vec![None; codes.len()],
+        existing: vec![false; p.objs.len()],
         codes,
     };
-    for rec in &p.objs {
-        let r = b.placeholder(rec)?;
+    for (i, rec) in p.objs.iter().enumerate() {
+        let r = match b.class_at_home(rec) {
+            Some(r) => {
+                b.existing[i] = true;
+                r
+            }
+            None => b.placeholder(rec)?,
+        };
         b.refs.push(r);
     }
     // Bound built-in methods need their receiver's object, which exists by now.
@@ -394,7 +403,35 @@ impl Builder<'_> {
         a.iter().map(|(k, v)| (k.clone(), self.val(*v))).collect()
     }
 
+    /// A class defined at module level is the same class after loading when its module is
+    /// loaded in this VM and still binds that name to a class of that name (as in CPython,
+    /// which pickles classes by reference); otherwise it is rebuilt from the pickle.
+    fn class_at_home(&self, rec: &Rec) -> Option<Ref> {
+        let Rec::Class {
+            home: Some((module, global)),
+            name,
+            ..
+        } = rec
+        else {
+            return None;
+        };
+        let vm = &*self.vm;
+        let m = vm.modules.iter().find(|(n, _)| n == module)?.1;
+        let Some(Obj::Module(_, d)) = m.as_ref().map(|r| vm.heap.get(r)) else {
+            return None;
+        };
+        match vm.dict_get_str(*d, global)? {
+            Value::Obj(r) if matches!(vm.heap.get(r), Obj::Class(c) if c.builtin.is_none() && c.name == *name) => {
+                Some(r)
+            }
+            _ => None,
+        }
+    }
+
     fn fill(&mut self, i: usize, rec: &Rec) -> PResult<()> {
+        if self.existing[i] {
+            return Ok(());
+        }
         let me = self.refs[i];
         let obj = match rec {
             Rec::List(xs) => Obj::List(self.vals(xs)),
@@ -459,7 +496,9 @@ impl Builder<'_> {
                     class,
                 }))
             }
-            Rec::Class { name, base, dict } => {
+            Rec::Class {
+                name, base, dict, ..
+            } => {
                 let base = match base {
                     Some(b) => Some(self.typed(*b, "a class", |o| {
                         matches!(o, Obj::Class(c) if matches!(c.builtin, None | Some(BuiltinType::Object)))

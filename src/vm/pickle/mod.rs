@@ -4,7 +4,9 @@
 //! table of objects that refer to each other by index, so sharing and cycles survive a round
 //! trip and neither side recurses over the graph. What is stored how:
 //! - Data (numbers, strings, containers, cells, ranges, slices, iterators) by value.
-//! - User functions, classes, instances, bound methods, generators and frames by value.
+//! - User functions, classes, instances, bound methods, generators and frames by value. A
+//!   class bound at module level under its own name loads as that class when its module is
+//!   loaded in the loading VM (as CPython pickles classes by reference), else as a copy.
 //!   Code objects are not encoded: a pickle carries the source text of each module involved
 //!   and, per code object, its path of indices through nested code constants; loading
 //!   recompiles the source (or reuses the loaded module's code if the text is the same).
@@ -18,9 +20,10 @@
 //! kind its slot needs and that frames fit their code. A corrupt or hostile pickle gives an
 //! `UnpicklingError`, never a panic.
 //!
-//! Known limits: values on a frame's evaluation stack are checked to be valid objects, not
-//! to be of the shape the bytecode at `ip` expects; user classes are recreated (a loaded
-//! instance's class is a copy, not the original class object).
+//! Known limits: a frame's evaluation stack is checked for its depth (see `stack`), not for
+//! the types the bytecode at `ip` expects (the interpreter raises TypeError on those); module
+//! globals are stored by name, so a frame or function whose module is not loaded (or
+//! importable) in the loading VM cannot be restored.
 
 mod build;
 pub mod format;

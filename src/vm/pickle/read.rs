@@ -90,6 +90,8 @@ pub enum Rec {
         class: Option<u32>,
     },
     Class {
+        /// (module, global name) where the class was defined at module level.
+        home: Option<(Rc<str>, Rc<str>)>,
         name: Rc<str>,
         base: Option<u32>,
         dict: Attrs,
@@ -316,6 +318,11 @@ impl P<'_> {
                 }
             }
             tag::CLASS => Rec::Class {
+                home: if self.r.bool()? {
+                    Some((self.name()?, self.name()?))
+                } else {
+                    None
+                },
                 name: self.name()?,
                 base: self.opt_index()?,
                 dict: self.attrs()?,

@@ -121,6 +121,32 @@ fn generator_and_closures_resume_in_a_fresh_vm() {
 }
 
 #[test]
+fn module_level_classes_load_as_themselves_or_as_copies() {
+    let src = "class P:\n    def __init__(self, x):\n        self.x = x\n    def twice(self):\n        return self.x * 2\np = P(21)\n";
+    let (mut vm, _) = run(src);
+    let p = global(&mut vm, "p");
+    let bytes = dumps(&mut vm, p).unwrap();
+    let q = loads(&mut vm, &bytes).unwrap();
+    let class_of = |vm: &Vm, v: Value| match vm.heap.get(v.as_ref().unwrap()) {
+        Obj::Instance(i) => i.class,
+        _ => panic!("not an instance"),
+    };
+    assert_eq!(
+        class_of(&vm, q),
+        class_of(&vm, p),
+        "same class in the same VM"
+    );
+
+    // A VM where the module has no class P: the class is rebuilt from the pickle.
+    let (mut vm2, _) = run("x = 1\n");
+    let q = loads(&mut vm2, &bytes).expect("loads");
+    vm2.temp_roots.push(q);
+    let m = vm2.get_attr(q, "twice").unwrap();
+    assert!(matches!(call(&mut vm2, m, vec![]), Value::Int(42)));
+    assert_eq!(&*vm2.type_name(q), "P");
+}
+
+#[test]
 fn a_suspended_frame_stack_round_trips() {
     let src = "\
 def work(n):
@@ -297,6 +323,7 @@ fn class_cycles_and_bad_references_are_refused() {
     let mut w = Writer::default();
     for other in [1usize, 0] {
         w.u8(tag::CLASS);
+        w.u8(0);
         w.str("C");
         w.u8(1);
         w.usize(other);

@@ -23,6 +23,8 @@ pub struct Encoder<'a> {
     named: HashMap<Ref, (Rc<str>, Rc<str>)>,
     /// Module dicts (function globals) by module name.
     module_dicts: HashMap<Ref, Rc<str>>,
+    /// User classes bound at module level under their own name: (module, name).
+    class_homes: HashMap<Ref, (Rc<str>, Rc<str>)>,
     /// Sources written (by position in `vm.sources`) and their index in the pickle.
     sources: Vec<usize>,
     /// Code objects written: address -> index in the code table.
@@ -53,11 +55,22 @@ impl<'a> Encoder<'a> {
             put(&mut named, *c, "host", Rc::from(*n));
         }
         let mut spaces: Vec<(Rc<str>, Ref)> = vec![(Rc::from("builtins"), vm.builtins)];
+        let mut class_homes = HashMap::new();
         for (n, m) in &vm.modules {
             if let Some(Obj::Module(_, d)) = m.as_ref().map(|r| vm.heap.get(r)) {
                 module_dicts.entry(*d).or_insert_with(|| n.clone());
                 if NATIVE_MODULES.contains(&&**n) {
                     spaces.push((n.clone(), *d));
+                } else if let Obj::Dict(dict) = vm.heap.get(*d) {
+                    for (k, v) in dict.iter() {
+                        if let (Some(k), Value::Obj(r)) = (vm.str_val(k), v)
+                            && let Obj::Class(c) = vm.heap.get(r)
+                            && c.builtin.is_none()
+                            && c.name == k
+                        {
+                            class_homes.entry(r).or_insert_with(|| (n.clone(), k));
+                        }
+                    }
                 }
             }
         }
@@ -80,6 +93,7 @@ impl<'a> Encoder<'a> {
             next: 0,
             named,
             module_dicts,
+            class_homes,
             sources: Vec::new(),
             code_memo: HashMap::new(),
             codes: Writer::default(),
@@ -402,6 +416,14 @@ impl<'a> Encoder<'a> {
                 }
                 let (name, base, dict) = (c.name.clone(), c.base, c.dict.clone());
                 w.u8(tag::CLASS);
+                match self.class_homes.get(&r) {
+                    Some((m, n)) => {
+                        w.u8(1);
+                        w.str(m);
+                        w.str(n);
+                    }
+                    None => w.u8(0),
+                }
                 w.str(&name);
                 self.opt_ref(w, base);
                 self.attrs(w, &dict);
