@@ -667,3 +667,35 @@ fn fuzzed_frame_stacks_load_and_run_without_panic() {
     }
     assert!(ran > 100 && refused > 100, "ran {ran}, refused {refused}");
 }
+
+#[test]
+fn hostile_source_text_is_refused_before_it_can_overflow() {
+    // The parser's nesting limit assumes a main-thread-sized stack (see `vm::tests`).
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(hostile_source_case)
+        .expect("thread")
+        .join()
+        .expect("no overflow");
+}
+
+fn hostile_source_case() {
+    let src = format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let mut w = Writer::default();
+    w.usize(1);
+    w.str("evil.py");
+    w.str(&src);
+    w.usize(1);
+    w.usize(0);
+    w.usize(0);
+    w.str("<module>");
+    w.usize(1);
+    w.u8(tag::CELL);
+    w.u8(0);
+    w.u8(0);
+    w.u8(7);
+    w.usize(0);
+    let mut vm = new_vm();
+    let e = load_err(&mut vm, &format::seal(&w.buf));
+    assert!(e.contains("cannot compile 'evil.py'"), "{e}");
+}
