@@ -94,6 +94,31 @@ fn generator_resumes_after_a_round_trip_in_the_same_vm() {
 }
 
 #[test]
+fn a_generator_inside_an_except_block_keeps_the_exception_it_handles() {
+    let (_, out) = run("\
+import pickle
+def g():
+    try:
+        raise KeyError('k')
+    except KeyError as e:
+        yield 1
+        yield repr(e)
+        try:
+            raise
+        except KeyError as e2:
+            yield 'reraised ' + repr(e2)
+    yield 4
+it = g()
+print(next(it))
+print(list(pickle.loads(pickle.dumps(it))), list(it))
+");
+    assert_eq!(
+        out,
+        "1\n[\"KeyError('k')\", \"reraised KeyError('k')\", 4] [\"KeyError('k')\", \"reraised KeyError('k')\", 4]\n"
+    );
+}
+
+#[test]
 fn generator_and_closures_resume_in_a_fresh_vm() {
     let (mut vm, _) = run(GEN_SRC);
     let list = {
@@ -698,4 +723,99 @@ fn hostile_source_case() {
     let mut vm = new_vm();
     let e = load_err(&mut vm, &format::seal(&w.buf));
     assert!(e.contains("cannot compile 'evil.py'"), "{e}");
+}
+
+const RESUME_SRC: &str = "\
+import sys
+class V:
+    def __init__(self, x):
+        self.x = 0
+        for i in range(x):
+            self.x += 1
+    def __add__(self, o):
+        return V(self.x + o.x)
+    def __eq__(self, o):
+        return isinstance(o, V) and self.x == o.x
+    def __bool__(self):
+        return self.x > 2
+    def __repr__(self):
+        return 'V(%d)' % self.x
+class Ctx:
+    def __enter__(self):
+        print('enter')
+        return self
+    def __exit__(self, t, e, tb):
+        print('exit', t.__name__ if t else None)
+        return True
+def gen(n):
+    for i in range(n):
+        try:
+            if i == 1:
+                raise KeyError(i)
+            yield i
+        except KeyError as e:
+            yield 'handled %r' % (e,)
+        finally:
+            print('finally', i)
+def main():
+    a = V(3) + V(2)
+    print(a, a == V(5), not V(1), [x for x in gen(3)])
+    with Ctx():
+        raise ValueError('inside')
+    k = 10
+    f = lambda y: y + k
+    print(f(1), sum(v.x for v in [V(1), V(2)]))
+    return a
+if len(sys.argv) < 2:
+    print(main())
+print('end')
+";
+
+/// Stops the program after every few instructions inside `main`, moves its whole frame stack
+/// to a fresh VM that has the module's definitions (module globals travel by name), and
+/// checks that the output carries on unchanged.
+#[test]
+fn frame_stacks_resume_in_another_vm_from_any_instruction() {
+    let (_, full) = run(RESUME_SRC);
+    let mut stops = 0;
+    for k in 1.. {
+        let mut vm = vm_for(RESUME_SRC);
+        match vm.run(Some(k)) {
+            Ok(RunOutcome::BudgetExhausted) => {}
+            Ok(RunOutcome::Finished(_)) => break,
+            Err(_) => panic!("script failed"),
+        }
+        // Until main() runs, the module frame has yet to read `sys.argv`, which differs.
+        if !vm.frames.iter().any(|f| &*f.code.name == "main") {
+            continue;
+        }
+        stops += 1;
+        let frames = std::mem::take(&mut vm.frames);
+        let bytes = dump_frames(&mut vm, &frames, &[]).unwrap_or_else(|e| {
+            let v = vm.exception_value(e);
+            panic!("dump at {k}: {}", vm.exception_line(v))
+        });
+        let before = String::from_utf8_lossy(&vm.out).into_owned();
+
+        let code = compile_source(RESUME_SRC, "t.py").unwrap();
+        let mut vm2 = new_vm();
+        vm2.argv = vec!["t.py".into(), "define-only".into()];
+        vm2.start_module(code, "__main__", RESUME_SRC);
+        assert!(vm2.run(None).is_ok());
+        vm2.out.clear();
+        let (frames, _) = load_frames(&mut vm2, &bytes).unwrap_or_else(|e| {
+            let v = vm2.exception_value(e);
+            panic!("load at {k}: {}", vm2.exception_line(v))
+        });
+        vm2.frames = frames;
+        let r = vm2.run(None);
+        assert!(r.is_ok(), "resumed run failed at {k}");
+        let after = String::from_utf8_lossy(&vm2.out);
+        assert_eq!(
+            format!("{before}{after}"),
+            full,
+            "stopped after {k} instructions"
+        );
+    }
+    assert!(stops > 50, "only {stops} stops");
 }
