@@ -32,6 +32,8 @@ mod stack;
 mod write;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
 
 use std::any::Any;
