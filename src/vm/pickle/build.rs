@@ -62,22 +62,25 @@ pub fn build(vm: &mut Vm, p: Parsed) -> PResult<Built> {
         };
         b.refs.push(r);
     }
-    // Bound built-in methods need their receiver's object, which exists by now.
+    // Bound built-in methods need their receiver's object: those of host objects wait until
+    // the hosts are made (their loaders get the other objects as placeholders).
+    let on_host = |rec: &Rec| {
+        matches!(rec, Rec::NativeBound(PVal::Obj(j), _)
+            if matches!(p.objs[*j as usize], Rec::Host { .. }))
+    };
     for (i, rec) in p.objs.iter().enumerate() {
-        if let Rec::NativeBound(recv, name) = rec {
-            if let PVal::Obj(j) = recv
-                && matches!(p.objs[*j as usize], Rec::NativeBound(..))
-            {
-                return bad(b.vm, "method bound to a method");
-            }
-            let recv = b.val(*recv);
-            let m = b.vm.get_attr(recv, name).map_err(|_| {
-                unpickling_error(b.vm, &format!("cannot find built-in method '{name}'"))
-            })?;
-            match m {
-                Value::Obj(r) if matches!(b.vm.heap.get(r), Obj::Native(_)) => b.refs[i] = r,
-                _ => return bad(b.vm, format!("'{name}' is not a built-in method")),
-            }
+        if !on_host(rec) {
+            b.bind_native(i, rec, &p.objs)?;
+        }
+    }
+    for (i, rec) in p.objs.iter().enumerate() {
+        if let Rec::Host { .. } = rec {
+            b.fill(i, rec)?;
+        }
+    }
+    for (i, rec) in p.objs.iter().enumerate() {
+        if on_host(rec) {
+            b.bind_native(i, rec, &p.objs)?;
         }
     }
     // Classes first: filling instances asks whether their class is an exception class.
@@ -101,11 +104,6 @@ pub fn build(vm: &mut Vm, p: Parsed) -> PResult<Built> {
     }
     for (i, rec) in p.objs.iter().enumerate() {
         if matches!(rec, Rec::Dict(_) | Rec::Set(false, _)) {
-            b.fill(i, rec)?;
-        }
-    }
-    for (i, rec) in p.objs.iter().enumerate() {
-        if let Rec::Host { .. } = rec {
             b.fill(i, rec)?;
         }
     }
@@ -425,6 +423,29 @@ impl Builder<'_> {
                 Some(r)
             }
             _ => None,
+        }
+    }
+
+    /// Resolves a method of a built-in type bound to its receiver (`[].append`).
+    fn bind_native(&mut self, i: usize, rec: &Rec, objs: &[Rec]) -> PResult<()> {
+        let Rec::NativeBound(recv, name) = rec else {
+            return Ok(());
+        };
+        if let PVal::Obj(j) = recv
+            && matches!(objs[*j as usize], Rec::NativeBound(..))
+        {
+            return bad(self.vm, "method bound to a method");
+        }
+        let recv = self.val(*recv);
+        let m = self.vm.get_attr(recv, name).map_err(|_| {
+            unpickling_error(self.vm, &format!("cannot find built-in method '{name}'"))
+        })?;
+        match m {
+            Value::Obj(r) if matches!(self.vm.heap.get(r), Obj::Native(_)) => {
+                self.refs[i] = r;
+                Ok(())
+            }
+            _ => bad(self.vm, format!("'{name}' is not a built-in method")),
         }
     }
 

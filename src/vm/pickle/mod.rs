@@ -53,8 +53,9 @@ pub const NATIVE_MODULES: &[&str] = &["math", "time", "json", "sys", "re", "pick
 pub type HostSave = fn(&mut Vm, &Rc<dyn Any>) -> PResult<(Vec<Value>, Vec<u8>)>;
 
 /// Load function of a host kind: given the bytes and the decoded values, the new object.
-/// The values may be containers not filled in yet (they are filled before hosts are made
-/// only for plain data); keep them, do not inspect deep structure.
+/// Hosts are made before other objects are filled in (so that methods bound to them can be
+/// resolved): strings, bytes and numbers are complete, containers and instances are still
+/// empty placeholders of their final kind. Keep the values; do not inspect their contents.
 pub type HostLoad = fn(&mut Vm, &[u8], &[Value]) -> PResult<Value>;
 
 /// How to pickle one kind of host object (`Obj::Host`), keyed by its host class name as
@@ -187,15 +188,16 @@ fn lookup_named(vm: &mut Vm, ns: &str, name: &str) -> PResult<Ref> {
             .iter()
             .copied()
             .find(|c| &*vm.class_name(*c) == name),
-        "host" => {
-            let find = |vm: &Vm| vm.host_classes.iter().find(|h| h.0 == name).map(|h| h.1);
-            if find(vm).is_none()
-                && let Some((module, _)) = name.split_once('.')
-                && NATIVE_MODULES.contains(&module)
-            {
-                let _ = vm.import(module);
+        "host" => host_class(vm, name),
+        m if m.starts_with("host:") => {
+            let class = host_class(vm, &m[5..]);
+            match class.map(|c| vm.heap.get(c)) {
+                Some(Obj::Class(k)) => match k.dict.get(name) {
+                    Some(Value::Obj(r)) => Some(*r),
+                    _ => None,
+                },
+                _ => None,
             }
-            find(vm)
         }
         "builtins" => match vm.dict_get_str(vm.builtins, &Rc::from(name)) {
             Some(Value::Obj(r)) => Some(r),
@@ -225,6 +227,18 @@ fn lookup_named(vm: &mut Vm, ns: &str, name: &str) -> PResult<Ref> {
             &format!("cannot find built-in '{ns}.{name}' in this VM"),
         )),
     }
+}
+
+/// A host class by its registered name, importing its module if that is built in.
+fn host_class(vm: &mut Vm, name: &str) -> Option<Ref> {
+    let find = |vm: &Vm| vm.host_classes.iter().find(|h| h.0 == name).map(|h| h.1);
+    if find(vm).is_none()
+        && let Some((module, _)) = name.split_once('.')
+        && NATIVE_MODULES.contains(&module)
+    {
+        let _ = vm.import(module);
+    }
+    find(vm)
 }
 
 const BINOPS: [BinOp; 13] = [

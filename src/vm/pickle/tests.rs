@@ -266,19 +266,35 @@ fn toy_load(vm: &mut Vm, bytes: &[u8], kids: &[Value]) -> PResult<Value> {
     )))
 }
 
+fn toy_peek(vm: &mut Vm, args: &[Value], _: &[(Rc<str>, Value)]) -> PResult<Value> {
+    match args
+        .first()
+        .and_then(|v| v.as_ref())
+        .map(|r| vm.heap.get(r))
+    {
+        Some(Obj::Host(_, d)) => Ok(Value::Int(
+            d.downcast_ref::<Toy>().map_or(-1, |t| t.n as i64),
+        )),
+        _ => Ok(Value::None),
+    }
+}
+
 #[test]
 fn host_kinds_pickle_through_a_registered_hook() {
     let mut vm = new_vm();
+    let mut dict = AttrMap::default();
+    dict.insert(Rc::from("peek"), vm.native_method("peek", toy_peek));
     let class = vm.heap.alloc(Obj::Class(Box::new(Class {
         name: Rc::from("Box"),
         base: Some(vm.types[0]),
-        dict: AttrMap::default(),
+        dict,
         builtin: Some(BuiltinType::Host),
     })));
     vm.host_classes.push(("toy.Box", class));
     let inner = vm.new_list(vec![Value::Int(1)]);
     let h = vm.alloc(Obj::Host(class, Rc::new(Toy { n: 42, held: inner })));
-    let graph = vm.new_list(vec![h, h, inner]);
+    let peek = vm.get_attr(h, "peek").unwrap();
+    let graph = vm.new_list(vec![h, h, inner, peek]);
     let refused = dumps(&mut vm, graph).map(|_| ()).map_err(|e| {
         let v = vm.exception_value(e);
         vm.exception_line(v)
@@ -304,11 +320,15 @@ fn host_kinds_pickle_through_a_registered_hook() {
     let toy = data.downcast_ref::<Toy>().unwrap();
     assert_eq!(toy.n, 42);
     assert!(toy.held.is(items[2]), "children are part of the graph");
+    assert!(
+        matches!(call(&mut vm, items[3], vec![]), Value::Int(42)),
+        "bound to the new host"
+    );
 
     let mut vm2 = new_vm();
     assert_eq!(
         load_err(&mut vm2, &bytes),
-        "UnpicklingError: no loader for 'toy.Box' objects in this VM"
+        "UnpicklingError: cannot find built-in 'host:toy.Box.peek' in this VM"
     );
 }
 

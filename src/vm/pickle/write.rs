@@ -53,6 +53,16 @@ impl<'a> Encoder<'a> {
         }
         for (n, c) in &vm.host_classes {
             put(&mut named, *c, "host", Rc::from(*n));
+            // Their methods live in the class dict as unbound natives.
+            if let Obj::Class(k) = vm.heap.get(*c) {
+                for (key, v) in &k.dict {
+                    if let Value::Obj(r) = v
+                        && matches!(vm.heap.get(*r), Obj::Native(_))
+                    {
+                        put(&mut named, *r, &format!("host:{n}"), key.clone());
+                    }
+                }
+            }
         }
         let mut spaces: Vec<(Rc<str>, Ref)> = vec![(Rc::from("builtins"), vm.builtins)];
         let mut class_homes = HashMap::new();
