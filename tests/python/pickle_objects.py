@@ -91,3 +91,25 @@ table = rt({Point(0, 0): "origin", Point(1, 2): "p"})
 print(table[Point(1, 2)], table[Point(0, 0)], Point(5, 5) in table)
 dogs = rt([Dog("a"), Dog("b")])
 print(all(isinstance(x, Animal) for x in dogs), rt(Dog) is Dog, rt(MyError) is MyError)
+
+err = MyError("with state")
+err.code = 42
+e3 = rt(err)
+print(type(e3).__name__, e3.args, e3.code)
+
+class Tree:
+    def __init__(self, label, kids=()):
+        self.label = label
+        self.kids = list(kids)
+        self.parent = None
+        for k in self.kids:
+            k.parent = self
+    def walk(self):
+        out = [self.label]
+        for k in self.kids:
+            out.extend(k.walk())
+        return out
+
+t = Tree("root", [Tree("a", [Tree("a1")]), Tree("b")])
+t2 = rt(t)
+print(t2.walk(), t2.kids[0].parent is t2, t2.kids[0].kids[0].parent.parent is t2)

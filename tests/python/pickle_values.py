@@ -52,3 +52,12 @@ except pickle.UnpicklingError as e:
 print(issubclass(pickle.UnpicklingError, pickle.PickleError),
       issubclass(pickle.PicklingError, Exception))
 print(type(pickle.dumps([1])).__name__)
+
+inner = frozenset([1, (2, 3)])
+outer = frozenset([inner, frozenset([frozenset([4])])])
+o2 = rt(outer)
+print(len(o2), inner in o2, frozenset([frozenset([4])]) in o2, o2 == outer)
+keyed = rt({(1, inner): "deep", b"raw": [inner], -5: None})
+print(keyed[(1, frozenset([(2, 3), 1]))], keyed[b"raw"][0] == inner, keyed[-5])
+views = rt([range(1, 4), (1.5, -2.25), [[], [[]], {}]])
+print(views)
