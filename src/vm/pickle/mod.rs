@@ -1,6 +1,6 @@
 //! `import pickle`: serialization of VM values and of frame stacks to versioned, checked bytes.
 //!
-//! The format (see [`format`]) is a header (magic `SMPK`, version, length, CRC-32) and a flat
+//! The format (see [`mod@format`]) is a header (magic `SMPK`, version, length, CRC-32) and a flat
 //! table of objects that refer to each other by index, so sharing and cycles survive a round
 //! trip and neither side recurses over the graph. What is stored how:
 //! - Data (numbers, strings, containers, cells, ranges, slices, iterators) by value.
