@@ -74,7 +74,16 @@ pub fn dumps(vm: &mut Vm, v: Value) -> PResult<Vec<u8>> {
     let mut root = Writer::default();
     root.u8(0);
     enc.value(&mut root, v);
-    Ok(format::seal(&enc.finish(root)?))
+    let payload = enc.finish(root)?;
+    seal(vm, &payload)
+}
+
+/// The header stores the payload length in 32 bits.
+fn seal(vm: &mut Vm, payload: &[u8]) -> PResult<Vec<u8>> {
+    if u32::try_from(payload.len()).is_err() {
+        return pickling_error(vm, "object too large to pickle (4 GiB or more)");
+    }
+    Ok(format::seal(payload))
 }
 
 /// Rebuilds a value from `dumps` output.
@@ -104,7 +113,8 @@ pub fn dump_frames(vm: &mut Vm, frames: &[Frame], extra: &[Value]) -> PResult<Ve
     for v in extra {
         enc.value(&mut root, *v);
     }
-    Ok(format::seal(&enc.finish(root)?))
+    let payload = enc.finish(root)?;
+    seal(vm, &payload)
 }
 
 /// Rebuilds what `dump_frames` wrote. The values are not rooted: push the frames (or root
