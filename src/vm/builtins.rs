@@ -139,6 +139,7 @@ pub fn new_vm() -> Vm {
         method_marker: Value::Obj(marker),
         host_classes: Vec::new(),
         tasklets: Default::default(),
+        pickle_hosts: Vec::new(),
         gc_inhibit: 0,
         max_nested: super::interp::MAX_NESTED,
         temp_roots: Vec::new(),

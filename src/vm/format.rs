@@ -238,13 +238,12 @@ impl Vm {
                         }
                     }
                     Obj::Slice(a, b, c) => {
-                        let (a, b, c) = (*a, *b, *c);
-                        format!(
-                            "slice({}, {}, {})",
-                            self.repr(a)?,
-                            self.repr(b)?,
-                            self.repr(c)?
-                        )
+                        let items = [*a, *b, *c];
+                        // Through `seen`: a slice can hold a list that holds the slice.
+                        seen.push(r);
+                        let parts = self.repr_all(&items, seen)?;
+                        seen.pop();
+                        format!("slice({})", parts.join(", "))
                     }
                     Obj::Function(f) => format!(
                         "<function {} at 0x{:x}>",

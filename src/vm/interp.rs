@@ -136,6 +136,9 @@ pub enum RunOutcome {
     BudgetExhausted,
 }
 
+/// A loaded source file: (filename, text, its module-level code when compiled in this VM).
+pub type Source = (Rc<str>, Rc<str>, Option<Rc<Code>>);
+
 pub struct Vm {
     pub heap: Heap,
     pub frames: Vec<Frame>,
@@ -153,8 +156,9 @@ pub struct Vm {
     pub pending_hook: Hook,
     /// The exception object of a bare `raise`/re-raise: its traceback already has this frame.
     pub reraising: bool,
-    /// Source text by filename, for tracebacks.
-    pub sources: Vec<(Rc<str>, Rc<str>)>,
+    /// Source text by filename, for tracebacks, with the module's top-level code where it
+    /// was compiled in this VM (pickle finds code objects by their path from it).
+    pub sources: Vec<Source>,
     /// Values that must never be collected (interned names, module code constants).
     pub pinned: Vec<Value>,
     pub empty_tuple: Value,
@@ -171,6 +175,8 @@ pub struct Vm {
     pub host_classes: Vec<(&'static str, Ref)>,
     /// Script tasklets: their parked frame stacks and what the running one is doing.
     pub tasklets: super::stackless::Tasklets,
+    /// How to pickle host objects, by host class name: see `pickle::HostPickler`.
+    pub pickle_hosts: Vec<super::pickle::HostPickler>,
 }
 
 impl Vm {

@@ -2,7 +2,12 @@
 //!
 //! Pipeline: [`lexer`] (tokens with INDENT/DEDENT) -> [`parser`] (AST named after Python's
 //! grammar) -> [`symtable`] (scopes) -> [`compile`] (an `enum Op` bytecode per code object)
-//! -> [`interp`] (one dispatch loop over heap frames).
+//! -> [`interp`] (one dispatch loop over heap frames). [`pickle`] serializes values and frame
+//! stacks (generators, and later parked tasklets) to versioned, checksummed bytes; it finds
+//! code objects by their path in the module's recompiled source, so `Vm::sources` keeps each
+//! module's top-level code.
+//!
+//! Built-in modules (`modules.rs`): `math`, `time`, `json`, `sys`, `re`, `pickle`.
 //!
 //! Design points for the tasklet layer built on top:
 //! - Python calls push a [`interp::Frame`] and the loop continues; no Rust recursion, so a
@@ -21,6 +26,9 @@
 //! types other than exceptions (a clear TypeError says so); dict keys that are instances with
 //! `__hash__` compare by (class, hash) rather than by calling `__eq__`; ordering operators of
 //! user classes (`__lt__`...) run in a nested loop; `\N{...}` escapes are not decoded.
+//! `pickle` stores modules and module globals by name (the loading VM must have them loaded
+//! or importable), rebuilds classes that are not module-level names of a loaded module as
+//! copies, and cannot pickle host objects without a `pickle::HostPickler`.
 
 pub mod ast;
 mod bifuncs;
@@ -42,6 +50,7 @@ mod objects;
 pub mod op;
 mod ops;
 pub mod parser;
+pub mod pickle;
 mod re;
 pub mod stackless;
 mod subscr;
@@ -100,7 +109,8 @@ impl Vm {
     /// Starts a module: pushes its frame. `run` then executes it.
     pub fn start_module(&mut self, code: Rc<Code>, name: &str, src: &str) {
         let (_, globals) = self.new_module(name);
-        self.sources.push((code.filename.clone(), Rc::from(src)));
+        self.sources
+            .push((code.filename.clone(), Rc::from(src), Some(code.clone())));
         self.frames.push(Frame {
             code,
             ip: 0,
@@ -188,7 +198,7 @@ impl Vm {
                 let src = self
                     .sources
                     .iter()
-                    .find(|(f, _)| f == file)
+                    .find(|(f, _, _)| f == file)
                     .map(|s| s.1.clone());
                 if let Some(src) = src
                     && let Some(l) = src.lines().nth(line.saturating_sub(1) as usize)

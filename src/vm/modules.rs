@@ -119,6 +119,7 @@ impl Vm {
             }
             "re" => Ok(super::re::make_module(self)),
             "stackless" => self.stackless_module(),
+            "pickle" => Ok(super::pickle::make_module(self)),
             _ => self.import_file(name),
         }
     }
@@ -161,8 +162,11 @@ impl Vm {
                 );
             }
         };
-        self.sources
-            .push((Rc::from(filename.as_str()), Rc::from(src.as_str())));
+        self.sources.push((
+            Rc::from(filename.as_str()),
+            Rc::from(src.as_str()),
+            Some(code.clone()),
+        ));
         let (m, d) = self.new_module(name);
         let f = Frame {
             code,

@@ -163,3 +163,35 @@ fn embedder_modules_are_importable() {
     assert!(vm.run(None).is_ok());
     assert_eq!(String::from_utf8_lossy(&vm.out), "True from the embedder\n");
 }
+
+#[test]
+fn hostile_nesting_is_a_syntax_error_not_a_stack_overflow() {
+    // The parser recurses per nesting level up to the limit: give it the 8 MB of the main
+    // thread `stackmail run` uses (debug builds need about 30 KB per level).
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(hostile_nesting_cases)
+        .expect("thread")
+        .join()
+        .expect("no overflow");
+}
+
+fn hostile_nesting_cases() {
+    let deep =
+        |open: &str, close: &str, n: usize| format!("x = {}1{}\n", open.repeat(n), close.repeat(n));
+    for src in [
+        deep("(", ")", 100_000),
+        deep("[", "]", 100_000),
+        deep("-", "", 100_000),
+        deep("not ", "", 100_000),
+        deep("lambda: ", "", 100_000),
+        format!("x = 1{}\n", "+1".repeat(100_000)),
+        format!("x = f{}\n", "()".repeat(100_000)),
+    ] {
+        let e = compile_source(&src, "t.py").expect_err("refused");
+        assert_eq!(e.msg, "too many nested expressions or blocks");
+    }
+    // Ordinary depths still compile.
+    assert!(compile_source(&deep("(", ")", 150), "t.py").is_ok());
+    assert!(compile_source(&format!("x = 1{}\n", "+1".repeat(900)), "t.py").is_ok());
+}

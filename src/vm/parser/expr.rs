@@ -61,6 +61,13 @@ impl Parser {
 
     /// `disjunction ['if' disjunction 'else' expression] | lambdef`
     pub(super) fn expression(&mut self) -> PResult<Expr> {
+        self.enter(super::DEEP)?;
+        let r = self.expression_inner();
+        self.leave(super::DEEP);
+        r
+    }
+
+    fn expression_inner(&mut self) -> PResult<Expr> {
         if self.is_kw("lambda") {
             return self.lambdef();
         }
@@ -136,8 +143,10 @@ impl Parser {
         if self.is_kw("not") {
             let line = self.line();
             self.advance();
-            let e = self.inversion()?;
-            return Ok(mk(ExprKind::Unary(UnaryOp::Not, Box::new(e)), line));
+            self.enter(1)?;
+            let e = self.inversion();
+            self.leave(1);
+            return Ok(mk(ExprKind::Unary(UnaryOp::Not, Box::new(e?)), line));
         }
         self.comparison()
     }
@@ -198,18 +207,29 @@ impl Parser {
             return self.factor();
         }
         let mut lhs = self.binary_level(level + 1)?;
-        'outer: loop {
+        // Each operator of a chain nests the tree one level deeper (left-associative).
+        let mut chain = 0;
+        let r = 'outer: loop {
             for (tok, op) in LEVELS[level] {
                 if self.is_op(tok) {
                     let line = self.line();
                     self.advance();
-                    let rhs = self.binary_level(level + 1)?;
+                    if let Err(e) = self.enter(1) {
+                        break 'outer Err(e);
+                    }
+                    chain += 1;
+                    let rhs = match self.binary_level(level + 1) {
+                        Ok(r) => r,
+                        Err(e) => break 'outer Err(e),
+                    };
                     lhs = mk(ExprKind::BinOp(Box::new(lhs), *op, Box::new(rhs)), line);
                     continue 'outer;
                 }
             }
-            return Ok(lhs);
-        }
+            break Ok(lhs);
+        };
+        self.leave(chain);
+        r
     }
 
     pub(super) fn bitwise_or(&mut self) -> PResult<Expr> {
@@ -225,7 +245,10 @@ impl Parser {
             _ => return self.power(),
         };
         self.advance();
-        let e = self.factor()?;
+        self.enter(1)?;
+        let e = self.factor();
+        self.leave(1);
+        let e = e?;
         // Fold negative literals so that `-9223372036854775808` stays a small int.
         if op == UnaryOp::Neg {
             match &e.kind {
@@ -255,8 +278,19 @@ impl Parser {
     }
 
     pub(super) fn primary(&mut self) -> PResult<Expr> {
+        // Each trailer (`.name`, call, subscript) nests the tree one level deeper.
+        let mark = self.nesting;
+        let r = self.primary_trailers();
+        self.nesting = mark;
+        r
+    }
+
+    fn primary_trailers(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
         loop {
+            if matches!(self.peek(), Tok::Op("." | "(" | "[")) {
+                self.enter(1)?;
+            }
             let line = self.line();
             if self.eat_op(".") {
                 let n = self.name()?;

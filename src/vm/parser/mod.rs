@@ -14,7 +14,17 @@ pub struct Parser {
     /// Depth of nested function bodies; `return`/`yield` outside any is an error.
     func_depth: u32,
     loop_depth: u32,
+    /// Nesting of expressions, blocks and operator/trailer chains (each a level of the AST
+    /// that the compiler recurses over), bounded by `MAX_NESTING` so that hostile source gives
+    /// a SyntaxError rather than exhausting the native stack.
+    nesting: u32,
 }
+
+/// How deep the AST may nest. A chained operator, trailer, unary operator or `elif` counts
+/// 1; a nested expression or block counts `DEEP` (it costs the parser a dozen native frames),
+/// so at most 200 nested parentheses, as in CPython.
+const MAX_NESTING: u32 = 1000;
+const DEEP: u32 = 5;
 
 pub fn parse_module(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
     let toks = tokenize(src)?;
@@ -23,6 +33,7 @@ pub fn parse_module(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
         pos: 0,
         func_depth: 0,
         loop_depth: 0,
+        nesting: 0,
     };
     p.file_input()
 }
@@ -42,6 +53,7 @@ pub(crate) fn parse_fstring_expr(src: &str, line: u32) -> Result<Expr, SyntaxErr
         pos: 0,
         func_depth: 1,
         loop_depth: 0,
+        nesting: 0,
     };
     let e = p.star_expressions()?;
     if !matches!(p.peek(), Tok::Newline | Tok::Eof) {
@@ -69,6 +81,20 @@ impl Parser {
             self.pos += 1;
         }
         t
+    }
+
+    /// Enters `n` levels of nesting; `leave(n)` when done.
+    fn enter(&mut self, n: u32) -> Result<(), SyntaxError> {
+        self.nesting += n;
+        if self.nesting > MAX_NESTING {
+            self.nesting -= n;
+            return Err(self.error("too many nested expressions or blocks"));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, n: u32) {
+        self.nesting -= n;
     }
 
     fn error(&self, msg: &str) -> SyntaxError {

@@ -74,6 +74,13 @@ impl Parser {
     /// `block: NEWLINE INDENT statements DEDENT | simple_stmts`. `what` and `line` name the
     /// statement that owns the block, for CPython's IndentationError message.
     fn block(&mut self, what: &str, line: u32) -> PResult<Vec<Stmt>> {
+        self.enter(super::DEEP)?;
+        let r = self.block_inner(what, line);
+        self.leave(super::DEEP);
+        r
+    }
+
+    fn block_inner(&mut self, what: &str, line: u32) -> PResult<Vec<Stmt>> {
         self.expect_op(":")?;
         if !matches!(self.peek(), Tok::Newline) {
             return self.simple_stmts();
@@ -181,7 +188,10 @@ impl Parser {
         let orelse = if self.is_kw("elif") {
             let l = self.line();
             self.advance();
-            vec![self.if_stmt(l, "'elif' statement")?]
+            self.enter(1)?;
+            let elif = self.if_stmt(l, "'elif' statement");
+            self.leave(1);
+            vec![elif?]
         } else {
             self.else_block()?
         };
