@@ -111,7 +111,7 @@ pub fn play(pipeline: &Pipeline, tx: &Transaction, input: Vec<u8>) -> Report {
     };
     let mut steps = Vec::new();
     let msg = shared_message(wire);
-    let mut report = |steps: Vec<Step>, rcpts: Vec<String>, edited: bool| {
+    let report = |steps: Vec<Step>, rcpts: Vec<String>, edited: bool| {
         let mut output = msg.borrow().raw().to_vec();
         if lf_style {
             output = to_lf(&output);
@@ -126,7 +126,7 @@ pub fn play(pipeline: &Pipeline, tx: &Transaction, input: Vec<u8>) -> Report {
             output,
         }
     };
-    let mut step = |steps: &mut Vec<Step>, state: &Rc<RefCell<EventState>>| -> Verdict {
+    let step = |steps: &mut Vec<Step>, state: &Rc<RefCell<EventState>>| -> Verdict {
         let verdict = pipeline.process(state);
         let s = state.borrow();
         steps.push(Step {
