@@ -368,6 +368,9 @@ pub enum DiffOp {
     Added(usize),
 }
 
+/// The LCS table's size limit (16 MB): beyond it the changed middle is shown replaced whole.
+const MAX_LCS_CELLS: usize = 4 << 20;
+
 /// The shortest edit script from `a` to `b`, over a longest common subsequence.
 pub fn diff_ops(a: &[&str], b: &[&str]) -> Vec<DiffOp> {
     // Common head and tail first: edits are mostly local, so the table stays small.
@@ -380,6 +383,14 @@ pub fn diff_ops(a: &[&str], b: &[&str]) -> Vec<DiffOp> {
         .count();
     let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
     let (n, m) = (ma.len(), mb.len());
+    let mut ops: Vec<DiffOp> = (0..head).map(|i| DiffOp::Same(i, i)).collect();
+    if (n + 1).saturating_mul(m + 1) > MAX_LCS_CELLS {
+        // Too far apart to match line by line in bounded memory: the middle is replaced.
+        ops.extend((head..head + n).map(DiffOp::Removed));
+        ops.extend((head..head + m).map(DiffOp::Added));
+        ops.extend((0..tail).map(|k| DiffOp::Same(a.len() - tail + k, b.len() - tail + k)));
+        return ops;
+    }
     // lcs[i][j]: the LCS length of ma[i..] and mb[j..].
     let mut lcs = vec![0u32; (n + 1) * (m + 1)];
     let at = |i: usize, j: usize| i * (m + 1) + j;
@@ -392,7 +403,6 @@ pub fn diff_ops(a: &[&str], b: &[&str]) -> Vec<DiffOp> {
             };
         }
     }
-    let mut ops: Vec<DiffOp> = (0..head).map(|i| DiffOp::Same(i, i)).collect();
     let (mut i, mut j) = (0, 0);
     while i < n || j < m {
         if i < n && j < m && ma[i] == mb[j] {

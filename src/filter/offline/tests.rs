@@ -240,3 +240,39 @@ fn the_default_recipient_is_postmaster_and_crlf_stays_crlf() {
     );
     assert!(!r.envelope_edited);
 }
+
+#[test]
+fn texts_too_far_apart_for_the_table_are_replaced_whole() {
+    let a: Vec<String> = (0..3000).map(|i| format!("a{i}")).collect();
+    let b: Vec<String> = (0..3000).map(|i| format!("b{i}")).collect();
+    let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let mut b: Vec<&str> = b.iter().map(String::as_str).collect();
+    a.insert(0, "same");
+    b.insert(0, "same");
+    let ops = diff_ops(&a, &b);
+    assert_eq!(ops.len(), 6001);
+    assert_eq!(ops[0], DiffOp::Same(0, 0));
+    assert_eq!(ops[1], DiffOp::Removed(1));
+    assert_eq!(ops[3001], DiffOp::Added(1));
+}
+
+#[test]
+fn a_quarantined_message_is_not_queued() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hold = "def run(inbox, outbox):\n    for ev in inbox:\n        if ev.phase == 'data':\n            ev.quarantine('held for review')\n            continue\n        outbox.send(ev)\n";
+    let stages = [script(&dir, "hold.py", hold)];
+    let r = run(&stages, &Transaction::default(), MSG.as_bytes().to_vec()).expect("loads");
+    let got: Vec<String> = r.steps.iter().map(Step::line).collect();
+    assert_eq!(
+        got.last().map(String::as_str),
+        Some("data: quarantine (held for review)")
+    );
+    assert!(r.rcpts.is_empty());
+    let json = r.json();
+    assert!(
+        json.contains(
+            r#"{"phase": "data", "verdict": "quarantine", "code": null, "text": "held for review"}"#
+        ),
+        "{json}"
+    );
+}
