@@ -38,10 +38,40 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Filter authoring tools.
+    Filter {
+        #[command(subcommand)]
+        action: FilterAction,
+    },
     /// Manage the AUTH users file.
     User {
         #[command(subcommand)]
         action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilterAction {
+    /// Run filter scripts on a message offline, through every phase as the server would.
+    Test {
+        /// Print one JSON object instead of verdict lines and a diff.
+        #[arg(long)]
+        json: bool,
+        /// The stages in order, then the message (an .eml file, LF or CRLF line ends).
+        #[arg(value_name = "FILTER.py... MESSAGE.eml", required = true)]
+        files: Vec<PathBuf>,
+        /// The MAIL FROM address (default: the message's From address, else <>).
+        #[arg(long, value_name = "ADDR")]
+        mail_from: Option<String>,
+        /// A RCPT TO address; repeat for more (default: postmaster@localhost).
+        #[arg(long, value_name = "ADDR")]
+        rcpt: Vec<String>,
+        /// The client's address as events report it.
+        #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+        client_ip: std::net::IpAddr,
+        /// The EHLO argument.
+        #[arg(long, value_name = "NAME", default_value = "localhost")]
+        helo: String,
     },
 }
 
@@ -61,13 +91,44 @@ enum UserAction {
 
 fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // `filter test` reports every usage or load error with status 1.
+            let filter = std::env::args().nth(1).is_some_and(|a| a == "filter");
+            return match e.exit_code() {
+                0 => ExitCode::SUCCESS,
+                _ if filter => ExitCode::FAILURE,
+                c => ExitCode::from(c.clamp(0, 255) as u8),
+            };
+        }
+    };
     match cli.command {
         Command::Serve { config } => serve(config),
         Command::Check { config, scripts } => check(config, scripts),
         Command::Run { file, args } => {
             let status = stackmail::vm::run_file(&file, &args);
             ExitCode::from(status.clamp(0, 255) as u8)
+        }
+        Command::Filter {
+            action:
+                FilterAction::Test {
+                    json,
+                    files,
+                    mail_from,
+                    rcpt,
+                    client_ip,
+                    helo,
+                },
+        } => {
+            let tx = stackmail::filter::offline::Transaction {
+                client_ip,
+                helo,
+                mail_from,
+                rcpts: rcpt,
+            };
+            filter_test(json, files, tx)
         }
         Command::User {
             action:
@@ -179,6 +240,54 @@ fn check(config: Option<PathBuf>, scripts: Vec<PathBuf>) -> ExitCode {
                 errors.len(),
                 filters.len()
             );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `stackmail filter test`: exit 0 when the run completed, whatever the verdicts; 1 when the
+/// arguments, the message or a stage could not be used.
+fn filter_test(
+    json: bool,
+    mut files: Vec<PathBuf>,
+    tx: stackmail::filter::offline::Transaction,
+) -> ExitCode {
+    const ME: &str = "stackmail filter test";
+    if files.len() < 2 {
+        eprintln!(
+            "{ME}: give one or more filter scripts, then the message (FILTER.py... MESSAGE.eml)"
+        );
+        return ExitCode::FAILURE;
+    }
+    let message_path = files.pop().unwrap_or_default();
+    for f in &files {
+        if let Err(e) = std::fs::metadata(f) {
+            eprintln!("{ME}: filter {}: {e}", f.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    let message = match std::fs::read(&message_path) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{ME}: message {}: {e}", message_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let stages: Vec<_> = files
+        .into_iter()
+        .map(stackmail::config::FilterConfig::new)
+        .collect();
+    match stackmail::filter::offline::run(&stages, &tx, message) {
+        Ok(report) => {
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.human());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
             ExitCode::FAILURE
         }
     }

@@ -5,6 +5,8 @@
 //! - [`message`]: the `Message` host class over [`crate::mail::Message`].
 //! - [`log`]: the `log` module scripts import to write to the daemon's log.
 //! - [`check`]: compiles configured filter scripts and checks they define `run(inbox, outbox)`.
+//! - [`offline`]: `stackmail filter test`, a transaction played through a pipeline without a
+//!   server.
 //!
 //! [`install`] prepares a VM for filter scripts: it registers `log` and the host classes. The
 //! stage tasklets, channels and the pipeline runner live elsewhere; what they need from here is
@@ -15,6 +17,7 @@ pub mod check;
 pub mod event;
 pub mod log;
 pub mod message;
+pub mod offline;
 pub mod pipeline;
 mod smtp_policy;
 
