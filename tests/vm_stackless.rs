@@ -74,3 +74,49 @@ fn scripts_follow_the_stackless_documentation() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// `tests/stackless_pickle/*.py` run three times: whole (`SCRIPT whole`), and split in two
+/// processes, the first pickling a tasklet to a file (`SCRIPT save FILE`, ending with
+/// `saved`), the second loading it and going on (`SCRIPT load FILE`; its `[load] ` lines are
+/// its own). The split runs together must print what the whole run prints.
+#[test]
+fn pickled_tasklets_finish_in_another_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |script: &Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_stackmail"))
+            .arg("run")
+            .arg(script)
+            .args(args)
+            .output()
+            .expect("stackmail runs");
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    for script in scripts("tests/stackless_pickle") {
+        let file = dir.path().join("tasklet.pickle");
+        let file = file.to_str().expect("utf-8 path");
+        let whole = run(&script, &["whole"]);
+        let saved = run(&script, &["save", file]);
+        let loaded = run(&script, &["load", file]);
+        let first = saved
+            .strip_suffix("saved\n")
+            .unwrap_or_else(|| panic!("{} save: {saved}", script.display()));
+        let rest: String = loaded
+            .lines()
+            .filter(|l| !l.starts_with("[load] "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            format!("{first}{rest}"),
+            whole,
+            "{}: split runs differ from the whole run",
+            script.display()
+        );
+        assert!(loaded.contains("[load] "), "{}", script.display());
+    }
+}

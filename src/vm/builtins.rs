@@ -75,6 +75,7 @@ use super::bifuncs::*;
 
 const FUNCS: &[(&str, NativeFn)] = &[
     ("print", bi_print),
+    ("open", super::file::bi_open),
     ("len", bi_len),
     ("repr", bi_repr),
     ("abs", bi_abs),

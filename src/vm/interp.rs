@@ -76,6 +76,7 @@ pub struct Block {
     pub handling: u32,
 }
 
+#[derive(Clone)]
 pub struct Frame {
     pub code: Rc<Code>,
     pub ip: usize,

@@ -38,6 +38,7 @@ mod compare;
 pub mod compile;
 mod dict;
 pub mod error;
+mod file;
 mod format;
 pub mod heap;
 pub mod interp;

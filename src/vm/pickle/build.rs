@@ -564,10 +564,17 @@ impl Builder<'_> {
             } => {
                 let frame = match frame {
                     Some(f) => {
-                        if *running || f.genr != Some(i as u32) || {
-                            let c = &self.codes[f.code as usize];
-                            !c.flags.generator
-                        } {
+                        // A finished generator never runs again; one that still holds a
+                        // frame of its own is how a tasklet's frames travel (see
+                        // `stackless::pickle`), and that frame is no generator's.
+                        let holder = *finished && f.genr.is_none();
+                        if *running
+                            || (!holder
+                                && (f.genr != Some(i as u32) || {
+                                    let c = &self.codes[f.code as usize];
+                                    !c.flags.generator
+                                }))
+                        {
                             return bad(self.vm, "generator frame does not fit");
                         }
                         Some(Box::new(self.frame(f)?))
@@ -620,7 +627,11 @@ impl Builder<'_> {
             // Complete from the start (or resolved by name).
             _ => return Ok(()),
         };
+        let host = matches!(obj, Obj::Host(..));
         *self.vm.heap.get_mut(me) = obj;
+        if host {
+            self.vm.rehome_host(me);
+        }
         Ok(())
     }
 

@@ -135,6 +135,8 @@ impl Vm {
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
                     s.blocked_on = Some((ch, 1));
+                    s.blocked_obj = chan;
+                    s.sending = v;
                     s.handle.has_blocked.set(true);
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
@@ -181,6 +183,7 @@ impl Vm {
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
                     s.blocked_on = Some((ch, -1));
+                    s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Receive(iterating)))

@@ -17,6 +17,7 @@
 
 mod channel;
 mod module;
+mod pickle;
 mod pin;
 mod tasklet;
 
@@ -49,6 +50,14 @@ enum Resume {
     Receive(bool),
     /// Raise this exception where the tasklet stopped.
     Raise(Value),
+    /// A tasklet loaded from a pickle was blocked on a channel: do that operation again
+    /// (receive, or send `value`), delivering through the hook as the original call would.
+    Reblock {
+        chan: Value,
+        sending: bool,
+        value: Value,
+        iterating: bool,
+    },
     /// Nothing to deliver.
     Nothing,
 }
@@ -68,6 +77,12 @@ struct Slot {
     cell: ScriptCell<Pinned, Pinned>,
     /// The channel it waits on while blocked, and the direction (1 send, -1 receive).
     blocked_on: Option<(Chan, i8)>,
+    /// While blocked: the Python channel object, and the value being sent (for pickling).
+    blocked_obj: Value,
+    sending: Value,
+    /// Loaded from a pickle: its frames, one per (not running) generator object, taken out
+    /// when it first runs (the loader fills the generators after making the tasklet).
+    pending_frames: Vec<Value>,
     tempval: Value,
     /// `stackless.atomic()` depth: no preemption while positive.
     atomic: u32,
@@ -164,6 +179,9 @@ impl Slot {
         out.push(s.obj);
         out.push(s.func);
         out.push(s.tempval);
+        out.push(s.blocked_obj);
+        out.push(s.sending);
+        out.extend_from_slice(&s.pending_frames);
         for f in &s.frames {
             f.trace(out);
         }
@@ -175,6 +193,7 @@ impl Slot {
                 out.extend(kw.iter().map(|k| k.1));
             }
             Resume::Value(v) | Resume::Raise(v) => out.push(*v),
+            Resume::Reblock { chan, value, .. } => out.extend([*chan, *value]),
             Resume::Receive(_) | Resume::Nothing => {}
         }
         hook_trace(&s.hook, out);

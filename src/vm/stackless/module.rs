@@ -110,7 +110,34 @@ impl Vm {
             atomic,
         };
         self.tasklets.classes = Some(c);
+        // Named for pickle, which finds a host object's kind by its registered class name.
+        self.host_classes.push(("stackless.tasklet", tasklet));
+        self.host_classes.push(("stackless.channel", channel));
+        self.host_classes.push(("stackless.atomic", atomic));
+        super::pickle::register(self);
         c
+    }
+
+    /// A loaded host object was moved into its place in the graph (`me`): a tasklet's slot
+    /// follows it, so `getcurrent()` returns the object the script holds.
+    pub fn rehome_host(&mut self, me: Ref) {
+        let slot = match self.heap.get(me) {
+            Obj::Host(_, d) => d
+                .clone()
+                .downcast::<super::TaskletRef>()
+                .ok()
+                .and_then(|t| t.slot.get()),
+            _ => None,
+        };
+        if let Some(i) = slot
+            && let Some(s) = self
+                .tasklets
+                .slots
+                .get_mut(i)
+                .and_then(|s| s.as_deref_mut())
+        {
+            s.obj = Value::Obj(me);
+        }
     }
 
     fn sl_class(
@@ -260,7 +287,7 @@ impl Vm {
         }
     }
 
-    fn free_slot_pub(&mut self, idx: usize) {
+    pub(super) fn free_slot_pub(&mut self, idx: usize) {
         if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::take) {
             s.handle.slot.set(None);
             self.tasklets.free.push(idx);

@@ -71,6 +71,9 @@ impl Vm {
             hook: Hook::NESTED,
             cell: ScriptCell::new(),
             blocked_on: None,
+            blocked_obj: Value::None,
+            sending: Value::None,
+            pending_frames: Vec::new(),
             tempval: Value::None,
             atomic: 0,
             handle,
@@ -158,8 +161,20 @@ impl Vm {
         let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) else {
             return ScriptStep::Done;
         };
+        let pending = std::mem::take(&mut s.pending_frames);
         self.frames = std::mem::take(&mut s.frames);
         s.blocked_on = None;
+        s.blocked_obj = Value::None;
+        s.sending = Value::None;
+        for g in pending {
+            if let Value::Obj(r) = g
+                && let Obj::Generator(genr) = self.heap.get_mut(r)
+                && let Some(f) = genr.frame.take()
+            {
+                genr.finished = true;
+                self.frames.push(*f);
+            }
+        }
         let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
         let hook = s.hook;
         let obj = s.obj;
@@ -225,6 +240,21 @@ impl Vm {
             Resume::Value(v) => self.deliver(hook, v),
             Resume::Raise(e) => Err(Exc::Obj(e)),
             Resume::Nothing => Ok(()),
+            Resume::Reblock {
+                chan,
+                sending,
+                value,
+                iterating,
+            } => {
+                self.pending_hook = hook;
+                if sending {
+                    self.channel_send(chan, value, false)?;
+                    self.deliver(hook, Value::None)
+                } else {
+                    let v = self.channel_receive(chan, iterating)?;
+                    self.deliver(hook, v)
+                }
+            }
             Resume::Receive(iterating) => {
                 let got = self.slot_mut(idx).cell.take_received();
                 match got {
