@@ -111,35 +111,42 @@ fn load(dir: &Path) -> Result<Case, Failure> {
         Ok(c) => c,
         Err(e) => return fail("case.toml", e.to_string()),
     };
+    match consistent(&case) {
+        Ok(()) => Ok(case),
+        Err(why) => fail("case.toml", why),
+    }
+}
+
+fn consistent(case: &Case) -> Result<(), String> {
     let (env, expect) = (&case.envelope, &case.expect);
-    let problem = if case.description.trim().is_empty() {
-        Some("description is empty".to_string())
-    } else if case.stages.is_empty() {
-        Some("stages is empty".to_string())
-    } else if !matches!(env.client_ip, IpAddr::V4(ip) if ip.is_loopback()) {
-        Some(format!(
+    if case.description.trim().is_empty() {
+        return Err("description is empty".into());
+    }
+    if case.stages.is_empty() {
+        return Err("stages is empty".into());
+    }
+    if !matches!(env.client_ip, IpAddr::V4(ip) if ip.is_loopback()) {
+        return Err(format!(
             "client_ip {} is not in 127.0.0.0/8: the client connects from it (fixtures/README.md)",
             env.client_ip
-        ))
-    } else if expect.rcpt.len() != env.rcpt.len() {
-        Some("expect.rcpt needs one code per envelope.rcpt".to_string())
-    } else if expect.data.is_some() != expect.rcpt.iter().any(|c| is_2xx(*c)) {
-        Some("expect.data is present exactly when a recipient gets 2xx".to_string())
-    } else if expect.delivered.is_empty()
-        && !(expect.headers_present.is_empty()
-            && expect.headers_absent.is_empty()
-            && expect.body_contains.is_empty())
-    {
-        Some("header and body checks need a delivered recipient".to_string())
-    } else if let Some(k) = case.knobs.keys().find(|k| !case.stages.contains(k)) {
-        Some(format!("knobs.\"{k}\" is not one of the stages"))
-    } else {
-        None
-    };
-    match problem {
-        Some(p) => fail("case.toml", p),
-        None => Ok(case),
+        ));
     }
+    if expect.rcpt.len() != env.rcpt.len() {
+        return Err("expect.rcpt needs one code per envelope.rcpt".into());
+    }
+    if expect.data.is_some() != expect.rcpt.iter().any(|c| is_2xx(*c)) {
+        return Err("expect.data is present exactly when a recipient gets 2xx".into());
+    }
+    let content_checks = !(expect.headers_present.is_empty()
+        && expect.headers_absent.is_empty()
+        && expect.body_contains.is_empty());
+    if content_checks && expect.delivered.is_empty() {
+        return Err("header and body checks need a delivered recipient".into());
+    }
+    if let Some(k) = case.knobs.keys().find(|k| !case.stages.contains(k)) {
+        return Err(format!("knobs.\"{k}\" is not one of the stages"));
+    }
+    Ok(())
 }
 
 /// A value as a Python literal the VM's lexer reads back to the same value.
@@ -472,7 +479,11 @@ fn outcome(case: &Case, server: &Server) -> Result<(), Failure> {
     let want: BTreeSet<String> = expect
         .delivered
         .iter()
-        .map(|a| a.rsplit_once('@').map_or(a.as_str(), |(l, _)| l).to_lowercase())
+        .map(|a| {
+            a.rsplit_once('@')
+                .map_or(a.as_str(), |(l, _)| l)
+                .to_lowercase()
+        })
         .collect();
     let got_users: BTreeSet<String> = got.keys().cloned().collect();
     if want != got_users {

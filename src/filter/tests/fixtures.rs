@@ -230,6 +230,11 @@ fn fixture_cases_hold() {
         let text = std::fs::read_to_string(dir.join("case.toml")).unwrap();
         let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!case.description.is_empty(), "{name}");
+        // The server runner (tests/fixtures.rs) connects from client_ip.
+        assert!(
+            matches!(case.envelope.client_ip.parse(), Ok(std::net::IpAddr::V4(ip)) if ip.is_loopback()),
+            "{name}: client_ip must be in 127.0.0.0/8"
+        );
         assert_eq!(
             case.expect.rcpt.len(),
             case.envelope.rcpt.len(),
