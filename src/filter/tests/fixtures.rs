@@ -1,6 +1,7 @@
 //! The `fixtures/*/case.toml` cases, parsed strictly (the format of `fixtures/README.md`) and
 //! played through their stages in one VM, phase by phase, as the server will: this checks
 //! the expectations against the filters' decisions before any socket is involved.
+//! `tests/fixtures.rs` runs the same cases through a real `stackmail serve`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
