@@ -143,8 +143,25 @@ fn consistent(case: &Case) -> Result<(), String> {
     if content_checks && expect.delivered.is_empty() {
         return Err("header and body checks need a delivered recipient".into());
     }
+    if let Some(stage) = case.stages.iter().find(|s| !root().join(s).is_file()) {
+        return Err(format!("stage {stage} is not a file"));
+    }
     if let Some(k) = case.knobs.keys().find(|k| !case.stages.contains(k)) {
         return Err(format!("knobs.\"{k}\" is not one of the stages"));
+    }
+    let identifier = |n: &str| {
+        n.chars()
+            .enumerate()
+            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
+            && !n.is_empty()
+    };
+    if let Some(k) = case
+        .knobs
+        .values()
+        .flat_map(|t| t.keys())
+        .find(|k| !identifier(k))
+    {
+        return Err(format!("knob {k:?} is not a Python name"));
     }
     Ok(())
 }
@@ -498,6 +515,17 @@ fn outcome(case: &Case, server: &Server) -> Result<(), Failure> {
         }
         let raw = std::fs::read(&copies[0]).unwrap();
         let fields = header_fields(&raw);
+        // The runner's own check that the server saw the client at client_ip.
+        let seen = format!("[{}]", case.envelope.client_ip);
+        if !fields
+            .iter()
+            .any(|(n, v)| n == "received" && v.contains(&seen))
+        {
+            return fail(
+                "delivery",
+                format!("{user}'s copy has no Received from {seen}: {fields:?}"),
+            );
+        }
         let has = |name: &str| fields.iter().any(|(n, _)| *n == name.to_lowercase());
         for h in &expect.headers_present {
             if !has(h) {
