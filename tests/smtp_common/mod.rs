@@ -5,17 +5,37 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
+
+/// The server's log lines, kept by [`spawn_server_logged`] for failure messages.
+pub type Log = Arc<Mutex<Vec<String>>>;
 
 /// Spawns `stackmail serve --config CONFIG` and returns it with the address it listens on,
 /// read from its "listening" log line. Letting the server pick its port (port 0 in the
 /// config) avoids the race of choosing a free port first, which parallel tests lose.
 pub fn spawn_server(config: &Path) -> (Child, SocketAddr) {
+    let (child, addr, _) = spawn(config, "warn,stackmail::smtp::server=info", None);
+    (child, addr)
+}
+
+/// [`spawn_server`], keeping every log line (filter scripts' included), to show when a test
+/// fails. A server that does not start panics with its log.
+pub fn spawn_server_logged(config: &Path) -> (Child, SocketAddr, Log) {
+    let log = Log::default();
+    let (child, addr, _) = spawn(
+        config,
+        "warn,stackmail::smtp::server=info,stackmail::filter=info",
+        Some(log.clone()),
+    );
+    (child, addr, log)
+}
+
+fn spawn(config: &Path, rust_log: &str, keep: Option<Log>) -> (Child, SocketAddr, Option<Log>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stackmail"))
         .args(["serve", "--config"])
         .arg(config)
-        .env("RUST_LOG", "warn,stackmail::smtp::server=info")
+        .env("RUST_LOG", rust_log)
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -23,20 +43,27 @@ pub fn spawn_server(config: &Path) -> (Child, SocketAddr) {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
+    let log = keep.clone();
     // Keeps draining the log, so the server never blocks on a full pipe.
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(addr) = listening_addr(&line) {
                 let _ = tx.send(addr);
             }
+            if let Some(log) = &log {
+                log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
         }
     });
     match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(addr) => (child, addr),
+        Ok(addr) => (child, addr, keep),
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("server did not start");
+            let lines = keep
+                .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).join("\n"))
+                .unwrap_or_default();
+            panic!("server did not start\n{lines}");
         }
     }
 }

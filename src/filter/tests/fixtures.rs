@@ -1,6 +1,7 @@
 //! The `fixtures/*/case.toml` cases, parsed strictly (the format of `fixtures/README.md`) and
 //! played through their stages in one VM, phase by phase, as the server will: this checks
 //! the expectations against the filters' decisions before any socket is involved.
+//! `tests/fixtures.rs` runs the same cases through a real `stackmail serve`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -230,6 +231,11 @@ fn fixture_cases_hold() {
         let text = std::fs::read_to_string(dir.join("case.toml")).unwrap();
         let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!case.description.is_empty(), "{name}");
+        // The server runner (tests/fixtures.rs) connects from client_ip.
+        assert!(
+            matches!(case.envelope.client_ip.parse(), Ok(std::net::IpAddr::V4(ip)) if ip.is_loopback()),
+            "{name}: client_ip must be in 127.0.0.0/8"
+        );
         assert_eq!(
             case.expect.rcpt.len(),
             case.envelope.rcpt.len(),
