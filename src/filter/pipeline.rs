@@ -236,6 +236,11 @@ fn load_stage(vm: &Rc<RefCell<Vm>>, i: usize, config: &FilterConfig) -> Result<S
     })?;
     let module = format!("filter{i}_{}", stem(&config.script));
     let mut v = vm.borrow_mut();
+    // `import helper` finds modules next to the script, as under `stackmail run` (the VM
+    // has one such directory: the last stage's wins for imports made while running).
+    if let Some(dir) = config.script.parent().filter(|d| !d.as_os_str().is_empty()) {
+        v.script_dir = dir.to_path_buf();
+    }
     v.start_module(code, &module, &src);
     match v.run(Some(LOAD_BUDGET)) {
         Ok(RunOutcome::Finished(_)) => {}
