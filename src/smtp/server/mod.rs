@@ -214,11 +214,7 @@ fn thread_main(
     }
 }
 
-fn accept_loop(
-    listener: &TcpListener,
-    shared: &Arc<Shared>,
-    committer: &commit::Committer,
-) {
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, committer: &commit::Committer) {
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
