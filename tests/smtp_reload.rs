@@ -23,8 +23,9 @@ impl Drop for Server {
 
 impl Server {
     fn hangup(&self) {
-        let status = Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
+        // The shell's own `kill`: no procps needed, and no unsafe `libc::kill` in tests.
+        let status = Command::new("sh")
+            .args(["-c", "kill -HUP \"$0\"", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success(), "kill -HUP failed");
