@@ -22,7 +22,7 @@ pub mod users;
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -136,12 +136,20 @@ impl PolicySwitch {
     }
 }
 
+/// The policy a thread's new connections get; its accept loops hold it.
+type PolicyCell = RefCell<Option<Rc<dyn Policy>>>;
+
 thread_local! {
-    /// The policy this thread's new connections get.
-    static POLICY: RefCell<Option<Rc<dyn Policy>>> = const { RefCell::new(None) };
+    /// This thread's policy cell, for a reload to find. Weak: the accept loops own the
+    /// cell, so the policy is dropped with them, while the scheduler can still run what its
+    /// destructor asks for, not when the thread's locals are torn down.
+    static POLICY: RefCell<Weak<PolicyCell>> = const { RefCell::new(Weak::new()) };
 }
 
 fn install_policy(index: usize, factory: Option<&PolicyFactory>) {
+    let Some(cell) = POLICY.with(|p| p.borrow().upgrade()) else {
+        return;
+    };
     let policy = match factory {
         None => None,
         Some(make) => match make(index) {
@@ -153,12 +161,8 @@ fn install_policy(index: usize, factory: Option<&PolicyFactory>) {
         },
     };
     // The old policy is dropped outside the borrow: its last clone may end here.
-    let old = POLICY.with(|cell| cell.replace(policy));
+    let old = cell.replace(policy);
     drop(old);
-}
-
-fn current_policy() -> Option<Rc<dyn Policy>> {
-    POLICY.with(|cell| cell.borrow().clone())
 }
 
 /// Port 0 ("any free port") must resolve to one port for all threads, or each thread's
@@ -194,7 +198,8 @@ fn thread_main(
 ) {
     let committer = commit::Committer::start(shared.clone());
     let policy = policy.and_then(|make| make(index));
-    POLICY.with(|cell| *cell.borrow_mut() = policy);
+    let policy: Rc<PolicyCell> = Rc::new(RefCell::new(policy));
+    POLICY.with(|p| *p.borrow_mut() = Rc::downgrade(&policy));
     for addr in listen {
         let listener = match bind(*addr) {
             Ok(l) => l,
@@ -206,7 +211,8 @@ fn thread_main(
         tracing::info!(addr = %listener.local_addr().unwrap_or(*addr), thread = index, "listening");
         let shared = shared.clone();
         let committer = committer.clone();
-        rt::spawn(move || accept_loop(&listener, &shared, &committer));
+        let policy = policy.clone();
+        rt::spawn(move || accept_loop(&listener, &shared, &committer, &policy));
     }
     if index == 0 {
         let shared = shared.clone();
@@ -214,7 +220,12 @@ fn thread_main(
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, committer: &commit::Committer) {
+fn accept_loop(
+    listener: &TcpListener,
+    shared: &Arc<Shared>,
+    committer: &commit::Committer,
+    policy: &PolicyCell,
+) {
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
@@ -227,7 +238,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, committer: &commit:
         let shared = shared.clone();
         let committer = committer.clone();
         // Read for each connection: a reload swaps it, and the session keeps this one.
-        let policy = current_policy();
+        let policy = policy.borrow().clone();
         rt::spawn(move || session::run(stream, peer, &shared, &committer, policy));
     }
 }
