@@ -386,6 +386,34 @@ impl Config {
         Ok(config)
     }
 
+    /// The sections of `new` that differ from this config and that only a restart applies:
+    /// everything but the `[[filter]]` set, which a reload (SIGHUP) swaps in.
+    pub fn restart_sections(&self, new: &Config) -> Vec<&'static str> {
+        // Destructured, so that a new section must be sorted into one kind or the other.
+        let Config {
+            server,
+            spool,
+            local,
+            tls,
+            auth,
+            relay,
+            filter: _,
+        } = self;
+        let mut changed = Vec::new();
+        let mut check = |name: &'static str, same: bool| {
+            if !same {
+                changed.push(name);
+            }
+        };
+        check("server", *server == new.server);
+        check("spool", *spool == new.spool);
+        check("local", *local == new.local);
+        check("tls", *tls == new.tls);
+        check("auth", *auth == new.auth);
+        check("relay", *relay == new.relay);
+        changed
+    }
+
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: None,

@@ -1,9 +1,13 @@
 //! The `stackmail` command: argument parsing, config loading and process wiring.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use signal_hook::consts::SIGHUP;
+use signal_hook::iterator::Signals;
+use stackmail::config::Config;
+use stackmail::smtp::server::{PolicySwitch, Server};
 
 /// An SMTP mail-processing platform on microthreads, with mail policy written as
 /// Python-subset filter scripts.
@@ -179,8 +183,8 @@ fn user_add(name: &str, config: Option<PathBuf>, users_file: Option<PathBuf>) ->
     }
 }
 
-fn serve(config: Option<PathBuf>) -> ExitCode {
-    let config = match stackmail::config::Config::load(config.as_deref()) {
+fn serve(path: Option<PathBuf>) -> ExitCode {
+    let config = match Config::load(path.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("stackmail: {e}");
@@ -198,13 +202,83 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
             }
         }
     };
-    match stackmail::smtp::server::serve(config, policy) {
-        Ok(()) => ExitCode::SUCCESS,
+    // Taken over before any thread starts, so that an early SIGHUP does not end the process.
+    let mut hangups = match Signals::new([SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("stackmail serve: cannot handle SIGHUP: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match Server::start(config.clone(), policy) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("stackmail serve: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    let switch = server.policy_switch();
+    // A thread of its own (with a main-thread-sized stack: module bodies run on it when the
+    // new scripts are checked), so no scheduler thread ever waits on a reload.
+    let reloader = std::thread::Builder::new()
+        .name("stackmail-reload".into())
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let mut running = config;
+            for _ in hangups.forever() {
+                reload(path.as_deref(), &mut running, &switch);
+            }
+        });
+    if let Err(e) = reloader {
+        eprintln!("stackmail serve: cannot start the reload thread: {e}");
+        return ExitCode::FAILURE;
     }
+    server.join();
+    ExitCode::SUCCESS
+}
+
+/// SIGHUP: reads the config again and compiles and loads its filters once here; if they
+/// all load, every scheduler thread builds the new pipeline for its new connections.
+/// Otherwise the error is logged and the running pipeline keeps serving. Only the filters
+/// change: other sections that differ are named in a warning and wait for a restart.
+fn reload(path: Option<&Path>, running: &mut Config, switch: &PolicySwitch) {
+    tracing::info!("SIGHUP: reloading the config and the filter scripts");
+    let new = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("reload failed, the running filters stay: {e}");
+            return;
+        }
+    };
+    let policy = if new.filter.is_empty() {
+        None
+    } else {
+        match stackmail::filter::policy_factory(new.filter.clone()) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::error!("reload failed, the running filters stay: filter {e}");
+                return;
+            }
+        }
+    };
+    let restart = running.restart_sections(&new);
+    if !restart.is_empty() {
+        tracing::warn!(
+            "changed config sections need a restart and are not applied: {}",
+            restart
+                .iter()
+                .map(|s| format!("[{s}]"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let n = new.filter.len();
+    switch.set(policy);
+    running.filter = new.filter;
+    tracing::info!(
+        "reloaded: {n} filter script{} for new connections",
+        if n == 1 { "" } else { "s" }
+    );
 }
 
 /// `stackmail check`: exit 0 with a one-line summary, or 1 with every problem found.

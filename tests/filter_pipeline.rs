@@ -203,3 +203,22 @@ fn a_filter_that_does_not_compile_is_refused_with_its_position() {
     let e = e.expect("refused");
     assert!(e.contains("broken.py:1:"), "{e}");
 }
+
+#[test]
+fn a_dropped_pipeline_ends_its_parked_stage_tasklets_and_frees_its_vm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = stage(script(&dir, "policy.py", POLICY));
+    cfg.workers = 3;
+    let before = rt::stats().alive;
+    let pipeline = Pipeline::load(&[cfg]).expect("load");
+    // The workers start and park on the stage inbox.
+    let p = pipeline.clone();
+    let v = in_tasklet(move || p.process(&rcpt_event("bad@example.org")));
+    assert!(matches!(v, Verdict::Reject { code: 550, .. }), "{v:?}");
+    assert_eq!(rt::stats().alive, before + 3, "three workers parked");
+    let vm = Rc::downgrade(pipeline.vm());
+    drop(pipeline);
+    rt::run();
+    assert!(vm.upgrade().is_none(), "the VM is freed with the pipeline");
+    assert_eq!(rt::stats().alive, before, "no stage tasklet is left parked");
+}

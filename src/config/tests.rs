@@ -240,3 +240,15 @@ fn filter_scripts_are_relative_to_the_config_file() {
     assert_eq!(c.filter[0].script, dir.path().join("filters/a.py"));
     assert_eq!(c.filter[1].script, PathBuf::from("/abs/b.py"));
 }
+
+#[test]
+fn a_reload_names_the_sections_that_need_a_restart() {
+    let old = Config::from_toml("[[filter]]\nscript = \"a.py\"\n").unwrap();
+    let filters_only = Config::from_toml("[[filter]]\nscript = \"b.py\"\nworkers = 4\n").unwrap();
+    assert!(old.restart_sections(&filters_only).is_empty());
+    let moved = Config::from_toml(
+        "[server]\nlisten = [\"127.0.0.1:2526\"]\n[spool]\ndir = \"/tmp/elsewhere\"\n",
+    )
+    .unwrap();
+    assert_eq!(old.restart_sections(&moved), ["server", "spool"]);
+}

@@ -57,6 +57,22 @@ struct Inner {
     stages: Vec<Stage>,
 }
 
+/// The stage workers stay parked on their inboxes, in the scheduler, after the last clone
+/// of the pipeline is gone: each gets TaskletExit and ends on its next turn (it finds the VM
+/// gone and finishes), instead of staying parked for the life of the thread.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let Ok(mut vm) = self.vm.try_borrow_mut() else {
+            return;
+        };
+        for stage in &self.stages {
+            for w in stage.workers.borrow_mut().drain(..) {
+                vm.kill_tasklet_soon(&w);
+            }
+        }
+    }
+}
+
 /// Cheap to clone: clones share the pipeline.
 #[derive(Clone)]
 pub struct Pipeline {

@@ -8,6 +8,7 @@ use super::event::{Client, EventState, Phase, Verdict};
 use super::message::shared_message;
 use super::pipeline::{LoadError, Pipeline};
 use crate::config::FilterConfig;
+use crate::rt;
 use crate::smtp::server::policy::{self, Decision, Outcome, Policy, PolicyFactory, Transaction};
 
 fn phase(p: policy::Phase) -> Phase {
@@ -65,9 +66,15 @@ impl Policy for Pipeline {
 }
 
 /// Checks that every stage compiles and starts (here, once), then gives the server a
-/// factory that builds each thread's own pipeline.
+/// factory that builds each thread's own pipeline. Call it outside a tasklet (on a thread's
+/// own stack: module bodies run here).
 pub fn policy_factory(filters: Vec<FilterConfig>) -> Result<PolicyFactory, LoadError> {
-    Pipeline::load(&filters)?;
+    drop(Pipeline::load(&filters)?);
+    // The trial pipeline's stage tasklets were told to end: let them, so that a thread that
+    // checks filters again and again (each reload) does not collect them.
+    if rt::current().is_none() {
+        rt::run();
+    }
     let filters = Arc::new(filters);
     Ok(Arc::new(move |thread| match Pipeline::load(&filters) {
         Ok(p) => Some(Rc::new(p) as Rc<dyn Policy>),

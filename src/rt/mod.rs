@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 pub use blocking::{blocking, set_blocking_threads};
 pub use channel::{Channel, Iter, RecvError, SendError};
 pub use reactor::{Remote, SchedulerGone};
-pub use runtime::{Runtime, RuntimeHandle};
+pub use runtime::{FIRST_STACK, Runtime, RuntimeHandle};
 pub use sched::TaskletExit;
 pub use script::{
     RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome, runnable_count, script_result,

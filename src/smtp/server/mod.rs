@@ -19,14 +19,15 @@ mod session;
 mod tls;
 pub mod users;
 
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::queue::Spool;
-use crate::rt::{self, Runtime, net::ListenOptions, net::TcpListener};
+use crate::rt::{self, Remote, Runtime, RuntimeHandle, net::ListenOptions, net::TcpListener};
 
 use limits::ConnectionLimits;
 use policy::{Policy, PolicyFactory};
@@ -47,36 +48,121 @@ pub(crate) struct Shared {
 /// Recovers the spool, then serves SMTP on every `server.listen` address until the process
 /// is stopped. `policy` builds each thread's policy (the filter pipeline) on that thread.
 pub fn serve(config: Config, policy: Option<PolicyFactory>) -> io::Result<()> {
-    let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
-    spool.recover().map_err(io::Error::other)?;
-    let tls = match (&config.tls.cert, &config.tls.key) {
-        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
-        _ => None,
-    };
-    let users = match &config.auth.users_file {
-        Some(path) => Some(Arc::new(users::Users::load(path)?)),
-        None => None,
-    };
-    let listen = resolve_ports(&config.server.listen)?;
-    let threads = config.server.threads;
-    let shared = Arc::new(Shared {
-        limits: ConnectionLimits::new(
-            config.server.max_connections,
-            config.server.max_connections_per_ip,
-        ),
-        config,
-        spool,
-        deliveries: delivery::InFlight::default(),
-        tls,
-        users,
-    });
-    // Bind on this thread first, so a bad address fails the command instead of a thread.
-    for addr in &listen {
-        bind(*addr)?;
+    Server::start(config, policy)?.join();
+    Ok(())
+}
+
+/// A running server: its scheduler threads, and the handle that swaps their policy.
+pub struct Server {
+    runtime: RuntimeHandle,
+}
+
+/// Hands a new policy to every scheduler thread of a [`Server`]; any thread may hold it.
+#[derive(Clone)]
+pub struct PolicySwitch {
+    remotes: Vec<Remote>,
+}
+
+impl Server {
+    /// Recovers the spool, binds every `server.listen` address and starts the threads.
+    pub fn start(config: Config, policy: Option<PolicyFactory>) -> io::Result<Server> {
+        let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
+        spool.recover().map_err(io::Error::other)?;
+        let tls = match (&config.tls.cert, &config.tls.key) {
+            (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+            _ => None,
+        };
+        let users = match &config.auth.users_file {
+            Some(path) => Some(Arc::new(users::Users::load(path)?)),
+            None => None,
+        };
+        let listen = resolve_ports(&config.server.listen)?;
+        let threads = config.server.threads;
+        let shared = Arc::new(Shared {
+            limits: ConnectionLimits::new(
+                config.server.max_connections,
+                config.server.max_connections_per_ip,
+            ),
+            config,
+            spool,
+            deliveries: delivery::InFlight::default(),
+            tls,
+            users,
+        });
+        // Bind on this thread first, so a bad address fails the command instead of a thread.
+        for addr in &listen {
+            bind(*addr)?;
+        }
+        let runtime = Runtime::new()
+            .threads(threads)
+            .start(move |index| thread_main(index, &shared, &listen, policy.as_ref()))?;
+        Ok(Server { runtime })
     }
-    Runtime::new()
-        .threads(threads)
-        .run(move |index| thread_main(index, &shared, &listen, policy.as_ref()))
+
+    pub fn policy_switch(&self) -> PolicySwitch {
+        PolicySwitch {
+            remotes: self.runtime.remotes().to_vec(),
+        }
+    }
+
+    /// Waits for the threads, which serve until the process is stopped.
+    pub fn join(self) {
+        self.runtime.join();
+    }
+}
+
+impl PolicySwitch {
+    /// Every thread builds its new policy with `policy`, on its own thread, and gives it to
+    /// the connections it accepts from then on; sessions already running keep the policy
+    /// they started with. A thread whose factory fails (it logs why) keeps its old policy.
+    /// `None`: new connections get no policy.
+    pub fn set(&self, policy: Option<PolicyFactory>) {
+        for (index, remote) in self.remotes.iter().enumerate() {
+            let policy = policy.clone();
+            let sent = remote.spawn(move || {
+                // Building a pipeline runs the scripts' module bodies: give it a thread-sized
+                // stack, as the thread's first tasklet has.
+                let build = rt::Builder::new()
+                    .stack_size(rt::FIRST_STACK)
+                    .spawn(move || install_policy(index, policy.as_ref()));
+                if let Err(e) = build {
+                    tracing::error!(thread = index, "cannot load the new policy: {e}");
+                }
+            });
+            if sent.is_err() {
+                tracing::warn!(thread = index, "the thread has stopped; policy not changed");
+            }
+        }
+    }
+}
+
+/// The policy a thread's new connections get; its accept loops hold it.
+type PolicyCell = RefCell<Option<Rc<dyn Policy>>>;
+
+thread_local! {
+    /// This thread's policy cell, for a reload to find. Weak: the accept loops own the
+    /// cell, so the policy is dropped with them, while the scheduler can still run what its
+    /// destructor asks for, not when the thread's locals are torn down.
+    static POLICY: RefCell<Weak<PolicyCell>> = const { RefCell::new(Weak::new()) };
+}
+
+fn install_policy(index: usize, factory: Option<&PolicyFactory>) {
+    let Some(cell) = POLICY.with(|p| p.borrow().upgrade()) else {
+        return;
+    };
+    let policy = match factory {
+        None => None,
+        Some(make) => match make(index) {
+            Some(p) => Some(p),
+            None => {
+                tracing::error!(thread = index, "the thread keeps its old policy");
+                return;
+            }
+        },
+    };
+    // The old policy is dropped outside the borrow: its last clone may end here.
+    let old = cell.replace(policy);
+    drop(old);
 }
 
 /// Port 0 ("any free port") must resolve to one port for all threads, or each thread's
@@ -112,6 +198,8 @@ fn thread_main(
 ) {
     let committer = commit::Committer::start(shared.clone());
     let policy = policy.and_then(|make| make(index));
+    let policy: Rc<PolicyCell> = Rc::new(RefCell::new(policy));
+    POLICY.with(|p| *p.borrow_mut() = Rc::downgrade(&policy));
     for addr in listen {
         let listener = match bind(*addr) {
             Ok(l) => l,
@@ -124,7 +212,7 @@ fn thread_main(
         let shared = shared.clone();
         let committer = committer.clone();
         let policy = policy.clone();
-        rt::spawn(move || accept_loop(&listener, &shared, &committer, policy));
+        rt::spawn(move || accept_loop(&listener, &shared, &committer, &policy));
     }
     if index == 0 {
         let shared = shared.clone();
@@ -136,7 +224,7 @@ fn accept_loop(
     listener: &TcpListener,
     shared: &Arc<Shared>,
     committer: &commit::Committer,
-    policy: Option<Rc<dyn Policy>>,
+    policy: &PolicyCell,
 ) {
     loop {
         let (stream, peer) = match listener.accept() {
@@ -149,7 +237,8 @@ fn accept_loop(
         };
         let shared = shared.clone();
         let committer = committer.clone();
-        let policy = policy.clone();
+        // Read for each connection: a reload swaps it, and the session keeps this one.
+        let policy = policy.borrow().clone();
         rt::spawn(move || session::run(stream, peer, &shared, &committer, policy));
     }
 }
