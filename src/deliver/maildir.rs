@@ -137,10 +137,8 @@ impl Maildir {
                 "invalid Maildir file name {name:?}"
             )));
         }
-        if retry {
-            if let Some(found) = self.find_delivered(name)? {
-                return Ok(Staged::AlreadyThere(found));
-            }
+        if retry && let Some(found) = self.find_delivered(name)? {
+            return Ok(Staged::AlreadyThere(found));
         }
         let tmp = self.root.join("tmp").join(name);
         // A stale tmp file of this name is our own interrupted attempt: truncate it.

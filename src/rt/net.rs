@@ -61,13 +61,13 @@ fn register(source: &mut impl mio::event::Source) -> io::Result<Key> {
 
 fn deregister(source: &mut impl mio::event::Source, key: Key) {
     sched::with(|s| {
-        if let Ok(mut reactor) = s.reactor().try_borrow_mut() {
-            if let Ok(reactor) = reactor.as_mut() {
-                let _ = reactor.poll.registry().deregister(source);
-                if let Some(entry) = reactor.io.remove(key) {
-                    reactor.waiting -=
-                        usize::from(entry.reader.is_some()) + usize::from(entry.writer.is_some());
-                }
+        if let Ok(mut reactor) = s.reactor().try_borrow_mut()
+            && let Ok(reactor) = reactor.as_mut()
+        {
+            let _ = reactor.poll.registry().deregister(source);
+            if let Some(entry) = reactor.io.remove(key) {
+                reactor.waiting -=
+                    usize::from(entry.reader.is_some()) + usize::from(entry.writer.is_some());
             }
         }
     });

@@ -434,10 +434,10 @@ impl Scheduler {
                         waiting,
                         remote,
                     } = r;
-                    if let Err(e) = poll.poll(events, timeout) {
-                        if e.kind() != io::ErrorKind::Interrupted {
-                            tracing::error!("poll failed: {e}");
-                        }
+                    if let Err(e) = poll.poll(events, timeout)
+                        && e.kind() != io::ErrorKind::Interrupted
+                    {
+                        tracing::error!("poll failed: {e}");
                     }
                     for event in events.iter() {
                         if event.token() == WAKER_TOKEN {
@@ -447,17 +447,17 @@ impl Scheduler {
                             continue;
                         };
                         let failed = event.is_error();
-                        if event.is_readable() || event.is_read_closed() || failed {
-                            if let Some((task, seq)) = entry.reader.take() {
-                                *waiting -= 1;
-                                self.wake(&task, seq, Wake::Normal, false);
-                            }
+                        if (event.is_readable() || event.is_read_closed() || failed)
+                            && let Some((task, seq)) = entry.reader.take()
+                        {
+                            *waiting -= 1;
+                            self.wake(&task, seq, Wake::Normal, false);
                         }
-                        if event.is_writable() || event.is_write_closed() || failed {
-                            if let Some((task, seq)) = entry.writer.take() {
-                                *waiting -= 1;
-                                self.wake(&task, seq, Wake::Normal, false);
-                            }
+                        if (event.is_writable() || event.is_write_closed() || failed)
+                            && let Some((task, seq)) = entry.writer.take()
+                        {
+                            *waiting -= 1;
+                            self.wake(&task, seq, Wake::Normal, false);
                         }
                     }
                     // Read the flag rather than trust the waker's edge alone: a message posted

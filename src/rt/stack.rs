@@ -148,10 +148,10 @@ impl StackPool {
     }
 
     pub(crate) fn get(&mut self, size: usize) -> io::Result<PooledStack> {
-        if size == self.size {
-            if let Some(stack) = self.free.pop() {
-                return Ok(stack);
-            }
+        if size == self.size
+            && let Some(stack) = self.free.pop()
+        {
+            return Ok(stack);
         }
         let stack = PooledStack::new(size)?;
         self.mapped += 1;

@@ -407,7 +407,8 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
         BuiltinType::ClassMethod => vm.alloc(Obj::ClassMethod(a0)),
         BuiltinType::Super => return make_super(vm, args),
         // A host class made constructible by its module (`stackless.tasklet(f)`).
-        BuiltinType::Host if let Some(new) = vm.class_lookup(cls, "__new__") => {
+        BuiltinType::Host if vm.class_lookup(cls, "__new__").is_some() => {
+            let new = vm.class_lookup(cls, "__new__").unwrap_or(Value::None);
             return vm.call_sync(new, args.to_vec(), kw.to_vec());
         }
         _ => {

@@ -161,10 +161,9 @@ impl Vm {
             })));
             if let (Value::Obj(gr), Some(Obj::Generator(genr))) =
                 (g, g.as_ref().map(|r| self.heap.get_mut(r)))
+                && let Some(f) = &mut genr.frame
             {
-                if let Some(f) = &mut genr.frame {
-                    f.genr = Some(gr);
-                }
+                f.genr = Some(gr);
             }
             return self.deliver(hook, g);
         }

@@ -395,7 +395,7 @@ impl Vm {
                 Ok(Some(x)) => {
                     self.temp_roots.push(x);
                     let n = self.temp_roots.len() - mark - 1;
-                    if n % 65536 == 0
+                    if n.is_multiple_of(65536)
                         && let Err(e) = self.check_memory(n * 16)
                     {
                         break Err(e);

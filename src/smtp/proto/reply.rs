@@ -175,17 +175,16 @@ impl Reply {
             .iter()
             .map(|l| enhanced_prefix(l, code))
             .collect();
-        if let Some(Some((first, _))) = statuses.first() {
-            if statuses
+        if let Some(Some((first, _))) = statuses.first()
+            && statuses
                 .iter()
                 .all(|s| s.is_some_and(|(st, _)| st == *first))
-            {
-                for (line, s) in reply.lines.iter_mut().zip(&statuses) {
-                    let skip = s.map_or(0, |(_, n)| n);
-                    *line = line.get(skip..).unwrap_or("").to_string();
-                }
-                reply.status = Some(*first);
+        {
+            for (line, s) in reply.lines.iter_mut().zip(&statuses) {
+                let skip = s.map_or(0, |(_, n)| n);
+                *line = line.get(skip..).unwrap_or("").to_string();
             }
+            reply.status = Some(*first);
         }
         Ok(Some((reply, pos)))
     }

@@ -380,14 +380,14 @@ impl ServerSession {
         let chunk = &self.inbuf[self.pos..self.pos + take];
         self.pos += take;
         *remaining -= take as u64;
-        if failure.is_none() {
-            if let Some(tx) = self.tx.as_mut() {
-                if tx.chunks.len() + chunk.len() > self.config.max_message_size {
-                    *failure = Some(data_error_reply(DataError::TooBig));
-                    tx.chunks = Vec::new();
-                } else {
-                    tx.chunks.extend_from_slice(chunk);
-                }
+        if failure.is_none()
+            && let Some(tx) = self.tx.as_mut()
+        {
+            if tx.chunks.len() + chunk.len() > self.config.max_message_size {
+                *failure = Some(data_error_reply(DataError::TooBig));
+                tx.chunks = Vec::new();
+            } else {
+                tx.chunks.extend_from_slice(chunk);
             }
         }
         if *remaining > 0 {
@@ -586,14 +586,15 @@ impl ServerSession {
         if tx.rcpts.len() >= self.config.max_recipients {
             return self.send(Reply::new(452, (4, 5, 3), "Error: too many recipients"));
         }
-        if let ForwardPath::Mailbox(m) = &to {
-            if !tx.params.smtputf8 && m.is_utf8() {
-                return self.send(Reply::new(
-                    553,
-                    (5, 6, 7),
-                    "Non-ASCII address requires SMTPUTF8",
-                ));
-            }
+        if let ForwardPath::Mailbox(m) = &to
+            && !tx.params.smtputf8
+            && m.is_utf8()
+        {
+            return self.send(Reply::new(
+                553,
+                (5, 6, 7),
+                "Non-ASCII address requires SMTPUTF8",
+            ));
         }
         self.event(Pending::Rcpt { to: to.clone() }, Event::Rcpt { to });
     }

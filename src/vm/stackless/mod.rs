@@ -38,11 +38,14 @@ pub type FailureHandler = Rc<dyn Fn(&mut Vm, &rt::Tasklet, Value)>;
 /// The channel type scripts and native tasklets share.
 pub type Chan = rt::Channel<Pinned, Pinned>;
 
+/// A call to make: (function, args, keyword args).
+type Call = (Value, Vec<Value>, Vec<(Rc<str>, Value)>);
+
 /// What a tasklet gets when it next runs.
 enum Resume {
     /// Call this (function, args, keyword args): the tasklet has not started. Boxed: a
     /// parked tasklet's slot stays small.
-    Start(Box<(Value, Vec<Value>, Vec<(Rc<str>, Value)>)>),
+    Start(Box<Call>),
     /// Deliver this value through the hook of the native that switched.
     Value(Value),
     /// Take what a channel put in the tasklet's cell and deliver it (`true`: for an
