@@ -108,7 +108,7 @@ phases = [\"data\"]
 "
 PIPE_ACCEPT=$ACCEPT PIPE_RATE=$DELIVER
 # The stages ran: a delivered message carries spam_score's header.
-SAMPLE=$(find "$WORK/pipeline/mail/user/new" -type f | head -1)
+SAMPLE=$(find "$WORK/pipeline/mail/user/new" -type f -print -quit)
 grep -q '^X-Spam-Score: 0.0' "$SAMPLE" || { echo "no X-Spam-Score in $SAMPLE" >&2; exit 1; }
 
 # (d) Haraka: rcpt_to.in_host_list, spam_score.js, queue/fsync_file.js (250 after fsync).
@@ -125,7 +125,7 @@ wait_port "$H_PORT"
 t0=$(now); load "$H_PORT"; t1=$(now)
 wait_files "$H/queue/new"
 HARAKA_RATE=$(rate "$t0" "$t1")
-SAMPLE=$(find "$H/queue/new" -type f | head -1)
+SAMPLE=$(find "$H/queue/new" -type f -print -quit)
 grep -q '^X-Spam-Score: 0.0' "$SAMPLE" || { echo "no X-Spam-Score in $SAMPLE" >&2; exit 1; }
 kill "$HARAKA"; wait "$HARAKA" 2>/dev/null || true
 

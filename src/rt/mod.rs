@@ -78,6 +78,12 @@ pub fn run() {
     sched::with(|s| s.run_loop(|| false, true));
 }
 
+/// [`run`], but returns as soon as `done()` holds, checked between tasklet turns (how a
+/// program ends when its main tasklet does, leaving the others unrun).
+pub fn run_until(done: impl Fn() -> bool) {
+    sched::with(|s| s.run_loop(done, true));
+}
+
 /// Suspends the calling tasklet for `duration`; outside a tasklet, sleeps the thread.
 pub fn sleep(duration: Duration) {
     sleep_until(timer::deadline_after(Instant::now(), duration));

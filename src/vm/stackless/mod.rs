@@ -224,7 +224,7 @@ pub fn install(vm: &Rc<RefCell<Vm>>) {
 /// `Err` holds an exception nobody caught.
 pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
     install(vm);
-    let main = {
+    let (main, main_rt) = {
         let mut v = vm.borrow_mut();
         let frames = std::mem::take(&mut v.frames);
         let (idx, _) = v.new_tasklet(Value::None);
@@ -233,10 +233,16 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
         s.resume = Resume::Nothing;
         v.tasklets.main = Some(idx);
         v.spawn_slot(idx);
-        idx
+        let t = v.slot_mut(idx).rt.clone().expect("spawned");
+        (idx, t)
     };
     loop {
-        rt::run();
+        // The program ends with its main tasklet, as under Stackless: tasklets still
+        // runnable then never run.
+        rt::run_until(|| !main_rt.is_alive());
+        if !main_rt.is_alive() {
+            break;
+        }
         let mut v = vm.borrow_mut();
         let Some(s) = v.tasklets.slots.get_mut(main).and_then(|s| s.as_mut()) else {
             break;
