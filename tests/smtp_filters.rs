@@ -141,7 +141,7 @@ fn verdicts_become_replies_and_edits_reach_the_mailbox() {
 import smtplib
 port = {port}
 def send(subject, rcpts, helo="client.test"):
-    with smtplib.SMTP("127.0.0.1", port) as s:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
         s.ehlo(helo)
         try:
             s.sendmail("a@client.test", rcpts, "Subject: %s\r\n\r\nhello\r\n" % subject)
@@ -157,7 +157,7 @@ print(send("win the lottery", ["alice@localhost"]))
 print(send("please quarantine", ["alice@localhost"]))
 print(send("please discard", ["alice@localhost"]))
 print(send("only nobody", ["nobody@localhost"]))
-s = smtplib.SMTP("127.0.0.1", port)
+s = smtplib.SMTP("127.0.0.1", port, timeout=10)
 print("helo", s.ehlo("spammer")[0])
 "#,
         port = server.port
@@ -201,7 +201,7 @@ fn a_stage_that_raises_gives_451_and_the_next_message_goes_through() {
     let out = python(&format!(
         r#"
 import smtplib
-with smtplib.SMTP("127.0.0.1", {port}) as s:
+with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
     s.ehlo("client.test")
     code, text = s.docmd("MAIL FROM:<a@client.test>")
     code, text = s.docmd("RCPT TO:<crash@localhost>")
@@ -243,4 +243,60 @@ fn a_filter_that_does_not_compile_stops_serve_with_its_position() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.py:2:"), "{err}");
+}
+
+const POST_QUEUE: &str = r#"
+def run(inbox, outbox):
+    for ev in inbox:
+        if "drop me" in ev.message.subject:
+            ev.discard()
+            continue
+        ev.message.add_header("X-Queue-Id", ev.queue_id)
+        ev.add_rcpt("carol@localhost")
+        outbox.send(ev)
+"#;
+
+#[test]
+fn post_queue_stages_rewrite_the_spooled_copy_after_the_250() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        &[("post.py", POST_QUEUE, "phases = [\"queue\"]")],
+    );
+    let out = python(&format!(
+        r#"
+import smtplib
+with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
+    s.ehlo("client.test")
+    for subject in ("keep", "drop me"):
+        s.mail("a@client.test")
+        s.rcpt("dave@localhost")
+        s.putcmd("DATA")
+        s.getreply()
+        s.send(("Subject: %s\r\n\r\nbody\r\n.\r\n" % subject).encode())
+        code, text = s.getreply()
+        print(code, text.decode().split(" queued as ")[0])
+"#,
+        port = server.port
+    ));
+    assert_eq!(out, "250 2.0.0 Ok:\n250 2.0.0 Ok:\n");
+    let dave = wait_for(&server.dir.join("mail/dave/new"), 1);
+    let carol = wait_for(&server.dir.join("mail/carol/new"), 1);
+    assert_eq!((dave.len(), carol.len()), (1, 1));
+    let text = std::fs::read_to_string(&dave[0]).unwrap();
+    assert!(text.contains("X-Queue-Id: "), "{text}");
+    assert!(text.contains("Subject: keep"), "{text}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        files(&server.dir.join("mail/dave/new")).len(),
+        1,
+        "the discarded one is gone"
+    );
+    assert!(
+        files(&server.dir.join("spool/msg")).is_empty(),
+        "nothing left in the queue"
+    );
 }

@@ -26,10 +26,13 @@ struct Job {
 #[derive(Clone)]
 pub(super) struct Committer {
     jobs: Channel<Job>,
+    /// Held messages whose post-queue work is done, batched into deliveries as commits are.
+    released: Channel<QueueId>,
 }
 
 impl Committer {
     pub fn start(shared: Arc<Shared>) -> Committer {
+        let release_shared = shared.clone();
         let jobs: Channel<Job> = Channel::new();
         let rx = jobs.clone();
         rt::spawn(move || {
@@ -66,7 +69,26 @@ impl Committer {
                 }
             }
         });
-        Committer { jobs }
+        let released: Channel<QueueId> = Channel::new();
+        let rx = released.clone();
+        rt::spawn(move || {
+            while let Ok(first) = rx.receive() {
+                let mut ids = vec![first];
+                while rx.balance() > 0 && ids.len() < MAX_BATCH {
+                    match rx.receive() {
+                        Ok(id) => ids.push(id),
+                        Err(_) => break,
+                    }
+                }
+                delivery::deliver(&release_shared, ids);
+            }
+        });
+        Committer { jobs, released }
+    }
+
+    /// Starts delivery of a message committed with `hold`.
+    pub fn release(&self, id: QueueId) {
+        let _ = self.released.send(id);
     }
 
     /// Commits `msg` with whatever else is waiting; returns once it is durable (or failed).

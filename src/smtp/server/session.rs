@@ -346,9 +346,29 @@ fn message(
     if let Ok(id) = &committed
         && hold
     {
-        post_queue_policy(id, msg, quarantine, post_queue, client, txn, shared);
+        // The client gets its 250 now; the post-queue work runs beside the session.
+        let mut t = txn.transaction(Phase::Queue, client);
+        t.queue_id = Some(id.to_string());
+        let work = PostQueue {
+            id: id.clone(),
+            msg,
+            quarantine,
+            policy: post_queue,
+            txn: t,
+        };
+        let (shared, committer) = (shared.clone(), committer.clone());
+        crate::rt::spawn(move || work.run(&shared, &committer));
     }
     data::verdict(&committed)
+}
+
+/// A durable message held from delivery, and what is left to do with it.
+struct PostQueue {
+    id: crate::queue::QueueId,
+    msg: crate::queue::PendingMessage,
+    quarantine: Option<String>,
+    policy: Option<Rc<dyn Policy>>,
+    txn: Transaction,
 }
 
 fn apply_edits(msg: &mut crate::queue::PendingMessage, outcome: &policy::Outcome) {
@@ -362,57 +382,68 @@ fn apply_edits(msg: &mut crate::queue::PendingMessage, outcome: &policy::Outcome
         .collect();
 }
 
-/// The message is durable and held from delivery: run the post-queue stages, apply what
-/// they decided to the spooled copy, then release it to delivery.
-fn post_queue_policy(
-    id: &crate::queue::QueueId,
-    mut msg: crate::queue::PendingMessage,
-    mut quarantine: Option<String>,
-    policy: Option<Rc<dyn Policy>>,
-    client: &Client,
-    txn: &Txn,
-    shared: &Arc<Shared>,
-) {
-    let spool = &shared.spool;
-    if let (Some(p), None) = (&policy, &quarantine) {
-        let mut t = txn.transaction(Phase::Queue, client);
-        t.rcpts = msg
-            .envelope
-            .rcpts
-            .iter()
-            .map(|r| r.address.clone())
-            .collect();
-        t.message = Some(msg.body.clone());
-        t.queue_id = Some(id.to_string());
-        let before = (t.rcpts.clone(), msg.body.len());
-        let outcome = p.check(t);
-        let edited = outcome.message.is_some() || outcome.rcpts != before.0;
-        match &outcome.decision {
-            Decision::Discard => {
-                tracing::info!(queue_id = %id, "message discarded by a post-queue filter");
-                if let Err(e) = spool.remove(id) {
-                    tracing::error!(queue_id = %id, "discard: {e}");
+impl PostQueue {
+    /// Runs the post-queue stages, applies what they decided to the spooled copy, then
+    /// releases the message to delivery.
+    fn run(self, shared: &Arc<Shared>, committer: &Committer) {
+        let PostQueue {
+            id,
+            mut msg,
+            mut quarantine,
+            policy,
+            mut txn,
+        } = self;
+        // Spool changes sync to disk: on the helper pool, not this scheduler thread.
+        let on_pool = |f: Box<dyn FnOnce(&crate::queue::Spool) + Send>| {
+            let spool = shared.spool.clone();
+            crate::rt::blocking(move || f(&spool));
+        };
+        if let (Some(p), None) = (&policy, &quarantine) {
+            txn.rcpts = msg
+                .envelope
+                .rcpts
+                .iter()
+                .map(|r| r.address.clone())
+                .collect();
+            txn.message = Some(msg.body.clone());
+            let before = txn.rcpts.clone();
+            let outcome = p.check(txn);
+            let edited = outcome.message.is_some() || outcome.rcpts != before;
+            match &outcome.decision {
+                Decision::Discard => {
+                    tracing::info!(queue_id = %id, "message discarded by a post-queue filter");
+                    on_pool(Box::new(move |spool| {
+                        if let Err(e) = spool.remove(&id) {
+                            tracing::error!(queue_id = %id, "discard: {e}");
+                        }
+                    }));
+                    return;
                 }
-                return;
+                Decision::Quarantine(reason) => quarantine = Some(reason.clone()),
+                _ => {}
             }
-            Decision::Quarantine(reason) => quarantine = Some(reason.clone()),
-            _ => {}
-        }
-        if edited {
-            apply_edits(&mut msg, &outcome);
-            if let Err(e) = spool.rewrite(id, &msg) {
-                tracing::error!(queue_id = %id, "post-queue rewrite: {e}");
+            if edited {
+                apply_edits(&mut msg, &outcome);
+                let id = id.clone();
+                on_pool(Box::new(move |spool| {
+                    if let Err(e) = spool.rewrite(&id, &msg) {
+                        tracing::error!(queue_id = %id, "post-queue rewrite: {e}");
+                    }
+                }));
             }
         }
+        if let Some(reason) = quarantine {
+            on_pool(Box::new(move |spool| match spool.quarantine(&id) {
+                Ok(path) => tracing::info!(
+                    queue_id = %id,
+                    path = %path.display(),
+                    reason = %reason,
+                    "message quarantined"
+                ),
+                Err(e) => tracing::error!(queue_id = %id, "quarantine: {e}"),
+            }));
+            return;
+        }
+        committer.release(id);
     }
-    if let Some(reason) = quarantine {
-        match spool.quarantine(id) {
-            Ok(path) => {
-                tracing::info!(queue_id = %id, path = %path.display(), reason = %reason, "message quarantined")
-            }
-            Err(e) => tracing::error!(queue_id = %id, "quarantine: {e}"),
-        }
-        return;
-    }
-    super::delivery::deliver(shared, vec![id.clone()]);
 }
