@@ -521,6 +521,15 @@ pub struct Prog {
     nregs: usize,
     flags: u32,
     pub names: HashMap<String, usize>,
+    /// What can begin a match, when that is known: a search skips other start positions.
+    first: Option<FirstSet>,
+}
+
+/// The chars a match can begin with: a table for ASCII, the consuming instructions for the
+/// rest.
+struct FirstSet {
+    ascii: [bool; 128],
+    insts: Vec<usize>,
 }
 
 pub fn compile(parsed: Parsed) -> Result<Prog, String> {
@@ -534,14 +543,17 @@ pub fn compile(parsed: Parsed) -> Result<Prog, String> {
     c.node(&parsed.node)?;
     c.insts.push(Inst::Save(1));
     c.insts.push(Inst::Match);
-    Ok(Prog {
+    let mut prog = Prog {
         insts: c.insts,
         classes: c.classes,
         ngroups: parsed.groups,
         nregs: c.nregs,
         flags: parsed.flags,
         names: parsed.names,
-    })
+        first: None,
+    };
+    prog.first = prog.first_set();
+    Ok(prog)
 }
 
 struct Comp {
@@ -875,12 +887,12 @@ impl Prog {
         let mut pos = start;
         let mut caps = vec![None; 2 * (self.ngroups + 1)];
         let mut scratch = Scratch::default();
-        let first = self.first_consumer();
+        let first = self.first.as_ref().filter(|_| !anchored);
         let icase = self.flags & I != 0;
         loop {
-            if !anchored && let Some(pc) = first {
+            if let Some(first) = first {
                 // Skip start positions whose first char cannot begin a match.
-                while pos < text.len() && !self.char_ok(pc, text[pos], icase) {
+                while pos < text.len() && !self.can_start(first, text[pos], icase) {
                     pos += 1;
                 }
                 if pos >= text.len() {
@@ -915,16 +927,40 @@ struct Scratch {
 }
 
 impl Prog {
-    /// The instruction that consumes the first char of every match, when that is fixed (no
-    /// branch, anchor or lookaround before it): a search can skip positions it rejects.
-    fn first_consumer(&self) -> Option<usize> {
-        let mut pc = 0;
-        loop {
-            match self.insts.get(pc)? {
-                Inst::Save(_) | Inst::Assert(4) | Inst::Assert(5) => pc += 1,
-                Inst::Char(_) | Inst::Class(_) => return Some(pc),
-                _ => return None,
+    /// The consuming instructions every match starts with, found by following every path
+    /// from the start over zero-width steps (groups, branches, assertions: skipping an
+    /// assertion only makes the set larger). None when some path can match without
+    /// consuming, or starts with `.`, a backreference or a lookaround.
+    fn first_set(&self) -> Option<FirstSet> {
+        let icase = self.flags & I != 0;
+        let mut seen = vec![false; self.insts.len()];
+        let mut todo = vec![0usize];
+        let mut insts = Vec::new();
+        while let Some(pc) = todo.pop() {
+            if std::mem::replace(seen.get_mut(pc)?, true) {
+                continue;
             }
+            match self.insts.get(pc)? {
+                Inst::Save(_) | Inst::Assert(_) | Inst::Mark(_) | Inst::Progress(_) => {
+                    todo.push(pc + 1)
+                }
+                Inst::Split(a, b) => todo.extend([*a, *b]),
+                Inst::Jmp(a) => todo.push(*a),
+                Inst::Char(_) | Inst::Class(_) => insts.push(pc),
+                Inst::Any | Inst::Backref(_) | Inst::Look(..) | Inst::Match => return None,
+            }
+        }
+        let mut ascii = [false; 128];
+        for (b, ok) in ascii.iter_mut().enumerate() {
+            *ok = insts.iter().any(|&pc| self.char_ok(pc, b as u8 as char, icase));
+        }
+        Some(FirstSet { ascii, insts })
+    }
+
+    fn can_start(&self, first: &FirstSet, c: char, icase: bool) -> bool {
+        match first.ascii.get(c as usize) {
+            Some(ok) => *ok,
+            None => first.insts.iter().any(|&pc| self.char_ok(pc, c, icase)),
         }
     }
 
