@@ -285,7 +285,11 @@ impl Scheduler {
         if let Some(key) = task.registry_key.take() {
             self.registry.borrow_mut().remove(key);
         }
-        let joiner = task.joiner.borrow_mut().take();
+        let joiner = task
+            .cold
+            .borrow_mut()
+            .as_mut()
+            .and_then(|c| c.joiner.take());
         if let Some((joiner, seq)) = joiner {
             self.wake(&joiner, seq, Wake::Normal, false);
         }
@@ -616,7 +620,7 @@ pub(crate) fn wait_for(task: &Rc<Task>) {
             if Rc::ptr_eq(&me, task) {
                 return;
             }
-            *task.joiner.borrow_mut() = Some((me.clone(), me.seq.get()));
+            task.cold_mut(|c| c.joiner = Some((me.clone(), me.seq.get())));
             let _ = s.park();
         }
         None => s.run_loop(|| task.is_done(), true),
@@ -628,11 +632,11 @@ fn record_panic(task: &Task, payload: &(dyn std::any::Any + Send)) {
     let msg = panic_message(payload);
     tracing::error!(
         tasklet = task.id,
-        name = task.name.as_deref(),
+        name = task.name().as_deref(),
         script = task.is_script,
         "tasklet panicked: {msg}"
     );
-    *task.panic_message.borrow_mut() = Some(msg);
+    task.cold_mut(|c| c.panic_message = Some(msg));
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -71,6 +71,15 @@ impl<T, X> ScriptCell<T, X> {
         }
     }
 
+    /// After a send parked: the value still waiting in the cell, if a receiver has not
+    /// taken it yet (a VM pickling a blocked sender reads it here).
+    pub fn with_pending<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        match &*self.message.borrow() {
+            Message::Value(v) => f(Some(v)),
+            _ => f(None),
+        }
+    }
+
     /// After a send parked: true once a receiver has taken the message.
     pub fn is_delivered(&self) -> bool {
         matches!(*self.message.borrow(), Message::Empty)

@@ -32,6 +32,28 @@ pub(crate) enum Wake {
     Timeout,
 }
 
+#[derive(Default)]
+pub(crate) struct Cold {
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) panic_message: Option<String>,
+    /// The tasklet waiting in `join`, with the park sequence it waits under.
+    pub(crate) joiner: Option<(Rc<Task>, u32)>,
+}
+
+impl Task {
+    pub(crate) fn name(&self) -> Option<String> {
+        self.cold
+            .borrow()
+            .as_ref()
+            .and_then(|c| c.name.as_deref().map(str::to_string))
+    }
+
+    /// The cold part, made on first use.
+    pub(crate) fn cold_mut<R>(&self, f: impl FnOnce(&mut Cold) -> R) -> R {
+        f(self.cold.borrow_mut().get_or_insert_with(Default::default))
+    }
+}
+
 pub(crate) struct Task {
     pub(crate) id: u64,
     pub(crate) coro: RefCell<Option<Coro>>,
@@ -49,15 +71,14 @@ pub(crate) struct Task {
     pub(crate) killed: Cell<bool>,
     /// Key in the scheduler's registry of live tasklets.
     pub(crate) registry_key: Cell<Option<Key>>,
-    pub(crate) panic_message: RefCell<Option<String>>,
-    /// The tasklet waiting in `join`, with the park sequence it waits under.
-    pub(crate) joiner: RefCell<Option<(Rc<Task>, u32)>>,
-    pub(crate) name: Option<Box<str>>,
+    /// What few tasklets ever need (a panic message, a joiner), out of line so that every
+    /// tasklet stays small: a server parks one per connection and per script.
+    pub(crate) cold: RefCell<Option<Box<Cold>>>,
 }
 
 impl Task {
     pub(crate) fn new(id: u64, name: Option<Box<str>>, is_script: bool) -> Task {
-        Task {
+        let task = Task {
             id,
             coro: RefCell::new(None),
             script: RefCell::new(None),
@@ -68,10 +89,12 @@ impl Task {
             yielder: Cell::new(std::ptr::null()),
             killed: Cell::new(false),
             registry_key: Cell::new(None),
-            panic_message: RefCell::new(None),
-            joiner: RefCell::new(None),
-            name,
+            cold: RefCell::new(None),
+        };
+        if name.is_some() {
+            task.cold_mut(|c| c.name = name);
         }
+        task
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -80,7 +103,12 @@ impl Task {
 
     /// Why a finished tasklet produced no result, if it did not: panicked, or killed.
     pub(crate) fn failure(&self) -> Option<JoinError> {
-        if let Some(msg) = self.panic_message.borrow().clone() {
+        let msg = self
+            .cold
+            .borrow()
+            .as_ref()
+            .and_then(|c| c.panic_message.clone());
+        if let Some(msg) = msg {
             Some(JoinError::Panicked(msg))
         } else if self.killed.get() {
             Some(JoinError::Killed)
@@ -147,8 +175,8 @@ impl Tasklet {
         self.task.id
     }
 
-    pub fn name(&self) -> Option<&str> {
-        self.task.name.as_deref()
+    pub fn name(&self) -> Option<String> {
+        self.task.name()
     }
 
     /// True until the tasklet has returned, panicked or been killed.
@@ -178,7 +206,7 @@ impl fmt::Debug for Tasklet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tasklet")
             .field("id", &self.task.id)
-            .field("name", &self.task.name)
+            .field("name", &self.task.name())
             .field("state", &self.task.state.get())
             .finish()
     }

@@ -952,7 +952,9 @@ impl Prog {
         }
         let mut ascii = [false; 128];
         for (b, ok) in ascii.iter_mut().enumerate() {
-            *ok = insts.iter().any(|&pc| self.char_ok(pc, b as u8 as char, icase));
+            *ok = insts
+                .iter()
+                .any(|&pc| self.char_ok(pc, b as u8 as char, icase));
         }
         Some(FirstSet { ascii, insts })
     }

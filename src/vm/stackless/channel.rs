@@ -136,7 +136,6 @@ impl Vm {
                     let s = self.slot_mut(i);
                     s.blocked_on = Some((ch, 1));
                     s.blocked_obj = chan;
-                    s.sending = v;
                     s.handle.has_blocked.set(true);
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))

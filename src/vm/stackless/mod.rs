@@ -43,8 +43,9 @@ type Call = (Value, Vec<Value>, Vec<(Rc<str>, Value)>);
 
 /// What a tasklet gets when it next runs.
 enum Resume {
-    /// Call this (function, args, keyword args): the tasklet has not started. Boxed: a
-    /// parked tasklet's slot stays small.
+    /// Call this (function, args, keyword args): the tasklet has not started. Before
+    /// `setup` (no scheduler tasklet yet) it holds the bound callable and no arguments.
+    /// Boxed: a parked tasklet's slot stays small.
     Start(Box<Call>),
     /// Deliver this value through the hook of the native that switched.
     Value(Value),
@@ -55,14 +56,17 @@ enum Resume {
     Raise(Value),
     /// A tasklet loaded from a pickle was blocked on a channel: do that operation again
     /// (receive, or send `value`), delivering through the hook as the original call would.
-    Reblock {
-        chan: Value,
-        sending: bool,
-        value: Value,
-        iterating: bool,
-    },
+    Reblock(Box<Reblock>),
     /// Nothing to deliver.
     Nothing,
+}
+
+/// A loaded tasklet's channel operation, done again when it first runs.
+struct Reblock {
+    chan: Value,
+    sending: bool,
+    value: Value,
+    iterating: bool,
 }
 
 /// One script tasklet's state while it does not run.
@@ -72,20 +76,17 @@ struct Slot {
     /// The scheduler's tasklet, once set up.
     rt: Option<rt::Tasklet>,
     frames: Vec<Frame>,
-    /// The callable given to the constructor or `bind`, until `setup`.
-    func: Value,
     resume: Resume,
     /// Where the result of the native that switched goes.
     hook: Hook,
     cell: ScriptCell<Pinned, Pinned>,
     /// The channel it waits on while blocked, and the direction (1 send, -1 receive).
     blocked_on: Option<(Chan, i8)>,
-    /// While blocked: the Python channel object, and the value being sent (for pickling).
+    /// While blocked: the Python channel object (for pickling).
     blocked_obj: Value,
-    sending: Value,
     /// Loaded from a pickle: its frames, one per (not running) generator object, taken out
     /// when it first runs (the loader fills the generators after making the tasklet).
-    pending_frames: Vec<Value>,
+    pending_frames: Option<Box<[Value]>>,
     tempval: Value,
     /// `stackless.atomic()` depth: no preemption while positive.
     atomic: u32,
@@ -180,11 +181,10 @@ impl Slot {
     fn trace(&self, out: &mut Vec<Value>) {
         let s = self;
         out.push(s.obj);
-        out.push(s.func);
         out.push(s.tempval);
         out.push(s.blocked_obj);
-        out.push(s.sending);
-        out.extend_from_slice(&s.pending_frames);
+        out.extend(s.pending_frames.iter().flat_map(|g| g.iter().copied()));
+        s.cell.with_pending(|p| out.extend(p.map(Pinned::get)));
         for f in &s.frames {
             f.trace(out);
         }
@@ -196,7 +196,7 @@ impl Slot {
                 out.extend(kw.iter().map(|k| k.1));
             }
             Resume::Value(v) | Resume::Raise(v) => out.push(*v),
-            Resume::Reblock { chan, value, .. } => out.extend([*chan, *value]),
+            Resume::Reblock(r) => out.extend([r.chan, r.value]),
             Resume::Receive(_) | Resume::Nothing => {}
         }
         hook_trace(&s.hook, out);

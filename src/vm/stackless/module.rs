@@ -345,7 +345,7 @@ fn t_bind(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
             if s.rt.is_some() {
                 return err(ExcKind::RuntimeError, "tasklet is already bound to a frame");
             }
-            s.func = func;
+            s.resume = Resume::Start(Box::new((func, Vec::new(), Vec::new())));
         }
         None => {
             // A finished tasklet may be bound again, keeping its identity.
@@ -373,10 +373,10 @@ fn t_setup(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     if s.rt.is_some() {
         return err(ExcKind::RuntimeError, "tasklet is already set up");
     }
-    if matches!(s.func, Value::None) {
-        return type_err("cframe function must be callable");
-    }
-    let func = std::mem::replace(&mut s.func, Value::None);
+    let func = match &s.resume {
+        Resume::Start(b) => b.0,
+        _ => return type_err("cframe function must be callable"),
+    };
     s.resume = Resume::Start(Box::new((func, args[1..].to_vec(), kw.to_vec())));
     if vm.tasklets.me.upgrade().is_none() {
         return err(

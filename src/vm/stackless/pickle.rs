@@ -71,7 +71,7 @@ fn save_tasklet(vm: &mut Vm, data: &Rc<dyn Any>) -> PResult<(Vec<Value>, Vec<u8>
                     "cannot pickle a tasklet started with keyword arguments",
                 );
             }
-            _ => (s.func, Vec::new()),
+            _ => (Value::None, Vec::new()),
         };
         let mut kids = vec![f];
         kids.extend(args);
@@ -84,7 +84,8 @@ fn save_tasklet(vm: &mut Vm, data: &Rc<dyn Any>) -> PResult<(Vec<Value>, Vec<u8>
     let target = (s.hook.target == Target::Push) as u8;
     let frames = s.frames.clone();
     let (state, blocked, tempval) = (s.blocked_on.as_ref().map(|b| b.1), s.blocked_obj, s.tempval);
-    let (sending, resume) = (s.sending, clone_resume(&s.resume));
+    let sending = s.cell.with_pending(|p| p.map_or(Value::None, |p| p.get()));
+    let resume = clone_resume(&s.resume);
     let mut kids = vec![tempval];
     let mut bytes = Vec::new();
     match state {
@@ -122,7 +123,7 @@ fn clone_resume(r: &Resume) -> Option<(u8, Value, bool)> {
         Resume::Receive(it) => Some((GETS_NOTHING, Value::None, *it)),
         Resume::Value(v) => Some((GETS_VALUE, *v, false)),
         Resume::Raise(v) => Some((GETS_RAISE, *v, false)),
-        Resume::Start(_) | Resume::Reblock { .. } => None,
+        Resume::Start(_) | Resume::Reblock(_) => None,
     }
 }
 
@@ -152,7 +153,6 @@ fn load_tasklet(vm: &mut Vm, bytes: &[u8], kids: &[Value]) -> PResult<Value> {
             let (idx, obj) = vm.new_tasklet(f);
             if *scheduled == 1 {
                 let s = vm.slot_mut(idx);
-                s.func = Value::None;
                 s.resume = Resume::Start(Box::new((f, args.to_vec(), Vec::new())));
                 vm.spawn_slot(idx);
                 pause(vm, idx);
@@ -171,12 +171,12 @@ fn load_tasklet(vm: &mut Vm, bytes: &[u8], kids: &[Value]) -> PResult<Value> {
         }
         [BLOCKED, target, sending, iterating] if kids.len() >= 3 => {
             let (idx, obj) = started(vm, *target, kids[0], &kids[3..]);
-            vm.slot_mut(idx).resume = Resume::Reblock {
+            vm.slot_mut(idx).resume = Resume::Reblock(Box::new(super::Reblock {
                 chan: kids[1],
                 sending: *sending == 1,
                 value: kids[2],
                 iterating: *iterating == 1,
-            };
+            }));
             Ok(obj)
         }
         _ => bad(vm),
@@ -188,7 +188,7 @@ fn started(vm: &mut Vm, target: u8, tempval: Value, gens: &[Value]) -> (usize, V
     let (idx, obj) = vm.new_tasklet(Value::None);
     let s = vm.slot_mut(idx);
     s.tempval = tempval;
-    s.pending_frames = gens.to_vec();
+    s.pending_frames = Some(gens.into());
     s.hook = Hook {
         target: if target == 1 {
             Target::Push

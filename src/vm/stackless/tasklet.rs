@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use super::{Resume, Slot, TaskletRef};
+use super::{Reblock, Resume, Slot, TaskletRef};
 use crate::rt::{self, RecvError, ScriptBody, ScriptCell, ScriptStep};
 use crate::vm::error::{Exc, ExcKind, PResult};
 use crate::vm::interp::{Hook, RunOutcome, Vm};
@@ -66,14 +66,16 @@ impl Vm {
             obj,
             rt: None,
             frames: Vec::new(),
-            func,
-            resume: Resume::Nothing,
+            resume: if matches!(func, Value::None) {
+                Resume::Nothing
+            } else {
+                Resume::Start(Box::new((func, Vec::new(), Vec::new())))
+            },
             hook: Hook::NESTED,
             cell: ScriptCell::new(),
             blocked_on: None,
             blocked_obj: Value::None,
-            sending: Value::None,
-            pending_frames: Vec::new(),
+            pending_frames: None,
             tempval: Value::None,
             atomic: 0,
             handle,
@@ -161,12 +163,11 @@ impl Vm {
         let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) else {
             return ScriptStep::Done;
         };
-        let pending = std::mem::take(&mut s.pending_frames);
+        let pending = s.pending_frames.take().unwrap_or_default();
         self.frames = std::mem::take(&mut s.frames);
         s.blocked_on = None;
         s.blocked_obj = Value::None;
-        s.sending = Value::None;
-        for g in pending {
+        for &g in pending.iter() {
             if let Value::Obj(r) = g
                 && let Obj::Generator(genr) = self.heap.get_mut(r)
                 && let Some(f) = genr.frame.take()
@@ -240,12 +241,13 @@ impl Vm {
             Resume::Value(v) => self.deliver(hook, v),
             Resume::Raise(e) => Err(Exc::Obj(e)),
             Resume::Nothing => Ok(()),
-            Resume::Reblock {
-                chan,
-                sending,
-                value,
-                iterating,
-            } => {
+            Resume::Reblock(r) => {
+                let Reblock {
+                    chan,
+                    sending,
+                    value,
+                    iterating,
+                } = *r;
                 self.pending_hook = hook;
                 if sending {
                     self.channel_send(chan, value, false)?;
