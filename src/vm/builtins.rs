@@ -208,8 +208,13 @@ pub fn new_vm() -> Vm {
     vm
 }
 
-pub(super) fn arg(args: &[Value], i: usize) -> Value {
+pub(crate) fn arg(args: &[Value], i: usize) -> Value {
     args.get(i).copied().unwrap_or(Value::None)
+}
+
+/// A parameter given by keyword `name` or in position `i`.
+pub(crate) fn kw_or(kw: &Kw, name: &str, args: &[Value], i: usize) -> Value {
+    kwarg(kw, name).unwrap_or_else(|| arg(args, i))
 }
 
 pub(super) fn kwarg(kw: &Kw, name: &str) -> Option<Value> {

@@ -20,9 +20,7 @@ struct File {
     closed: std::cell::Cell<bool>,
 }
 
-fn arg(args: &[Value], i: usize) -> Value {
-    args.get(i).copied().unwrap_or(Value::None)
-}
+use super::builtins::arg;
 
 fn class(vm: &mut Vm) -> Ref {
     if let Some((_, c)) = vm

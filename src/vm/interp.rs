@@ -95,6 +95,25 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// The frame of a module body: it runs in `globals` and hands its result back to the
+    /// native that runs it.
+    pub fn module(code: Rc<Code>, globals: Ref) -> Frame {
+        Frame {
+            code,
+            ip: 0,
+            stack: Vec::new(),
+            fast: Vec::new(),
+            cells: Vec::new(),
+            globals,
+            ns: None,
+            blocks: Vec::new(),
+            handling: Vec::new(),
+            func: None,
+            hook: Hook::NESTED,
+            genr: None,
+        }
+    }
+
     pub fn trace(&self, out: &mut Vec<Value>) {
         out.extend_from_slice(&self.stack);
         out.extend(self.fast.iter().flatten());

@@ -65,7 +65,7 @@ mod tests;
 use std::rc::Rc;
 
 use error::{Exc, ExcKind, SyntaxError};
-use interp::{Frame, Hook, RunOutcome, Target, Transform, Vm};
+use interp::{Frame, RunOutcome, Vm};
 use op::Code;
 use value::Value;
 
@@ -112,23 +112,7 @@ impl Vm {
         let (_, globals) = self.new_module(name);
         self.sources
             .push((code.filename.clone(), Rc::from(src), Some(code.clone())));
-        self.frames.push(Frame {
-            code,
-            ip: 0,
-            stack: Vec::new(),
-            fast: Vec::new(),
-            cells: Vec::new(),
-            globals,
-            ns: None,
-            blocks: Vec::new(),
-            handling: Vec::new(),
-            func: None,
-            hook: Hook {
-                target: Target::Nested,
-                transform: Transform::None,
-            },
-            genr: None,
-        });
+        self.frames.push(Frame::module(code, globals));
     }
 
     /// Runs the frame stack for at most `budget` instructions (all of them with `None`).

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use num_traits::ToPrimitive;
 
 use super::error::{Exc, ExcKind, PResult, err, type_err, value_err};
-use super::interp::{Frame, Hook, Target, Transform, Vm};
+use super::interp::{Frame, Vm};
 use super::ops::{Num, num_f64};
 use super::value::*;
 
@@ -168,23 +168,7 @@ impl Vm {
             Some(code.clone()),
         ));
         let (m, d) = self.new_module(name);
-        let f = Frame {
-            code,
-            ip: 0,
-            stack: Vec::new(),
-            fast: Vec::new(),
-            cells: Vec::new(),
-            globals: d,
-            ns: None,
-            blocks: Vec::new(),
-            handling: Vec::new(),
-            func: None,
-            hook: Hook {
-                target: Target::Nested,
-                transform: Transform::None,
-            },
-            genr: None,
-        };
+        let f = Frame::module(code, d);
         // Module bodies run to completion before `import` returns, as in CPython.
         let base = self.frames.len();
         self.frames.push(f);

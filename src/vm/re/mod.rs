@@ -158,16 +158,7 @@ fn data<T: 'static>(vm: &Vm, v: Value) -> Option<Rc<T>> {
     }
 }
 
-fn arg(args: &[Value], i: usize) -> Value {
-    args.get(i).copied().unwrap_or(Value::None)
-}
-
-fn kw_or(kw: &Kw, name: &str, args: &[Value], i: usize) -> Value {
-    kw.iter()
-        .find(|(k, _)| &**k == name)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| arg(args, i))
-}
+use super::builtins::{arg, kw_or};
 
 fn compile_pattern(vm: &mut Vm, p: Value, flags: Value) -> PResult<Rc<PatternData>> {
     if let Some(d) = data::<PatternData>(vm, p) {

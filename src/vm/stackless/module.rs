@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::{Classes, Resume};
 use crate::rt::ScriptStep;
 use crate::vm::error::{Exc, ExcKind, PResult, err, type_err};
-use crate::vm::interp::{Frame, Hook, Vm};
+use crate::vm::interp::{Frame, Vm};
 use crate::vm::value::*;
 
 type Kw = [(Rc<str>, Value)];
@@ -22,16 +22,7 @@ def _send_sequence(self, seq):
     return n
 ";
 
-fn arg(args: &[Value], i: usize) -> Value {
-    args.get(i).copied().unwrap_or(Value::None)
-}
-
-fn kw_or(kw: &Kw, name: &str, args: &[Value], i: usize) -> Value {
-    kw.iter()
-        .find(|(k, _)| &**k == name)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| arg(args, i))
-}
+use crate::vm::builtins::{arg, kw_or};
 
 impl Vm {
     /// The classes of the module, made on first use (the main tasklet needs one before any
@@ -205,20 +196,7 @@ impl Vm {
         let code = crate::vm::compile_source(PRELUDE, "<stackless>")
             .map_err(|e| Exc::New(ExcKind::SyntaxErrorExc, e.msg))?;
         let base = self.frames.len();
-        self.frames.push(Frame {
-            code,
-            ip: 0,
-            stack: Vec::new(),
-            fast: Vec::new(),
-            cells: Vec::new(),
-            globals,
-            ns: None,
-            blocks: Vec::new(),
-            handling: Vec::new(),
-            func: None,
-            hook: Hook::NESTED,
-            genr: None,
-        });
+        self.frames.push(Frame::module(code, globals));
         self.nested += 1;
         let r = self.run_loop(base, None);
         self.nested -= 1;
