@@ -21,7 +21,7 @@ use crate::vm::interp::Vm;
 use crate::vm::value::{Obj, Value};
 
 use super::message::{SharedMessage, message_value};
-use super::{arg_or_kw, class_ref, host_class, host_data, opt_str, py_repr, str_arg, str_list};
+use super::{arg_or_kw, class_ref, host_data, opt_str, py_repr, str_arg, str_list};
 
 type Kw = [(Rc<str>, Value)];
 
@@ -401,8 +401,7 @@ pub fn event_value(vm: &mut Vm, state: &Rc<RefCell<EventState>>) -> Value {
 }
 
 pub(super) fn register_classes(vm: &mut Vm) {
-    host_class(
-        vm,
+    vm.host_class(
         EVENT,
         &[
             ("reject", reject),
@@ -426,8 +425,7 @@ pub(super) fn register_classes(vm: &mut Vm) {
             ("verdict", verdict),
         ],
     );
-    host_class(
-        vm,
+    vm.host_class(
         CLIENT,
         &[("__repr__", client_repr)],
         &[

@@ -14,7 +14,7 @@ use crate::vm::error::{PResult, type_err, value_err};
 use crate::vm::interp::Vm;
 use crate::vm::value::{Obj, Value};
 
-use super::{class_ref, host_class, host_data, opt_str, py_repr, str_arg, str_list};
+use super::{class_ref, host_data, opt_str, py_repr, str_arg, str_list};
 
 type Kw = [(Rc<str>, Value)];
 
@@ -36,8 +36,7 @@ pub fn message_value(vm: &mut Vm, msg: &SharedMessage) -> Value {
 }
 
 pub(super) fn register_classes(vm: &mut Vm) {
-    host_class(
-        vm,
+    vm.host_class(
         MESSAGE,
         &[
             ("header", header),
@@ -59,8 +58,7 @@ pub(super) fn register_classes(vm: &mut Vm) {
             ("attachments", attachments),
         ],
     );
-    host_class(
-        vm,
+    vm.host_class(
         PART,
         &[("__repr__", part_repr)],
         &[

@@ -27,7 +27,7 @@ mod tests;
 use std::rc::Rc;
 
 use crate::vm::interp::Vm;
-use crate::vm::value::{AttrMap, BuiltinType, Class, NativeFn, Obj, Ref, Value};
+use crate::vm::value::{Obj, Ref, Value};
 
 pub use check::{CheckError, check_filters, check_script, check_source};
 pub use event::{Client, EnvelopeEdit, EventState, Phase, Verdict, event_value};
@@ -41,37 +41,6 @@ pub fn install(vm: &mut Vm) {
     vm.register_module("log", log::build_module);
     message::register_classes(vm);
     event::register_classes(vm);
-}
-
-/// A class for host objects: `methods` are called with the object first, `props` are
-/// read-only properties. Its instances are `Obj::Host(class, data)`. The class is kept in
-/// `vm.host_classes` (a GC root) under `name`.
-fn host_class(
-    vm: &mut Vm,
-    name: &'static str,
-    methods: &[(&'static str, NativeFn)],
-    props: &[(&'static str, NativeFn)],
-) -> Ref {
-    let mut dict = AttrMap::default();
-    for (n, f) in methods {
-        dict.insert(Rc::from(*n), vm.native_method(n, *f));
-    }
-    for (n, f) in props {
-        let getter = vm.native_method(n, *f);
-        let prop = vm.alloc(Obj::Property(getter, Value::None, Value::None));
-        dict.insert(Rc::from(*n), prop);
-    }
-    let base = Some(vm.types[0]);
-    let short = name.rsplit('.').next().unwrap_or(name);
-    let class = vm.heap.alloc(Obj::Class(Box::new(Class {
-        name: Rc::from(short),
-        base,
-        dict,
-        builtin: Some(BuiltinType::Host),
-    })));
-    vm.host_classes.retain(|(n, _)| *n != name);
-    vm.host_classes.push((name, class));
-    class
 }
 
 /// The class registered under `name`; `install` must have run.

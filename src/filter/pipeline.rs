@@ -360,7 +360,7 @@ const OUTBOX: &str = "filter.Outbox";
 struct OutboxData;
 
 fn register_outbox(vm: &mut Vm) {
-    super::host_class(vm, OUTBOX, &[("send", outbox_send)], &[]);
+    vm.host_class(OUTBOX, &[("send", outbox_send)], &[]);
 }
 
 fn outbox_value(vm: &mut Vm) -> Value {

@@ -30,25 +30,17 @@ fn class(vm: &mut Vm) -> Ref {
     {
         return *c;
     }
-    let mut dict = AttrMap::default();
-    for (n, f) in [
-        ("read", f_read as NativeFn),
-        ("write", f_write),
-        ("close", f_close),
-        ("__enter__", f_enter),
-        ("__exit__", f_exit),
-    ] {
-        dict.insert(Rc::from(n), vm.native_method(n, f));
-    }
-    let base = Some(vm.types[0]);
-    let c = vm.heap.alloc(Obj::Class(Box::new(Class {
-        name: Rc::from("TextIOWrapper"),
-        base,
-        dict,
-        builtin: Some(BuiltinType::Host),
-    })));
-    vm.host_classes.push(("_io.TextIOWrapper", c));
-    c
+    vm.host_class(
+        "_io.TextIOWrapper",
+        &[
+            ("read", f_read),
+            ("write", f_write),
+            ("close", f_close),
+            ("__enter__", f_enter),
+            ("__exit__", f_exit),
+        ],
+        &[],
+    )
 }
 
 fn os_error(path: &str, e: std::io::Error) -> PResult<Value> {

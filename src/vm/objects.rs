@@ -531,6 +531,49 @@ impl Vm {
         }
     }
 
+    /// A class for host objects (`Obj::Host(class, data)`): `methods` are called with the
+    /// object first, `props` are read-only properties (see `add_setter`). It is kept in
+    /// `host_classes` (a GC root, and how pickle names it) under `name`, `module.Class`;
+    /// scripts see the last part.
+    pub fn host_class(
+        &mut self,
+        name: &'static str,
+        methods: &[(&'static str, NativeFn)],
+        props: &[(&'static str, NativeFn)],
+    ) -> Ref {
+        let mut dict = AttrMap::default();
+        for (n, f) in methods {
+            dict.insert(Rc::from(*n), self.native_method(n, *f));
+        }
+        for (n, f) in props {
+            let getter = self.native_method(n, *f);
+            let prop = self.alloc(Obj::Property(getter, Value::None, Value::None));
+            dict.insert(Rc::from(*n), prop);
+        }
+        let base = Some(self.types[0]);
+        let short = name.rsplit('.').next().unwrap_or(name);
+        let class = self.heap.alloc(Obj::Class(Box::new(Class {
+            name: Rc::from(short),
+            base,
+            dict,
+            builtin: Some(BuiltinType::Host),
+        })));
+        self.host_classes.retain(|(n, _)| *n != name);
+        self.host_classes.push((name, class));
+        class
+    }
+
+    /// Makes a property of a host class settable.
+    pub fn add_setter(&mut self, class: Ref, prop: &'static str, setter: NativeFn) {
+        let set = self.native_method(prop, setter);
+        if let Obj::Class(c) = self.heap.get_mut(class)
+            && let Some(Value::Obj(p)) = c.dict.get(prop).copied()
+            && let Obj::Property(_, s, _) = self.heap.get_mut(p)
+        {
+            *s = set;
+        }
+    }
+
     pub fn noop_native(&mut self) -> Value {
         self.native_method("__init__", |_, _, _| Ok(Value::None))
     }

@@ -84,7 +84,7 @@ pub fn make_module(vm: &mut Vm) -> Value {
         ("groups", p_groups),
         ("groupindex", p_groupindex),
     ];
-    let pattern = host_class(vm, "Pattern", pat_methods, pat_props);
+    let pattern = vm.host_class("re.Pattern", pat_methods, pat_props);
     let m_methods: &[(&str, NativeFn)] = &[
         ("group", m_group),
         ("groups", m_groups),
@@ -101,39 +101,11 @@ pub fn make_module(vm: &mut Vm) -> Value {
         ("lastindex", m_lastindex),
         ("re", m_re),
     ];
-    let matchc = host_class(vm, "Match", m_methods, m_props);
+    let matchc = vm.host_class("re.Match", m_methods, m_props);
     vm.dict_set_str(d, &Rc::from("Pattern"), Value::Obj(pattern));
     vm.dict_set_str(d, &Rc::from("Match"), Value::Obj(matchc));
     vm.host_classes.push(("re.error", error));
-    vm.host_classes.push(("re.Pattern", pattern));
-    vm.host_classes.push(("re.Match", matchc));
     m
-}
-
-fn host_class(
-    vm: &mut Vm,
-    name: &str,
-    methods: &[(&'static str, NativeFn)],
-    props: &[(&'static str, NativeFn)],
-) -> Ref {
-    let mut dict = AttrMap::default();
-    for (n, f) in methods {
-        dict.insert(Rc::from(*n), vm.native_method(n, *f));
-    }
-    for (n, f) in props {
-        let g = vm.native_method(n, *f);
-        dict.insert(
-            Rc::from(*n),
-            vm.alloc(Obj::Property(g, Value::None, Value::None)),
-        );
-    }
-    let base = Some(vm.types[0]);
-    vm.heap.alloc(Obj::Class(Box::new(Class {
-        name: Rc::from(name),
-        base,
-        dict,
-        builtin: Some(BuiltinType::Host),
-    })))
 }
 
 fn host_class_ref(vm: &Vm, name: &str) -> Ref {

@@ -31,8 +31,8 @@ impl Vm {
         if let Some(c) = self.tasklets.classes {
             return c;
         }
-        let tasklet = self.sl_class(
-            "tasklet",
+        let tasklet = self.host_class(
+            "stackless.tasklet",
             &[
                 ("__new__", t_new),
                 ("__call__", t_setup),
@@ -48,17 +48,17 @@ impl Vm {
                 ("raise_exception", t_raise_exception),
             ],
             &[
-                ("alive", t_alive, None),
-                ("blocked", t_blocked, None),
-                ("scheduled", t_scheduled, None),
-                ("paused", t_paused, None),
-                ("is_main", t_is_main, None),
-                ("is_current", t_is_current, None),
-                ("tempval", t_tempval, Some(t_set_tempval)),
+                ("alive", t_alive),
+                ("blocked", t_blocked),
+                ("scheduled", t_scheduled),
+                ("paused", t_paused),
+                ("is_main", t_is_main),
+                ("is_current", t_is_current),
+                ("tempval", t_tempval),
             ],
         );
-        let channel = self.sl_class(
-            "channel",
+        let channel = self.host_class(
+            "stackless.channel",
             &[
                 ("__new__", c_new),
                 ("__iter__", c_iter),
@@ -70,16 +70,16 @@ impl Vm {
                 ("open", c_open),
             ],
             &[
-                ("balance", c_balance, None),
-                ("preference", c_preference, Some(c_set_preference)),
-                ("schedule_all", c_schedule_all, Some(c_set_schedule_all)),
-                ("closing", c_closing, None),
-                ("closed", c_closed, None),
-                ("queue", c_queue, None),
+                ("balance", c_balance),
+                ("preference", c_preference),
+                ("schedule_all", c_schedule_all),
+                ("closing", c_closing),
+                ("closed", c_closed),
+                ("queue", c_queue),
             ],
         );
-        let atomic = self.sl_class(
-            "atomic",
+        let atomic = self.host_class(
+            "stackless.atomic",
             &[
                 ("__new__", a_new),
                 ("__enter__", a_enter),
@@ -87,6 +87,9 @@ impl Vm {
             ],
             &[],
         );
+        self.add_setter(tasklet, "tempval", t_set_tempval);
+        self.add_setter(channel, "preference", c_set_preference);
+        self.add_setter(channel, "schedule_all", c_set_schedule_all);
         let base = self.exc_classes[ExcKind::Exception as usize];
         let exit = self.heap.alloc(Obj::Class(Box::new(Class {
             name: Rc::from("TaskletExit"),
@@ -101,10 +104,6 @@ impl Vm {
             atomic,
         };
         self.tasklets.classes = Some(c);
-        // Named for pickle, which finds a host object's kind by its registered class name.
-        self.host_classes.push(("stackless.tasklet", tasklet));
-        self.host_classes.push(("stackless.channel", channel));
-        self.host_classes.push(("stackless.atomic", atomic));
         super::pickle::register(self);
         c
     }
@@ -129,33 +128,6 @@ impl Vm {
         {
             s.obj = Value::Obj(me);
         }
-    }
-
-    fn sl_class(
-        &mut self,
-        name: &'static str,
-        methods: &[(&'static str, NativeFn)],
-        props: &[(&'static str, NativeFn, Option<NativeFn>)],
-    ) -> Ref {
-        let mut dict = AttrMap::default();
-        for (n, f) in methods {
-            dict.insert(Rc::from(*n), self.native_method(n, *f));
-        }
-        for (n, get, set) in props {
-            let g = self.native_method(n, *get);
-            let s = match set {
-                Some(s) => self.native_method(n, *s),
-                None => Value::None,
-            };
-            dict.insert(Rc::from(*n), self.alloc(Obj::Property(g, s, Value::None)));
-        }
-        let base = Some(self.types[0]);
-        self.heap.alloc(Obj::Class(Box::new(Class {
-            name: Rc::from(name),
-            base,
-            dict,
-            builtin: Some(BuiltinType::Host),
-        })))
     }
 
     /// Builds the `stackless` module.
