@@ -77,19 +77,6 @@ fn wait_for(dir: &Path, n: usize) -> Vec<PathBuf> {
     }
 }
 
-fn python(script: &str) -> String {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 const POLICY: &str = r#"
 import re
 SPAM = re.compile(r"\b(lottery|viagra)\b", re.I)
@@ -136,7 +123,7 @@ fn verdicts_become_replies_and_edits_reach_the_mailbox() {
             ("footer.py", FOOTER, "phases = [\"data\"]"),
         ],
     );
-    let out = python(&format!(
+    let out = smtp_common::python(&format!(
         r#"
 import smtplib
 port = {port}
@@ -198,7 +185,7 @@ fn a_stage_that_raises_gives_451_and_the_next_message_goes_through() {
     }
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[("broken.py", BROKEN, "")]);
-    let out = python(&format!(
+    let out = smtp_common::python(&format!(
         r#"
 import smtplib
 with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
@@ -266,7 +253,7 @@ fn post_queue_stages_rewrite_the_spooled_copy_after_the_250() {
         dir.path(),
         &[("post.py", POST_QUEUE, "phases = [\"queue\"]")],
     );
-    let out = python(&format!(
+    let out = smtp_common::python(&format!(
         r#"
 import smtplib
 with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:

@@ -98,17 +98,7 @@ for _ in range({n}):
     print(a, b)
 "#
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    smtp_common::python(&script)
         .lines()
         .map(|l| {
             let (a, b) = l.split_once(' ').unwrap();

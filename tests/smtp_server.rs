@@ -167,15 +167,7 @@ print("ok")
 "#,
         port = server.addr.port()
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    smtp_common::python(&script);
     let alice = server.wait_for_mail("alice", 10);
     let bob = server.wait_for_mail("bob", 10);
     assert_eq!((alice.len(), bob.len()), (10, 10));

@@ -90,3 +90,19 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
     let rest = &plain[plain.find("addr=")? + 5..];
     rest.split_whitespace().next()?.parse().ok()
 }
+
+/// Runs `python3 -c script` (the tests' smtplib clients) and returns its stdout; a failure
+/// panics with the script's output.
+pub fn python(script: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
