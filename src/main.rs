@@ -20,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the mail server (SMTP in, spool, Maildir delivery).
+    /// Run the mail server (SMTP in, filter pipelines, spool, Maildir delivery; SIGHUP reloads the filters).
     Serve {
         /// The TOML config file; without it every key has its default.
         #[arg(long)]
@@ -34,7 +34,7 @@ enum Command {
         /// More filter scripts to check, beside the configured ones.
         scripts: Vec<PathBuf>,
     },
-    /// Run a filter script (a Python subset) as `python3 FILE.py ARGS` would.
+    /// Run a script (the filters' Python subset, with `stackless` and `pickle`) as `python3 FILE.py ARGS` would.
     Run {
         /// The script to run.
         file: PathBuf,
