@@ -97,7 +97,7 @@ impl Pipeline {
         // A stage tasklet that dies of an exception: log it and start a new one in its place;
         // the events the stage held get their `on_error` outcome.
         let weak = Rc::downgrade(&inner);
-        vm_of(&inner).borrow_mut().tasklets.on_failure =
+        inner.vm.borrow_mut().tasklets.on_failure =
             Some(Rc::new(move |vm: &mut Vm, t: &rt::Tasklet, exc: Value| {
                 if let Some(inner) = weak.upgrade() {
                     stage_failed(&inner, vm, t, exc);
@@ -233,10 +233,6 @@ enum StageExit {
     Passed,
     Decided(Verdict),
     Failed(String),
-}
-
-fn vm_of(inner: &Inner) -> &Rc<RefCell<Vm>> {
-    &inner.vm
 }
 
 fn load_stage(vm: &Rc<RefCell<Vm>>, i: usize, config: &FilterConfig) -> Result<Stage, LoadError> {
