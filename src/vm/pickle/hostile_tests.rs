@@ -362,3 +362,110 @@ fn hostile_source_case() {
     let e = load_err(&mut vm, &format::seal(&w.buf));
     assert!(e.contains("cannot compile 'evil.py'"), "{e}");
 }
+
+const TASKLETS_SRC: &str = "\
+import pickle
+import stackless
+
+ch = stackless.channel()
+
+def numbers():
+    n = 0
+    while True:
+        yield n
+        n += 1
+
+def worker(gen, k):
+    seen = {'count': 0}
+    for i in range(1000):
+        v = ch.receive()
+        seen['count'] += v + next(gen) * k
+
+def pauser(n):
+    for i in range(n):
+        stackless.schedule_remove()
+
+blocked = [stackless.tasklet(worker)(numbers(), i) for i in range(3)]
+paused = stackless.tasklet(pauser)(5)
+fresh = stackless.tasklet(pauser)
+stackless.run()
+ch.send(1)
+seeds = [pickle.dumps((blocked[0], ch)), pickle.dumps(paused), pickle.dumps(fresh),
+         pickle.dumps([ch, blocked])]
+";
+
+/// Mutated pickles of tasklets and channels (checksums recomputed, so the loader's body
+/// sees them) never panic, and the tasklets that do load run without panicking.
+#[test]
+fn fuzzed_tasklet_pickles_never_panic() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let vm = Rc::new(RefCell::new(new_vm()));
+    let code = crate::vm::compile_source(TASKLETS_SRC, "t.py").expect("compiles");
+    vm.borrow_mut().start_module(code, "__main__", TASKLETS_SRC);
+    crate::vm::stackless::run_main(&vm).expect("the script runs");
+    let seeds: Vec<Vec<u8>> = {
+        let mut v = vm.borrow_mut();
+        let list = global(&mut v, "seeds");
+        v.list_items(list)
+            .into_iter()
+            .filter_map(|b| match b.as_ref().map(|r| v.heap.get(r)) {
+                Some(Obj::Bytes(b)) => Some(b[format::HEADER_LEN..].to_vec()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(seeds.len(), 4);
+    crate::vm::stackless::install(&vm);
+    vm.borrow_mut().tasklets.budget = Some(5_000);
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut loaded, mut refused) = (0, 0);
+    for round in 0..5_000u32 {
+        let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
+        if round > 0 {
+            for _ in 0..1 + rnd() % 2 {
+                let len = p.len().max(1);
+                let i = (rnd() % len as u64) as usize;
+                match rnd() % 3 {
+                    0 => {
+                        if let Some(b) = p.get_mut(i) {
+                            *b ^= 1 << (rnd() % 8);
+                        }
+                    }
+                    1 => {
+                        if let Some(b) = p.get_mut(i) {
+                            *b = rnd() as u8;
+                        }
+                    }
+                    _ => p.truncate(i),
+                }
+            }
+        }
+        let mut v = vm.borrow_mut();
+        match loads(&mut v, &format::seal(&p)) {
+            Ok(x) => {
+                loaded += 1;
+                v.temp_roots.push(x);
+                let _ = v.repr(x);
+                v.temp_roots.pop();
+            }
+            Err(_) => refused += 1,
+        }
+        if round % 500 == 0 {
+            v.collect_garbage();
+        }
+    }
+    assert!(
+        loaded > 50 && refused > 50,
+        "loaded {loaded}, refused {refused}"
+    );
+    // Run what loaded (blocked tasklets block again, spinning ones are preempted).
+    let start = std::time::Instant::now();
+    crate::rt::run_until(|| start.elapsed() > std::time::Duration::from_millis(500));
+}
