@@ -140,6 +140,7 @@ pub fn new_vm() -> Vm {
         method_marker: Value::Obj(marker),
         host_classes: Vec::new(),
         tasklets: Default::default(),
+        frame_pool: Vec::new(),
         pickle_hosts: Vec::new(),
         gc_inhibit: 0,
         max_nested: super::interp::MAX_NESTED,

@@ -189,7 +189,8 @@ impl Vm {
         let name = code.qualname.clone();
         let argc = code.argcount as usize;
         let kwonly = code.kwonlycount as usize;
-        let mut fast: Vec<Option<Value>> = vec![None; code.varnames.len()];
+        let (stack, mut fast) = self.frame_pool.pop().unwrap_or_default();
+        fast.resize(code.varnames.len(), None);
         let npos = args.len().min(argc);
         for (i, a) in args.iter().take(npos).enumerate() {
             fast[i] = Some(*a);
@@ -296,7 +297,7 @@ impl Vm {
         Ok(Frame {
             code,
             ip: 0,
-            stack: Vec::new(),
+            stack,
             fast,
             cells,
             globals,

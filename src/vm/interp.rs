@@ -195,6 +195,9 @@ pub struct Vm {
     pub host_classes: Vec<(&'static str, Ref)>,
     /// Script tasklets: their parked frame stacks and what the running one is doing.
     pub tasklets: super::stackless::Tasklets,
+    /// The operand stacks and local slots of returned frames, emptied, for the next calls:
+    /// a call then allocates nothing for them.
+    pub frame_pool: Vec<(Vec<Value>, Vec<Option<Value>>)>,
     /// How to pickle host objects, by host class name: see `pickle::HostPickler`.
     pub pickle_hosts: Vec<super::pickle::HostPickler>,
 }

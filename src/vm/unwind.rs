@@ -1,7 +1,7 @@
 //! Leaving frames: returns, yields, raising and unwinding to the nearest handler.
 
 use super::error::{Exc, ExcKind, PResult};
-use super::interp::{Hook, Target, Transform, Vm};
+use super::interp::{Frame, Hook, Target, Transform, Vm};
 use super::op::Op;
 use super::value::*;
 
@@ -154,7 +154,7 @@ impl Vm {
             return Err(Exc::Obj(e));
         }
         let hook = frame.hook;
-        drop(frame);
+        self.recycle(frame);
         if self.frames.len() <= base {
             self.deliver(
                 Hook {
@@ -167,6 +167,20 @@ impl Vm {
         }
         self.deliver(hook, v)?;
         Ok(None)
+    }
+
+    /// Keeps a returned frame's vectors for the next call (a few dozen at most).
+    fn recycle(&mut self, frame: Frame) {
+        if self.frame_pool.len() < 64 {
+            let Frame {
+                mut stack,
+                mut fast,
+                ..
+            } = frame;
+            stack.clear();
+            fast.clear();
+            self.frame_pool.push((stack, fast));
+        }
     }
 
     pub(super) fn yield_value(&mut self, v: Value, base: usize) -> PResult<Option<Value>> {
