@@ -156,6 +156,9 @@ impl Vm {
             let v = self.native_method(n, *f);
             self.dict_set_str(d, &Rc::from(*n), v);
         }
+        // As in Stackless Python, TaskletExit is a builtin too.
+        let builtins = self.builtins;
+        self.dict_set_str(builtins, &Rc::from("TaskletExit"), Value::Obj(c.exit));
         self.run_prelude(d)?;
         let send_seq = self.dict_get_str(d, &Rc::from("_send_sequence"));
         if let (Some(f), Obj::Class(k)) = (send_seq, self.heap.get_mut(c.channel)) {
