@@ -228,7 +228,7 @@ impl Vm {
         let started = self.slot(idx).is_some_and(|s| s.rt.is_some());
         if !started {
             // Never set up: nothing runs, it is simply dead.
-            self.free_slot_pub(idx);
+            self.free_slot(idx);
             return Ok(Value::None);
         }
         self.prepare_throw(idx, exc);
@@ -237,13 +237,6 @@ impl Vm {
             Ok(Value::None)
         } else {
             self.switch_to_now(idx, what)
-        }
-    }
-
-    pub(super) fn free_slot_pub(&mut self, idx: usize) {
-        if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::take) {
-            s.handle.slot.set(None);
-            self.tasklets.free.push(idx);
         }
     }
 

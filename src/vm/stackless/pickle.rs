@@ -143,7 +143,7 @@ fn load_tasklet(vm: &mut Vm, bytes: &[u8], kids: &[Value]) -> PResult<Value> {
     match bytes {
         [DEAD] => {
             let (idx, obj) = vm.new_tasklet(Value::None);
-            vm.free_slot_pub(idx);
+            vm.free_slot(idx);
             Ok(obj)
         }
         [UNSTARTED, scheduled] => {

@@ -93,7 +93,7 @@ impl Vm {
         self.slot_mut(idx).rt = Some(t);
     }
 
-    fn free_slot(&mut self, idx: usize) {
+    pub(super) fn free_slot(&mut self, idx: usize) {
         if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::take) {
             s.handle.slot.set(None);
             self.tasklets.free.push(idx);
