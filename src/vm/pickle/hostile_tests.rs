@@ -169,6 +169,56 @@ graphs = [
 ]
 ";
 
+/// A seeded xorshift generator: the fuzz tests are repeatable.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
+/// A random seed with one to three random edits: bit flips, byte changes, truncation, a
+/// piece of another seed spliced in, a byte removed.
+fn mutated(seeds: &[Vec<u8>], rnd: &mut impl FnMut() -> u64) -> Vec<u8> {
+    let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
+    for _ in 0..1 + rnd() % 3 {
+        let len = p.len().max(1);
+        match rnd() % 6 {
+            0 | 1 => {
+                let i = (rnd() % len as u64) as usize;
+                if let Some(b) = p.get_mut(i) {
+                    *b ^= 1 << (rnd() % 8);
+                }
+            }
+            2 => {
+                let i = (rnd() % len as u64) as usize;
+                if let Some(b) = p.get_mut(i) {
+                    *b = rnd() as u8;
+                }
+            }
+            3 => p.truncate((rnd() % len as u64) as usize),
+            4 => {
+                // Splice a piece of another seed in.
+                let o = &seeds[(rnd() % seeds.len() as u64) as usize];
+                let a = (rnd() % o.len().max(1) as u64) as usize;
+                let b = a + (rnd() % 16) as usize;
+                let at = ((rnd() % len as u64) as usize).min(p.len());
+                let piece: Vec<u8> = o.get(a..b.min(o.len())).unwrap_or_default().to_vec();
+                p.splice(at..at, piece);
+            }
+            _ => {
+                let i = (rnd() % len as u64) as usize;
+                if i < p.len() {
+                    p.remove(i);
+                }
+            }
+        }
+    }
+    p
+}
+
 #[test]
 fn fuzzed_pickles_never_panic() {
     let (mut vm, _) = run(FUZZ_SRC);
@@ -183,50 +233,10 @@ fn fuzzed_pickles_never_panic() {
         vm.repr(back).expect("repr");
         seeds.push(b[format::HEADER_LEN..].to_vec());
     }
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut rnd = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15);
     let (mut loaded, mut refused) = (0, 0);
     for round in 0..20_000u32 {
-        let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
-        for _ in 0..1 + rnd() % 3 {
-            let len = p.len().max(1);
-            match rnd() % 6 {
-                0 | 1 => {
-                    let i = (rnd() % len as u64) as usize;
-                    if let Some(b) = p.get_mut(i) {
-                        *b ^= 1 << (rnd() % 8);
-                    }
-                }
-                2 => {
-                    let i = (rnd() % len as u64) as usize;
-                    if let Some(b) = p.get_mut(i) {
-                        *b = rnd() as u8;
-                    }
-                }
-                3 => p.truncate((rnd() % len as u64) as usize),
-                4 => {
-                    // Splice a piece of another seed in.
-                    let o = &seeds[(rnd() % seeds.len() as u64) as usize];
-                    let a = (rnd() % o.len() as u64) as usize;
-                    let b = a + (rnd() % 16) as usize;
-                    let at = (rnd() % len as u64) as usize;
-                    let piece: Vec<u8> = o[a..b.min(o.len())].to_vec();
-                    let at = at.min(p.len());
-                    p.splice(at..at, piece);
-                }
-                _ => {
-                    let i = (rnd() % len as u64) as usize;
-                    if i < p.len() {
-                        p.remove(i);
-                    }
-                }
-            }
-        }
+        let p = mutated(&seeds, &mut rnd);
         match loads(&mut vm, &format::seal(&p)) {
             Ok(v) => {
                 loaded += 1;
@@ -293,13 +303,7 @@ fn fuzzed_frame_stacks_load_and_run_without_panic() {
     vm.max_nested = 40;
     vm.heap.limit = 64 << 20;
     let (mut ran, mut refused) = (0, 0);
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut rnd = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
     for round in 0..10_000u32 {
         let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
         if round > 0 {
@@ -418,35 +422,10 @@ fn fuzzed_tasklet_pickles_never_panic() {
     assert_eq!(seeds.len(), 4);
     crate::vm::stackless::install(&vm);
     vm.borrow_mut().tasklets.budget = Some(5_000);
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut rnd = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
     let (mut loaded, mut refused) = (0, 0);
     for round in 0..5_000u32 {
-        let mut p = seeds[(rnd() % seeds.len() as u64) as usize].clone();
-        if round > 0 {
-            for _ in 0..1 + rnd() % 2 {
-                let len = p.len().max(1);
-                let i = (rnd() % len as u64) as usize;
-                match rnd() % 3 {
-                    0 => {
-                        if let Some(b) = p.get_mut(i) {
-                            *b ^= 1 << (rnd() % 8);
-                        }
-                    }
-                    1 => {
-                        if let Some(b) = p.get_mut(i) {
-                            *b = rnd() as u8;
-                        }
-                    }
-                    _ => p.truncate(i),
-                }
-            }
-        }
+        let p = mutated(&seeds, &mut rnd);
         let mut v = vm.borrow_mut();
         match loads(&mut v, &format::seal(&p)) {
             Ok(x) => {
