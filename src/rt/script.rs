@@ -131,16 +131,6 @@ impl Tasklet {
     pub fn is_runnable(&self) -> bool {
         self.task.state.get() == super::task::State::Runnable
     }
-
-    /// True while it is the tasklet running now.
-    pub fn is_running(&self) -> bool {
-        self.task.state.get() == super::task::State::Running
-    }
-}
-
-/// How many tasklets wait in this thread's run queue (the running one not included).
-pub fn runnable_count() -> usize {
-    super::sched::with(|s| s.runnable())
 }
 
 /// Spawns a script tasklet at the end of this thread's run queue.

@@ -167,11 +167,6 @@ impl Tasklets {
         self.pins.trace(out);
     }
 
-    /// Tasklets that exist and have not finished (main included).
-    pub fn alive(&self) -> usize {
-        self.slots.iter().flatten().count()
-    }
-
     pub fn pins(&self) -> &Rc<PinTable> {
         &self.pins
     }

@@ -627,7 +627,7 @@ fn m_getmain(vm: &mut Vm, _: &[Value], _: &Kw) -> PResult<Value> {
 
 fn m_getruncount(vm: &mut Vm, _: &[Value], _: &Kw) -> PResult<Value> {
     let running = vm.tasklets.current.is_some() as usize;
-    Ok(Value::Int((crate::rt::runnable_count() + running) as i64))
+    Ok(Value::Int((crate::rt::stats().runnable + running) as i64))
 }
 
 /// `run()`: the caller steps aside until every other tasklet has finished or blocked;

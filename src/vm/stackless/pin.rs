@@ -21,15 +21,6 @@ impl PinTable {
     pub fn trace(&self, out: &mut Vec<Value>) {
         out.extend_from_slice(&self.slots.borrow());
     }
-
-    /// How many values are pinned now.
-    pub fn len(&self) -> usize {
-        self.slots.borrow().len() - self.free.borrow().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A value of one VM kept alive while it travels outside the VM's frames.
