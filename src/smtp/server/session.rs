@@ -289,16 +289,11 @@ fn message(
 ) -> Verdict {
     let peer = txn.peer;
     let now = SystemTime::now();
-    let filtering = txn.policy.is_some();
-    let rcpts = txn.rcpts.clone();
     let mut msg =
         data::pending_message(client, envelope, body, &shared.config.server.hostname, now);
-    if filtering {
+    if txn.policy.is_some() {
         // The policy's recipient list (edited at rcpt) replaces the session's.
-        msg.envelope.rcpts = rcpts
-            .iter()
-            .map(|r| crate::queue::Recipient::new(r.clone()))
-            .collect();
+        msg.envelope.rcpts = spool_rcpts(&txn.rcpts);
     }
     let mut quarantine = None;
     if let Some(p) = txn.wants(Phase::Data).cloned() {
@@ -375,11 +370,15 @@ fn apply_edits(msg: &mut crate::queue::PendingMessage, outcome: &policy::Outcome
     if let Some(m) = &outcome.message {
         msg.body = m.clone();
     }
-    msg.envelope.rcpts = outcome
-        .rcpts
+    msg.envelope.rcpts = spool_rcpts(&outcome.rcpts);
+}
+
+/// The policy's recipient list as the spool records it.
+fn spool_rcpts(rcpts: &[String]) -> Vec<crate::queue::Recipient> {
+    rcpts
         .iter()
         .map(|r| crate::queue::Recipient::new(r.clone()))
-        .collect();
+        .collect()
 }
 
 impl PostQueue {
