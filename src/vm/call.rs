@@ -140,6 +140,55 @@ impl Vm {
         }
     }
 
+    /// The common call, without an argument vector: the callee at `func_at` in the caller's
+    /// stack is a Python function taking exactly the positional arguments above it (no
+    /// defaults needed, no `*args`, `**kw`, keyword-only arguments, cells, or generator).
+    /// Moves those arguments straight into a new frame and pops the caller's stack down to
+    /// `drop_from`. False, with nothing changed, when the call needs the general path.
+    pub(super) fn push_simple_frame(&mut self, func_at: usize, drop_from: usize) -> bool {
+        let fi = self.frames.len() - 1;
+        let caller = &self.frames[fi].stack;
+        let Some(&Value::Obj(fr)) = caller.get(func_at) else {
+            return false;
+        };
+        let Obj::Function(func) = self.heap.get(fr) else {
+            return false;
+        };
+        let code = &func.code;
+        let nargs = caller.len() - func_at - 1;
+        if code.argcount as usize != nargs
+            || code.kwonlycount != 0
+            || code.flags.varargs
+            || code.flags.varkw
+            || code.flags.generator
+            || !code.cellvars.is_empty()
+            || self.frames.len() >= self.recursion_limit
+        {
+            return false;
+        }
+        let (code, globals, cells) = (code.clone(), func.globals, func.closure.to_vec());
+        let (stack, mut fast) = self.frame_pool.pop().unwrap_or_default();
+        let caller = &mut self.frames[fi].stack;
+        fast.extend(caller[func_at + 1..].iter().map(|v| Some(*v)));
+        fast.resize(code.varnames.len(), None);
+        caller.truncate(drop_from);
+        self.frames.push(Frame {
+            code,
+            ip: 0,
+            stack,
+            fast,
+            cells,
+            globals,
+            ns: None,
+            blocks: Vec::new(),
+            handling: Vec::new(),
+            func: Some(fr),
+            hook: Hook::PUSH,
+            genr: None,
+        });
+        true
+    }
+
     fn call_function(
         &mut self,
         fr: Ref,

@@ -342,17 +342,18 @@ impl Vm {
     /// back), or the budget of instructions runs out.
     pub fn run_loop(&mut self, base: usize, mut budget: Option<u64>) -> PResult<RunOutcome> {
         loop {
-            if let Some(b) = &mut budget {
-                if *b == 0 {
-                    return Ok(RunOutcome::BudgetExhausted);
-                }
-                *b -= 1;
-            }
             if self.heap.alarm && self.gc_inhibit == 0 {
                 self.collect_garbage();
                 if self.heap.bytes > self.heap.limit {
                     return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
                 }
+            }
+            self.run_simple(&mut budget);
+            if let Some(b) = &mut budget {
+                if *b == 0 {
+                    return Ok(RunOutcome::BudgetExhausted);
+                }
+                *b -= 1;
             }
             let fi = self.frames.len() - 1;
             let f = &mut self.frames[fi];
@@ -373,6 +374,181 @@ impl Vm {
                     }
                 }
             }
+        }
+    }
+
+    /// Runs the top frame's simple instructions (locals, constants, cached globals, jumps,
+    /// range and list loops, small-int arithmetic and comparisons) in a tight loop that keeps
+    /// the frame in hand, and stops before the first one that needs the whole VM: another
+    /// type, an error to raise, an allocation, a call. Every instruction it runs counts
+    /// against `budget` as in `run_loop`. It never allocates, so no collection falls due.
+    #[inline(never)]
+    fn run_simple(&mut self, budget: &mut Option<u64>) {
+        let builtins = self.builtins;
+        let heap = &mut self.heap;
+        let Some(f) = self.frames.last_mut() else {
+            return;
+        };
+        let code = &*f.code;
+        let Some(consts) = code.rt_consts.get() else {
+            return;
+        };
+        let (stack, fast) = (&mut f.stack, &mut f.fast);
+        let mut ip = f.ip;
+        let mut left = budget.unwrap_or(u64::MAX);
+        while left > 0 {
+            let Some(&op) = code.ops.get(ip) else { break };
+            match op {
+                Op::LoadFast(i) => match fast.get(i as usize) {
+                    Some(Some(v)) => stack.push(*v),
+                    _ => break,
+                },
+                Op::StoreFast(i) => match (stack.last(), fast.get_mut(i as usize)) {
+                    (Some(v), Some(slot)) => {
+                        *slot = Some(*v);
+                        stack.pop();
+                    }
+                    _ => break,
+                },
+                Op::LoadConst(i) => match consts.get(i as usize) {
+                    Some(v) => stack.push(*v),
+                    None => break,
+                },
+                Op::LoadGlobal(i) => {
+                    let cached = code
+                        .global_cache
+                        .borrow()
+                        .get(i as usize)
+                        .copied()
+                        .flatten();
+                    let version = |d: Ref| match heap.get(d) {
+                        Obj::Dict(d) => d.version,
+                        _ => 0,
+                    };
+                    match cached {
+                        Some((r, gv, bv, holder, slot))
+                            if r == f.globals && gv == version(r) && bv == version(builtins) =>
+                        {
+                            match heap.get(holder) {
+                                Obj::Dict(d) => match d.value_at(slot) {
+                                    Some(v) => stack.push(v),
+                                    None => break,
+                                },
+                                _ => break,
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+                Op::Pop => {
+                    if stack.pop().is_none() {
+                        break;
+                    }
+                }
+                Op::Jump(t) => {
+                    ip = t as usize;
+                    left -= 1;
+                    continue;
+                }
+                Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
+                    let b = match stack.last() {
+                        Some(Value::Bool(b)) => *b,
+                        Some(Value::Int(n)) => *n != 0,
+                        Some(Value::None) => false,
+                        _ => break,
+                    };
+                    stack.pop();
+                    if b == matches!(op, Op::PopJumpIfTrue(_)) {
+                        ip = t as usize;
+                        left -= 1;
+                        continue;
+                    }
+                }
+                Op::Compare(c) => {
+                    let n = stack.len();
+                    let (Some(Value::Int(x)), Some(Value::Int(y))) =
+                        (stack.get(n.wrapping_sub(2)), stack.get(n.wrapping_sub(1)))
+                    else {
+                        break;
+                    };
+                    let v = match c {
+                        CmpOp::Lt => x < y,
+                        CmpOp::Le => x <= y,
+                        CmpOp::Gt => x > y,
+                        CmpOp::Ge => x >= y,
+                        CmpOp::Eq => x == y,
+                        CmpOp::Ne => x != y,
+                        _ => break,
+                    };
+                    stack.truncate(n - 2);
+                    stack.push(Value::Bool(v));
+                }
+                Op::Binary(b) | Op::Inplace(b) => {
+                    let n = stack.len();
+                    let (Some(Value::Int(x)), Some(Value::Int(y))) =
+                        (stack.get(n.wrapping_sub(2)), stack.get(n.wrapping_sub(1)))
+                    else {
+                        break;
+                    };
+                    let Some(v) = small_int_op(b, *x, *y) else {
+                        break;
+                    };
+                    stack.truncate(n - 2);
+                    stack.push(Value::Int(v));
+                }
+                Op::ForIter(t) => {
+                    let Some(Value::Obj(it)) = stack.last() else {
+                        break;
+                    };
+                    let Obj::Iter(st) = heap.get(*it) else {
+                        break;
+                    };
+                    let next = match **st {
+                        IterState::Range(cur, stop, step) => {
+                            if (step > 0 && cur < stop) || (step < 0 && cur > stop) {
+                                Some((Value::Int(cur), cur.saturating_add(step)))
+                            } else {
+                                None
+                            }
+                        }
+                        IterState::Seq(Value::Obj(seq), i) => {
+                            let item = match heap.get(seq) {
+                                Obj::List(v) => v.get(i),
+                                Obj::Tuple(v) => v.get(i),
+                                _ => break,
+                            };
+                            item.map(|v| (*v, i as i64 + 1))
+                        }
+                        _ => break,
+                    };
+                    let it = *it;
+                    match next {
+                        Some((v, advanced)) => {
+                            if let Obj::Iter(st) = heap.get_mut(it) {
+                                match &mut **st {
+                                    IterState::Range(cur, ..) => *cur = advanced,
+                                    IterState::Seq(_, i) => *i = advanced as usize,
+                                    _ => {}
+                                }
+                            }
+                            stack.push(v);
+                        }
+                        None => {
+                            stack.pop();
+                            ip = t as usize;
+                            left -= 1;
+                            continue;
+                        }
+                    }
+                }
+                _ => break,
+            }
+            ip += 1;
+            left -= 1;
+        }
+        f.ip = ip;
+        if let Some(b) = budget {
+            *b = left;
         }
     }
 
@@ -547,7 +723,23 @@ impl Vm {
                 }
             }
             Op::CallMethod(n) => {
-                let mut args = self.popn(n as usize + 1);
+                let n = n as usize;
+                let s = &self.top().stack;
+                let len = s.len();
+                let marker = s.get(len.wrapping_sub(n + 2)).copied();
+                let pushed = match marker {
+                    // [marker, callable, args...]
+                    Some(m) if m.is(self.method_marker) => {
+                        self.push_simple_frame(len - n - 1, len - n - 2)
+                    }
+                    // [function, self, args...]
+                    Some(_) => self.push_simple_frame(len - n - 2, len - n - 2),
+                    None => false,
+                };
+                if pushed {
+                    return Ok(None);
+                }
+                let mut args = self.popn(n + 1);
                 let b = args.remove(0);
                 let a = self.pop();
                 if a.is(self.method_marker) {
@@ -776,6 +968,12 @@ impl Vm {
                 }
             }
             Op::Call(n) => {
+                let len = self.top().stack.len();
+                if let Some(at) = len.checked_sub(n as usize + 1)
+                    && self.push_simple_frame(at, at)
+                {
+                    return Ok(None);
+                }
                 let args = self.popn(n as usize);
                 let f = self.pop();
                 self.invoke(f, args, Vec::new(), Hook::PUSH)?;
@@ -935,5 +1133,36 @@ impl Vm {
             .get()
             .and_then(|c| c.get(i).copied())
             .unwrap_or(Value::None)
+    }
+}
+
+/// Python's int arithmetic on two i64s, or None when the result needs the general path
+/// (overflow into a big int, a zero divisor, a float result, an unusual operator).
+#[inline(always)]
+fn small_int_op(op: BinOp, x: i64, y: i64) -> Option<i64> {
+    match op {
+        BinOp::Add => x.checked_add(y),
+        BinOp::Sub => x.checked_sub(y),
+        BinOp::Mul => x.checked_mul(y),
+        BinOp::FloorDiv => {
+            let q = x.checked_div(y)?;
+            Some(if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            })
+        }
+        BinOp::Mod => {
+            let r = x.checked_rem(y)?;
+            Some(if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            })
+        }
+        BinOp::BitAnd => Some(x & y),
+        BinOp::BitOr => Some(x | y),
+        BinOp::BitXor => Some(x ^ y),
+        _ => None,
     }
 }

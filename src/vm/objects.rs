@@ -695,7 +695,7 @@ impl Vm {
         }
     }
 
-    pub fn store_attr(&mut self, obj: Value, name: &str, v: Value) -> PResult<()> {
+    pub fn store_attr(&mut self, obj: Value, name: &Rc<str>, v: Value) -> PResult<()> {
         let Value::Obj(r) = obj else {
             let t = self.type_name(obj);
             return err(
@@ -724,24 +724,24 @@ impl Vm {
                 return Ok(());
             }
             if let Some(sa) = self.class_lookup(c, "__setattr__") {
-                let n = self.new_str(name);
+                let n = self.new_str(name.clone());
                 self.call_sync(sa, vec![obj, n, v], Vec::new())?;
                 return Ok(());
             }
         }
         match self.heap.get_mut(r) {
             Obj::Instance(i) => {
-                i.dict.insert(Rc::from(name), v);
+                i.dict.insert(name.clone(), v);
                 Ok(())
             }
             Obj::Class(c) => {
-                c.dict.insert(Rc::from(name), v);
+                c.dict.insert(name.clone(), v);
                 Ok(())
             }
             Obj::Function(_) => Ok(()),
             Obj::Module(_, d) => {
                 let d = *d;
-                self.dict_set_str(d, &Rc::from(name), v);
+                self.dict_set_str(d, name, v);
                 Ok(())
             }
             _ => {
