@@ -141,10 +141,11 @@ impl Vm {
     }
 
     /// The common call, without an argument vector: the callee at `func_at` in the caller's
-    /// stack is a Python function taking exactly the positional arguments above it (no
-    /// defaults needed, no `*args`, `**kw`, keyword-only arguments, cells, or generator).
-    /// Moves those arguments straight into a new frame and pops the caller's stack down to
-    /// `drop_from`. False, with nothing changed, when the call needs the general path.
+    /// stack is a Python function taking the positional arguments above it, with defaults
+    /// for the rest and possibly an empty `*args` (no `**kw`, keyword-only arguments, cells,
+    /// or generator). Moves those arguments straight into a new frame and pops the caller's
+    /// stack down to `drop_from`. False, with nothing changed, when the call needs the
+    /// general path.
     pub(super) fn push_simple_frame(&mut self, func_at: usize, drop_from: usize) -> bool {
         let fi = self.frames.len() - 1;
         let caller = &self.frames[fi].stack;
@@ -156,9 +157,11 @@ impl Vm {
         };
         let code = &func.code;
         let nargs = caller.len() - func_at - 1;
-        if code.argcount as usize != nargs
+        let argc = code.argcount as usize;
+        let defaults = &func.defaults;
+        if nargs > argc
+            || nargs + defaults.len() < argc
             || code.kwonlycount != 0
-            || code.flags.varargs
             || code.flags.varkw
             || code.flags.generator
             || !code.cellvars.is_empty()
@@ -170,6 +173,11 @@ impl Vm {
         let (stack, mut fast) = self.frame_pool.pop().unwrap_or_default();
         let caller = &mut self.frames[fi].stack;
         fast.extend(caller[func_at + 1..].iter().map(|v| Some(*v)));
+        let first_default = argc - defaults.len();
+        fast.extend(defaults[nargs - first_default..].iter().map(|v| Some(*v)));
+        if code.flags.varargs {
+            fast.push(Some(self.empty_tuple));
+        }
         fast.resize(code.varnames.len(), None);
         caller.truncate(drop_from);
         self.frames.push(Frame {

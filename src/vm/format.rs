@@ -574,6 +574,17 @@ fn group(int_part: &str, sep: char, every: usize) -> String {
 
 pub fn format_number(n: &Num, is_int: bool, sp: &Spec) -> PResult<String> {
     let ty = sp.ty.unwrap_or(if is_int { 'd' } else { 'r' });
+    // `%d` and `{}` of a small int: the commonest case, without the big-int detour.
+    if let Num::I(i) = n
+        && is_int
+        && matches!(ty, 'd' | 'n')
+        && sp.width == 0
+        && sp.sign.is_none()
+        && sp.grouping.is_none()
+        && sp.precision.is_none()
+    {
+        return Ok(i.to_string());
+    }
     let neg;
     let mut body = match ty {
         'd' | 'n' | 'x' | 'X' | 'o' | 'b' | 'c' => {

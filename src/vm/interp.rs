@@ -198,6 +198,8 @@ pub struct Vm {
     /// The operand stacks and local slots of returned frames, emptied, for the next calls:
     /// a call then allocates nothing for them.
     pub frame_pool: Vec<(Vec<Value>, Vec<Option<Value>>)>,
+    /// Recent class-chain lookups (see `class_cache`).
+    pub class_cache: super::class_cache::ClassCache,
     /// How to pickle host objects, by host class name: see `pickle::HostPickler`.
     pub pickle_hosts: Vec<super::pickle::HostPickler>,
 }
@@ -259,6 +261,7 @@ impl Vm {
         self.heap.mark(&mut roots);
         // Parked tasklets may be many: marked one by one, so no roots vector holds them all.
         self.tasklets.mark(&mut self.heap, roots);
+        self.class_cache.invalidate();
         self.heap.sweep()
     }
 

@@ -34,6 +34,7 @@ pub mod ast;
 mod bifuncs;
 mod builtins;
 mod call;
+mod class_cache;
 mod compare;
 pub mod compile;
 mod dict;

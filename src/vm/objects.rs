@@ -182,16 +182,25 @@ impl Vm {
     }
 
     /// Looks `name` up along the class chain.
-    pub fn class_lookup(&self, mut c: Ref, name: &str) -> Option<Value> {
-        loop {
+    pub fn class_lookup(&self, class: Ref, name: &str) -> Option<Value> {
+        if let Some(found) = self.class_cache.get(class, name) {
+            return found;
+        }
+        let mut c = class;
+        let found = loop {
             let Obj::Class(cls) = self.heap.get(c) else {
-                return None;
+                break None;
             };
             if let Some(v) = cls.dict.get(name) {
-                return Some(*v);
+                break Some(*v);
             }
-            c = cls.base?;
-        }
+            match cls.base {
+                Some(b) => c = b,
+                None => break None,
+            }
+        };
+        self.class_cache.put(class, name, found);
+        found
     }
 
     pub fn class_is_exception(&self, c: Ref) -> bool {
@@ -736,6 +745,7 @@ impl Vm {
             }
             Obj::Class(c) => {
                 c.dict.insert(name.clone(), v);
+                self.class_cache.invalidate();
                 Ok(())
             }
             Obj::Function(_) => Ok(()),

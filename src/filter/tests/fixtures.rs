@@ -100,7 +100,8 @@ fn load_stages(case: &Case) -> (Vm, Vec<Value>) {
                 toml::Value::String(s) => vm.new_str(s.as_str()),
                 other => panic!("knob {key} = {other}: only scalars"),
             };
-            vm.store_attr(module, &std::rc::Rc::from(key.as_str()), v).unwrap();
+            vm.store_attr(module, &std::rc::Rc::from(key.as_str()), v)
+                .unwrap();
         }
         runs.push(global(&vm, &name, "run"));
     }

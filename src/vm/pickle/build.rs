@@ -629,6 +629,7 @@ impl Builder<'_> {
         };
         let host = matches!(obj, Obj::Host(..));
         *self.vm.heap.get_mut(me) = obj;
+        self.vm.class_cache.invalidate();
         if host {
             self.vm.rehome_host(me);
         }

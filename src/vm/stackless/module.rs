@@ -163,6 +163,7 @@ impl Vm {
         let send_seq = self.dict_get_str(d, &Rc::from("_send_sequence"));
         if let (Some(f), Obj::Class(k)) = (send_seq, self.heap.get_mut(c.channel)) {
             k.dict.insert(Rc::from("send_sequence"), f);
+            self.class_cache.invalidate();
         }
         Ok(m)
     }
