@@ -141,39 +141,83 @@ impl Vm {
     }
 
     /// The common call, without an argument vector: the callee at `func_at` in the caller's
-    /// stack is a Python function taking the positional arguments above it, with defaults
-    /// for the rest and possibly an empty `*args` (no `**kw`, keyword-only arguments, cells,
-    /// or generator). Moves those arguments straight into a new frame and pops the caller's
-    /// stack down to `drop_from`. False, with nothing changed, when the call needs the
-    /// general path.
+    /// stack is a Python function taking the positional arguments above it, or a class
+    /// whose `__init__` is one. Moves those arguments straight into a new frame and pops
+    /// the caller's stack down to `drop_from`. False, with nothing changed, when the call
+    /// needs the general path.
     pub(super) fn push_simple_frame(&mut self, func_at: usize, drop_from: usize) -> bool {
         let fi = self.frames.len() - 1;
         let caller = &self.frames[fi].stack;
-        let Some(&Value::Obj(fr)) = caller.get(func_at) else {
+        let Some(&Value::Obj(callee)) = caller.get(func_at) else {
             return false;
         };
-        let Obj::Function(func) = self.heap.get(fr) else {
+        let nargs = caller.len() - func_at - 1;
+        match self.heap.get(callee) {
+            Obj::Function(_) => {
+                if !self.takes_simply(callee, nargs) {
+                    return false;
+                }
+                self.push_frame_from_stack(callee, func_at + 1, drop_from, Hook::PUSH);
+                true
+            }
+            Obj::Class(c) if c.builtin.is_none() => {
+                // `Cls(args)`: the instance takes the class's place as `self`, and the
+                // frame's hook hands the instance back when `__init__` returns.
+                let Some(Value::Obj(init)) = self.class_lookup(callee, "__init__") else {
+                    return false;
+                };
+                if !self.takes_simply(init, nargs + 1) || self.class_is_exception(callee) {
+                    return false;
+                }
+                let inst = self.alloc(Obj::Instance(Box::new(Instance {
+                    class: callee,
+                    dict: AttrMap::default(),
+                    exc: None,
+                })));
+                self.frames[fi].stack[func_at] = inst;
+                let hook = Hook {
+                    target: Target::Push,
+                    transform: Transform::Init(inst),
+                };
+                self.push_frame_from_stack(init, func_at, drop_from, hook);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `f` is a Python function that `nargs` positional arguments bind to without keyword
+    /// matching: defaults for the rest and possibly an empty `*args`, but no `**kw`,
+    /// keyword-only arguments, cells or generator; and the call stays within the limit.
+    fn takes_simply(&self, f: Ref, nargs: usize) -> bool {
+        let Obj::Function(func) = self.heap.get(f) else {
             return false;
         };
         let code = &func.code;
-        let nargs = caller.len() - func_at - 1;
         let argc = code.argcount as usize;
+        nargs <= argc
+            && nargs + func.defaults.len() >= argc
+            && code.kwonlycount == 0
+            && !code.flags.varkw
+            && !code.flags.generator
+            && code.cellvars.is_empty()
+            && self.frames.len() < self.recursion_limit
+    }
+
+    /// Pushes the frame of `f` (checked by `takes_simply`) with the caller's stack from
+    /// `args_from` up as its arguments, then pops the caller's stack down to `drop_from`.
+    fn push_frame_from_stack(&mut self, f: Ref, args_from: usize, drop_from: usize, hook: Hook) {
+        let Obj::Function(func) = self.heap.get(f) else {
+            return;
+        };
+        let (code, globals, cells) = (func.code.clone(), func.globals, func.closure.to_vec());
         let defaults = &func.defaults;
-        if nargs > argc
-            || nargs + defaults.len() < argc
-            || code.kwonlycount != 0
-            || code.flags.varkw
-            || code.flags.generator
-            || !code.cellvars.is_empty()
-            || self.frames.len() >= self.recursion_limit
-        {
-            return false;
-        }
-        let (code, globals, cells) = (code.clone(), func.globals, func.closure.to_vec());
+        let fi = self.frames.len() - 1;
         let (stack, mut fast) = self.frame_pool.pop().unwrap_or_default();
         let caller = &mut self.frames[fi].stack;
-        fast.extend(caller[func_at + 1..].iter().map(|v| Some(*v)));
-        let first_default = argc - defaults.len();
+        let nargs = caller.len() - args_from;
+        fast.extend(caller[args_from..].iter().map(|v| Some(*v)));
+        let first_default = code.argcount as usize - defaults.len();
         fast.extend(defaults[nargs - first_default..].iter().map(|v| Some(*v)));
         if code.flags.varargs {
             fast.push(Some(self.empty_tuple));
@@ -190,11 +234,10 @@ impl Vm {
             ns: None,
             blocks: Vec::new(),
             handling: Vec::new(),
-            func: Some(fr),
-            hook: Hook::PUSH,
+            func: Some(f),
+            hook,
             genr: None,
         });
-        true
     }
 
     fn call_function(

@@ -72,6 +72,17 @@ impl Dict {
         self.index.get(k).copied()
     }
 
+    /// Rebinds the key at a cached slot; false if the slot is empty.
+    pub fn set_at(&mut self, slot: usize, v: Value) -> bool {
+        match self.entries.get_mut(slot) {
+            Some(Some(e)) => {
+                e.1 = v;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn value_at(&self, slot: usize) -> Option<Value> {
         self.entries.get(slot).copied().flatten().map(|e| e.1)
     }

@@ -443,6 +443,30 @@ impl Vm {
                         _ => break,
                     }
                 }
+                Op::StoreGlobal(i) => {
+                    let cached = code
+                        .global_cache
+                        .borrow()
+                        .get(i as usize)
+                        .copied()
+                        .flatten();
+                    let Some((r, gv, _, holder, slot)) = cached else {
+                        break;
+                    };
+                    let Some(&v) = stack.last() else { break };
+                    if r != f.globals || holder != r {
+                        break;
+                    }
+                    match heap.get_mut(holder) {
+                        Obj::Dict(d) if d.version == gv => {
+                            if !d.set_at(slot, v) {
+                                break;
+                            }
+                            stack.pop();
+                        }
+                        _ => break,
+                    }
+                }
                 Op::Pop => {
                     if stack.pop().is_none() {
                         break;
@@ -666,6 +690,21 @@ impl Vm {
                 let v = self.pop();
                 let g = self.top().globals;
                 self.dict_set_str(g, &name, v);
+                // Cache the slot, so that the next store to this name (a loop variable at
+                // module level) is done in `run_simple`.
+                let slot = match self.heap.get(g) {
+                    Obj::Dict(d) => d.slot_of(&super::dict::HashKey::Str(name)),
+                    _ => None,
+                };
+                if let Some(slot) = slot {
+                    let versions = (self.dict_version(g), self.dict_version(self.builtins));
+                    let code = self.top().code.clone();
+                    let mut cache = code.global_cache.borrow_mut();
+                    if cache.len() < code.names.len() {
+                        cache.resize(code.names.len(), None);
+                    }
+                    cache[i as usize] = Some((g, versions.0, versions.1, g, slot));
+                }
             }
             Op::DeleteGlobal(i) => {
                 let name = self.top().code.names[i as usize].clone();

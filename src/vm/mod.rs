@@ -31,6 +31,7 @@
 //! copies, and cannot pickle host objects without a `pickle::HostPickler`.
 
 pub mod ast;
+mod attr_map;
 mod bifuncs;
 mod builtins;
 mod call;

@@ -3,8 +3,6 @@
 //! between stack, locals and containers without reference counting; the heap's mark-sweep
 //! collector reclaims garbage, cycles included.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use num_bigint::BigInt;
@@ -16,32 +14,7 @@ use super::op::Code;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ref(pub u32);
 
-/// Attribute dicts of classes and instances. Their keys are identifiers, hashed on every
-/// attribute access, so they use a cheap multiplicative hash (FxHash) instead of SipHash;
-/// script data (dicts, sets) keeps SipHash against hash flooding.
-pub type AttrMap = HashMap<Rc<str>, Value, BuildHasherDefault<FxHasher>>;
-
-#[derive(Default)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+pub use super::attr_map::AttrMap;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Value {

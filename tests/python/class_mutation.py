@@ -86,3 +86,18 @@ try:
     M().m(1, 2, 3, y=1)
 except TypeError as e:
     print("TypeError:", e)
+
+
+# Instances with many attributes, some deleted and set again.
+class Bag:
+    pass
+
+
+b = Bag()
+for i in range(40):
+    setattr(b, "a%d" % i, i)
+for i in range(0, 40, 3):
+    delattr(b, "a%d" % i)
+b.a3 = "back"
+print(sum(getattr(b, "a%d" % i) for i in range(40) if i % 3 and i != 3), b.a3, hasattr(b, "a6"))
+print(list(b.__dict__)[:5], len(b.__dict__))
