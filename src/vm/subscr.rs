@@ -72,8 +72,14 @@ impl Vm {
     }
 
     fn slice_of(&mut self, s: Ref, len: usize) -> PResult<Vec<usize>> {
+        let (lo, hi, st) = self.slice_bounds(s, len)?;
+        Ok(slice_positions(lo, hi, st))
+    }
+
+    /// The slice object `s` resolved against a length: (start, stop, step).
+    fn slice_bounds(&mut self, s: Ref, len: usize) -> PResult<(i64, i64, i64)> {
         let Obj::Slice(a, b, c) = self.heap.get(s) else {
-            return Ok(vec![]);
+            return Ok((0, 0, 1));
         };
         let (a, b, c) = (*a, *b, *c);
         let (a, b, c) = (
@@ -81,8 +87,13 @@ impl Vm {
             self.index_value(b)?,
             self.index_value(c)?,
         );
-        let (lo, hi, st) = slice_indices(a, b, c, len as i64)?;
-        Ok(slice_positions(lo, hi, st))
+        slice_indices(a, b, c, len as i64)
+    }
+
+    /// A contiguous slice (step 1) as a range of positions; None for other steps.
+    fn contiguous(&mut self, s: Ref, len: usize) -> PResult<Option<std::ops::Range<usize>>> {
+        let (lo, hi, st) = self.slice_bounds(s, len)?;
+        Ok((st == 1).then(|| lo as usize..(hi.max(lo)) as usize))
     }
 
     fn seq_index(&mut self, k: Value, len: usize, what: &str) -> PResult<usize> {
@@ -141,7 +152,20 @@ impl Vm {
                     Obj::Tuple(t) => t.len(),
                     _ => 0,
                 };
-                let pos = self.slice_of(k.as_ref().unwrap_or(r), len)?;
+                let kr = k.as_ref().unwrap_or(r);
+                if let Some(range) = self.contiguous(kr, len)? {
+                    let items = match self.heap.get(r) {
+                        Obj::List(l) => l[range].to_vec(),
+                        Obj::Tuple(t) => t[range].to_vec(),
+                        _ => vec![],
+                    };
+                    return Ok(Some(if is_list {
+                        self.new_list(items)
+                    } else {
+                        self.new_tuple(items)
+                    }));
+                }
+                let pos = self.slice_of(kr, len)?;
                 let items: Vec<Value> = match self.heap.get(r) {
                     Obj::List(l) => pos.iter().map(|i| l[*i]).collect(),
                     Obj::Tuple(t) => pos.iter().map(|i| t[*i]).collect(),
@@ -172,6 +196,12 @@ impl Vm {
             }
             Obj::Str(s) => {
                 let s = s.clone();
+                if is_slice && s.is_ascii() {
+                    let kr = k.as_ref().unwrap_or(r);
+                    if let Some(range) = self.contiguous(kr, s.len())? {
+                        return Ok(Some(self.new_str(&s[range])));
+                    }
+                }
                 if is_slice {
                     let chars: Vec<char> = s.chars().collect();
                     let pos = self.slice_of(k.as_ref().unwrap_or(r), chars.len())?;

@@ -132,7 +132,11 @@ pub(super) fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     let (sep, max) = split_args(vm, args, kw)?;
     let parts: Vec<&str> = match &sep {
         Some(sep) => {
-            if max < 0 {
+            // A one-char separator searches with memchr, not the two-way string searcher.
+            let one = sep.chars().next().filter(|_| sep.chars().count() == 1);
+            if let (Some(c), true) = (one, max < 0) {
+                s.split(c).collect()
+            } else if max < 0 {
                 s.split(&**sep).collect()
             } else {
                 s.splitn(max as usize + 1, &**sep).collect()
@@ -277,6 +281,19 @@ pub(super) fn swapcase(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> 
 }
 pub(super) fn title(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     map_str(vm, args, |s| {
+        if s.is_ascii() {
+            let mut out = Vec::with_capacity(s.len());
+            let mut prev_cased = false;
+            for b in s.bytes() {
+                out.push(if prev_cased {
+                    b.to_ascii_lowercase()
+                } else {
+                    b.to_ascii_uppercase()
+                });
+                prev_cased = b.is_ascii_alphabetic();
+            }
+            return String::from_utf8(out).unwrap_or_default();
+        }
         let mut out = String::new();
         let mut prev_cased = false;
         for c in s.chars() {
