@@ -39,6 +39,9 @@ struct Class {
     /// \d \w \s and their negations inside a class.
     builtins: Vec<(char, bool)>,
     negated: bool,
+    /// Made when compiled: for each ASCII char, bit 0 says whether it matches, bit 1 whether
+    /// it matches ignoring case. Searches test nearly every char against a class.
+    ascii: Option<Box<[u8; 128]>>,
 }
 
 fn builtin_match(k: char, c: char) -> bool {
@@ -51,7 +54,25 @@ fn builtin_match(k: char, c: char) -> bool {
 }
 
 impl Class {
+    /// This class with its ASCII table filled in.
+    fn compiled(&self) -> Class {
+        let mut table = [0u8; 128];
+        for (i, slot) in table.iter_mut().enumerate() {
+            let c = i as u8 as char;
+            *slot = self.matches(c, false) as u8 | (self.matches(c, true) as u8) << 1;
+        }
+        Class {
+            ascii: Some(Box::new(table)),
+            ..self.clone()
+        }
+    }
+
     fn matches(&self, c: char, icase: bool) -> bool {
+        if let Some(table) = &self.ascii
+            && let Some(bits) = table.get(c as usize)
+        {
+            return bits & (1 << icase as u8) != 0;
+        }
         let test = |c: char| {
             self.ranges.iter().any(|(a, b)| *a <= c && c <= *b)
                 || self
@@ -572,7 +593,7 @@ impl Comp {
             Node::Char(c) => self.insts.push(Inst::Char(*c)),
             Node::Any => self.insts.push(Inst::Any),
             Node::Class(cl) => {
-                self.classes.push(cl.clone());
+                self.classes.push(cl.compiled());
                 self.insts.push(Inst::Class(self.classes.len() - 1));
             }
             Node::Start => self.insts.push(Inst::Assert(0)),
