@@ -142,6 +142,7 @@ pub fn new_vm() -> Vm {
         tasklets: Default::default(),
         frame_pool: Vec::new(),
         class_cache: Default::default(),
+        unbound_methods: Default::default(),
         pickle_hosts: Vec::new(),
         gc_inhibit: 0,
         max_nested: super::interp::MAX_NESTED,

@@ -200,6 +200,13 @@ pub struct Vm {
     pub frame_pool: Vec<(Vec<Value>, Vec<Option<Value>>)>,
     /// Recent class-chain lookups (see `class_cache`).
     pub class_cache: super::class_cache::ClassCache,
+    /// Built-in types' methods as unbound natives, by (type, name): see
+    /// `builtin_unbound_method`.
+    pub unbound_methods: std::collections::HashMap<
+        (u8, usize),
+        (BuiltinType, &'static str, Value),
+        foldhash::fast::RandomState,
+    >,
     /// How to pickle host objects, by host class name: see `pickle::HostPickler`.
     pub pickle_hosts: Vec<super::pickle::HostPickler>,
 }
@@ -751,6 +758,11 @@ impl Vm {
             Op::LoadMethod(i) => {
                 let obj = self.pop();
                 let name = self.top().code.names[i as usize].clone();
+                if let Some(f) = self.builtin_unbound_method(obj, &name) {
+                    self.push(f);
+                    self.push(obj);
+                    return Ok(None);
+                }
                 match self.plain_method(obj, &name) {
                     Some(f) => {
                         self.push(f);

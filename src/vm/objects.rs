@@ -663,24 +663,50 @@ impl Vm {
     }
 
     /// Methods of built-in values, bound without a detour through the class chain.
-    fn fast_builtin_attr(&mut self, obj: Value, name: &str) -> Option<Value> {
-        let Value::Obj(r) = obj else { return None };
-        let t = match self.heap.get(r) {
+    /// The built-in type whose methods `fast_builtin_attr` serves.
+    fn builtin_kind(&self, r: Ref) -> Option<BuiltinType> {
+        Some(match self.heap.get(r) {
             Obj::Str(_) => BuiltinType::Str,
             Obj::List(_) => BuiltinType::List,
             Obj::Dict(_) => BuiltinType::Dict,
             Obj::Tuple(_) => BuiltinType::Tuple,
-            Obj::Set(_, f) => {
-                if *f {
-                    BuiltinType::FrozenSet
-                } else {
-                    BuiltinType::Set
-                }
-            }
+            Obj::Set(_, true) => BuiltinType::FrozenSet,
+            Obj::Set(_, false) => BuiltinType::Set,
             Obj::Bytes(_) => BuiltinType::Bytes,
             Obj::Generator(_) => BuiltinType::Generator,
             _ => return None,
-        };
+        })
+    }
+
+    /// `obj.name(...)` on a string, container or generator: the method as one unbound
+    /// native per type and name, shared by every call (`LoadMethod` passes `obj` as the
+    /// first argument), so a method call allocates no bound method.
+    pub fn builtin_unbound_method(&mut self, obj: Value, name: &str) -> Option<Value> {
+        let Value::Obj(r) = obj else { return None };
+        let t = self.builtin_kind(r)?;
+        self.unbound_builtin(t, name)
+    }
+
+    /// The shared unbound native of method `name` of built-in type `t`.
+    pub fn unbound_builtin(&mut self, t: BuiltinType, name: &str) -> Option<Value> {
+        let (n, f) = super::methods::builtin_method(t, name)?;
+        let key = (t as u8, n.as_ptr() as usize);
+        if let Some(v) = self.unbound_methods.get(&key) {
+            return Some(v.2);
+        }
+        let v = self.alloc(Obj::Native(Box::new(Native {
+            name: n,
+            f,
+            bound: None,
+        })));
+        self.pinned.push(v);
+        self.unbound_methods.insert(key, (t, n, v));
+        Some(v)
+    }
+
+    fn fast_builtin_attr(&mut self, obj: Value, name: &str) -> Option<Value> {
+        let Value::Obj(r) = obj else { return None };
+        let t = self.builtin_kind(r)?;
         let (n, f) = super::methods::builtin_method(t, name)?;
         Some(self.alloc(Obj::Native(Box::new(Native {
             name: n,

@@ -381,12 +381,27 @@ fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
     let Some(sub) = arg_str(vm, args, 1, "find")? else {
         return type_err("must be str, not NoneType");
     };
-    let n = s.chars().count() as i64;
+    // In ASCII text char and byte positions agree, and nothing needs counting.
+    let ascii = s.is_ascii();
+    let n = if ascii { s.len() } else { s.chars().count() } as i64;
     let fix = |i: i64| if i < 0 { (i + n).max(0) } else { i.min(n) };
-    let lo = fix(arg_int(args, 2, 0));
+    // A start past the end finds nothing, not even "" (CPython does not clamp it).
+    let lo = match arg_int(args, 2, 0) {
+        i if i < 0 => (i + n).max(0),
+        i => i,
+    };
     let hi = fix(arg_int(args, 3, n));
     if lo > hi {
         return Ok(-1);
+    }
+    if ascii {
+        let hay = &s[lo as usize..hi as usize];
+        let found = if rev {
+            hay.rfind(&*sub)
+        } else {
+            hay.find(&*sub)
+        };
+        return Ok(found.map_or(-1, |b| lo + b as i64));
     }
     let byte = |ci: i64| {
         s.char_indices()

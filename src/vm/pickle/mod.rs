@@ -199,6 +199,19 @@ fn lookup_named(vm: &mut Vm, ns: &str, name: &str) -> PResult<Ref> {
             .copied()
             .find(|c| &*vm.class_name(*c) == name),
         "host" => host_class(vm, name),
+        m if m.starts_with("method:") => {
+            let ty = vm
+                .types
+                .iter()
+                .copied()
+                .find(|c| *vm.class_name(*c) == m[7..]);
+            let t = ty.and_then(|c| match vm.heap.get(c) {
+                Obj::Class(k) => k.builtin,
+                _ => None,
+            });
+            t.and_then(|t| vm.unbound_builtin(t, name))
+                .and_then(|v| v.as_ref())
+        }
         m if m.starts_with("host:") => {
             let class = host_class(vm, &m[5..]);
             match class.map(|c| vm.heap.get(c)) {

@@ -64,6 +64,18 @@ impl<'a> Encoder<'a> {
                 }
             }
         }
+        // Methods of built-in types held unbound on a suspended frame's stack (`s.upper()`
+        // between its load and its call), by type and name.
+        for (t, n, v) in vm.unbound_methods.values() {
+            if let (Value::Obj(r), Some(ty)) = (v, vm.types.get(*t as usize)) {
+                put(
+                    &mut named,
+                    *r,
+                    &format!("method:{}", vm.class_name(*ty)),
+                    Rc::from(*n),
+                );
+            }
+        }
         let mut spaces: Vec<(Rc<str>, Ref)> = vec![(Rc::from("builtins"), vm.builtins)];
         let mut class_homes = HashMap::new();
         for (n, m) in &vm.modules {

@@ -1,0 +1,4 @@
+# find/rfind/index positions in ASCII and non-ASCII text, with start and end past the ends.
+s="abcabc"
+print(s.find("c"), s.find("c", 3), s.rfind("a"), s.find("x"), s.find("", 10), s.find("b", -2), s.index("bc"), s.rindex("b"), "héllo".find("l"), s.find("a", 4, 2), s.find("", 6), s.find("", 7))
+print("héllo wörld".rfind("ö"), "héllo".find("", 5), "héllo".find("", 6), "x".find("x", -10))
