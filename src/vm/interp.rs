@@ -753,7 +753,9 @@ impl Vm {
             Op::LoadAttr(i) => {
                 let name = self.top().code.names[i as usize].clone();
                 let obj = self.pop();
-                self.load_attr(obj, &name)?;
+                if !self.load_instance_attr(obj, &name) {
+                    self.load_attr(obj, &name)?;
+                }
             }
             Op::LoadMethod(i) => {
                 let obj = self.pop();

@@ -715,6 +715,44 @@ impl Vm {
         }))))
     }
 
+    /// `LoadAttr` on an instance in the common cases: an attribute of its own that no
+    /// property hides, a plain class attribute, or a property whose getter is a simple
+    /// Python function (its frame is pushed). False, with nothing done, otherwise.
+    pub fn load_instance_attr(&mut self, obj: Value, name: &str) -> bool {
+        let Value::Obj(r) = obj else { return false };
+        let Obj::Instance(inst) = self.heap.get(r) else {
+            return false;
+        };
+        let own = inst.dict.get(name).copied();
+        let found = self.class_lookup(inst.class, name);
+        let v = match (found, own) {
+            (None, Some(v)) => v,
+            (Some(Value::Obj(f)), own) => match self.heap.get(f) {
+                Obj::Property(Value::Obj(fget), ..) => {
+                    let fget = *fget;
+                    self.push(Value::Obj(fget));
+                    self.push(obj);
+                    let at = self.top().stack.len() - 2;
+                    if self.push_simple_frame(at, at) {
+                        return true;
+                    }
+                    self.top().stack.truncate(at);
+                    return false;
+                }
+                Obj::Property(..) => return false,
+                _ => match own {
+                    Some(v) => v,
+                    None => return false,
+                },
+            },
+            (Some(v), None) => v,
+            (Some(_), Some(v)) => v,
+            (None, None) => return false,
+        };
+        self.push(v);
+        true
+    }
+
     /// `LoadAttr`: pushes the attribute, or pushes a frame for a property getter.
     pub fn load_attr(&mut self, obj: Value, name: &str) -> PResult<()> {
         if let Some(v) = self.fast_builtin_attr(obj, name) {

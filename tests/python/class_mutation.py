@@ -101,3 +101,39 @@ for i in range(0, 40, 3):
 b.a3 = "back"
 print(sum(getattr(b, "a%d" % i) for i in range(40) if i % 3 and i != 3), b.a3, hasattr(b, "a6"))
 print(list(b.__dict__)[:5], len(b.__dict__))
+
+
+# Properties and instance attributes: which one wins, and getters of every shape.
+class P:
+    def __init__(self):
+        self.__dict__["shadow"] = "instance"
+        self.plain = 1
+
+    shadow = property(lambda self: "property")
+    cls_attr = "class"
+
+    @property
+    def doubled(self):
+        return self.plain * 2
+
+    def method(self):
+        return "method"
+
+
+p = P()
+print(p.shadow, p.cls_attr, p.doubled, p.plain, p.method())
+p.cls_attr = "instance now"
+p.method = lambda: "instance callable"
+print(p.cls_attr, P.cls_attr, p.method())
+
+
+def make_getter(k):
+    return property(lambda self: k * self.plain)
+
+
+P.tripled = make_getter(3)
+print(p.tripled)
+try:
+    p.missing
+except AttributeError as e:
+    print("AttributeError:", e)
