@@ -1,5 +1,5 @@
 //! Maildir delivery (<https://cr.yp.to/proto/maildir.html>): write into `tmp/`, fsync, then
-//! link into `new/`, where a mail reader may pick the file up at once.
+//! move into `new/` (never replacing a file there), where a mail reader may pick it up at once.
 //!
 //! The file name is derived from the queue id and the recipient's index instead of drawn at
 //! random. It is still unique (queue ids are), and it makes delivery idempotent: if the daemon
@@ -164,26 +164,36 @@ impl Maildir {
         }
     }
 
-    /// Step 2, after the staged file was fsynced: links it into `new/`. Not durable until
+    /// Step 2, after the staged file was fsynced: moves it into `new/`. Not durable until
     /// [`Maildir::sync_new`].
     pub fn publish(&self, staged: Written) -> Result<Delivered, DeliveryError> {
         let Written { file, tmp, new } = staged;
         drop(file);
-        // link, not rename: it never replaces an existing file, so a copy delivered by an
-        // earlier attempt is detected instead of overwritten (the spec's own advice).
-        let outcome = match fs::hard_link(&tmp, &new) {
-            Ok(()) => Delivered::New(new),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Delivered::AlreadyThere(new),
+        // Never replace an existing file, so a copy delivered by an earlier attempt is
+        // detected instead of overwritten: a no-replace rename where the system has one,
+        // else link and unlink (the spec's own advice).
+        let moved = match crate::rt::sys::rename_noreplace(&tmp, &new) {
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => fs::hard_link(&tmp, &new)
+                .map(|()| {
+                    if let Err(e) = fs::remove_file(&tmp) {
+                        // Harmless: a leftover in tmp/ is never read and readers clean tmp/
+                        // after 36 hours.
+                        tracing::warn!(path = %tmp.display(), error = %e, "maildir: cannot remove tmp file");
+                    }
+                }),
+            other => other,
+        };
+        match moved {
+            Ok(()) => Ok(Delivered::New(new)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
-                return Err(transient("link", &new)(e));
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    Ok(Delivered::AlreadyThere(new))
+                } else {
+                    Err(transient("link", &new)(e))
+                }
             }
-        };
-        if let Err(e) = fs::remove_file(&tmp) {
-            // Harmless: a leftover in tmp/ is never read and readers clean tmp/ after 36 hours.
-            tracing::warn!(path = %tmp.display(), error = %e, "maildir: cannot remove tmp file");
         }
-        Ok(outcome)
     }
 
     /// Step 3: makes the `new/` entries durable; the spool may forget the message after this.

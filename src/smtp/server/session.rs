@@ -324,7 +324,12 @@ fn message(
     );
     let post_queue = txn.wants(Phase::Queue).cloned();
     let hold = quarantine.is_some() || post_queue.is_some();
-    let committed = committer.commit(msg.clone(), hold);
+    // Only post-queue work needs the message after the commit: no copy without it.
+    let (committed, msg) = if hold {
+        (committer.commit(msg.clone(), true), Some(msg))
+    } else {
+        (committer.commit(msg, false), None)
+    };
     match &committed {
         Ok(id) => tracing::info!(
             queue_id = %id,
@@ -338,9 +343,7 @@ fn message(
         ),
         Err(e) => tracing::error!(client = %peer, "not queued: {e}"),
     }
-    if let Ok(id) = &committed
-        && hold
-    {
+    if let (Ok(id), Some(msg)) = (&committed, msg) {
         // The client gets its 250 now; the post-queue work runs beside the session.
         let mut t = txn.transaction(Phase::Queue, client);
         t.queue_id = Some(id.to_string());
