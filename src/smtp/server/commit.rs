@@ -50,6 +50,7 @@ impl Committer {
                         Err(_) => break,
                     }
                 }
+                tracing::debug!(messages = batch.len(), "commit batch");
                 let (subs, replies): (Vec<_>, Vec<_>) = batch
                     .into_iter()
                     .map(|j| {

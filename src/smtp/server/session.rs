@@ -21,6 +21,10 @@ use super::{Shared, auth, data, ehlo, mail, rcpt};
 /// Read buffer per connection: small, since idle connections must stay cheap.
 const READ_BUF: usize = 4096;
 
+/// Read buffer while a message comes in, so that one read takes most messages whole; it
+/// shrinks back once the message is in.
+const DATA_READ_BUF: usize = 32 * 1024;
+
 /// What the session remembers of the transaction for its policy.
 struct Txn {
     policy: Option<Rc<dyn Policy>>,
@@ -164,6 +168,15 @@ pub(super) fn run(
         } else {
             command_deadline.saturating_duration_since(Instant::now())
         };
+        let want = if session.in_data() {
+            DATA_READ_BUF
+        } else {
+            READ_BUF
+        };
+        if buf.len() != want {
+            buf.resize(want, 0);
+            buf.shrink_to_fit();
+        }
         let read = if timeout.is_zero() {
             Err(ErrorKind::TimedOut.into())
         } else {
