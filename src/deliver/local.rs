@@ -119,7 +119,8 @@ pub fn deliver_to_maildirs(
 ) -> Vec<bool> {
     let mut changed = vec![false; msgs.len()];
     let mut jobs: Vec<Job> = Vec::new();
-    // Opened once per batch: most of a batch often goes to a few mailboxes.
+    // One per mailbox in the batch (most of a batch often goes to a few), for one `new/`
+    // fsync each.
     let mut maildirs: Vec<(std::path::PathBuf, Maildir)> = Vec::new();
     for (m, msg) in msgs.iter_mut().enumerate() {
         for (r, rcpt) in msg.envelope.rcpts.iter_mut().enumerate() {
@@ -136,13 +137,13 @@ pub fn deliver_to_maildirs(
                 continue;
             }
             let name = maildir_name(msg.envelope.received, msg.id.as_str(), r, hostname);
-            let opened = maildir_path(&local.maildir, &user).and_then(|path| {
+            let opened = maildir_path(&local.maildir, &user).map(|path| {
                 if let Some(i) = maildirs.iter().position(|(p, _)| *p == path) {
-                    return Ok(i);
+                    return i;
                 }
-                let md = Maildir::open(&path)?;
+                let md = Maildir::at(&path);
                 maildirs.push((path, md));
-                Ok(maildirs.len() - 1)
+                maildirs.len() - 1
             });
             let staged = opened.and_then(|i| {
                 let md = &maildirs[i].1;
