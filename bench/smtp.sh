@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Durable accept rate of `stackmail serve` (spool fsync + Maildir delivery) against Postfix's
-# smtp-sink (which discards everything: the ceiling), with the same smtp-source load; then
-# the RSS per idle connection with 10,000 connections open.
+# Durable accept rate of `stackmail serve` (250 only once the message is fsynced, in the
+# Maildir or in the spool) against Postfix's smtp-sink (which discards everything: the
+# ceiling), with the same smtp-source load; then the RSS per idle connection with 10,000
+# connections open.
 #
 #   bench/smtp.sh [sessions] [messages] [size]      (defaults: 50 20000 5000)
+#
+# Environment: BENCH_DIR (where the spool and Maildirs go), IDLE (idle connections to open),
+# STACKMAIL_BIN (a stackmail binary to run instead of building this tree's).
 #
 # Needs: postfix (smtp-source, smtp-sink), python3. Prints a Markdown table.
 set -euo pipefail
@@ -23,8 +27,13 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; return 1; }
 now() { date +%s.%N; }
 
-(cd "$ROOT" && cargo build --release --quiet)
-BIN="$ROOT/target/release/stackmail"
+# STACKMAIL_BIN runs another build (an older commit's, to compare) instead of this tree's.
+if [ -n "${STACKMAIL_BIN:-}" ]; then
+    BIN=$STACKMAIL_BIN
+else
+    (cd "$ROOT" && cargo build --release --quiet)
+    BIN="$ROOT/target/release/stackmail"
+fi
 
 # smtp-sink: the ceiling.
 SINK_PORT=$(free_port)

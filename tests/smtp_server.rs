@@ -590,3 +590,42 @@ fn trickling_client_meets_the_command_timeout() {
         start.elapsed()
     );
 }
+
+/// Mail for local mailboxes only is in the Maildir by the time of its 250 and never enters
+/// the spool; when a Maildir cannot be written, the message is queued instead, still 250.
+#[test]
+fn local_mail_is_delivered_before_the_250() {
+    let dir = tempfile::tempdir().unwrap();
+    // hank's Maildir cannot be created: a file is in the way.
+    std::fs::create_dir_all(dir.path().join("mail")).unwrap();
+    std::fs::write(dir.path().join("mail/hank"), b"").unwrap();
+    let server = Server::start(dir.path(), "");
+    let spooled = || {
+        std::fs::read_dir(dir.path().join("spool/msg"))
+            .unwrap()
+            .count()
+    };
+    let mut c = Raw::connect(server.addr);
+    c.send(b"EHLO t.test\r\n");
+    assert!(c.reply().starts_with("250"));
+    for (rcpt, body) in [("gina", "one"), ("hank", "two")] {
+        c.send(
+            format!("MAIL FROM:<a@t.test>\r\nRCPT TO:<{rcpt}@localhost>\r\nDATA\r\n").as_bytes(),
+        );
+        assert_eq!(c.codes(3), ["250 2.1.0", "250 2.1.5", "354 End d"]);
+        c.send(format!("Subject: {body}\r\n\r\n{body}\r\n.\r\n").as_bytes());
+        assert!(c.reply().starts_with("250 "));
+        if rcpt == "gina" {
+            let files = server.maildir_files("gina");
+            assert_eq!(files.len(), 1, "delivered by the time of the 250");
+            assert!(
+                std::fs::read_to_string(&files[0])
+                    .unwrap()
+                    .ends_with("one\r\n")
+            );
+            assert_eq!(spooled(), 0, "never queued");
+        } else {
+            assert_eq!(spooled(), 1, "queued for a retry");
+        }
+    }
+}

@@ -96,3 +96,107 @@ fn committed_messages_survive_kill_9() {
         }
     }
 }
+
+fn local_config(root: &std::path::Path) -> stackmail::config::LocalConfig {
+    stackmail::config::LocalConfig {
+        domains: vec!["localhost".into()],
+        maildir: root.join("mail/{user}").to_string_lossy().into_owned(),
+    }
+}
+
+/// The child's body for delivery before queueing: batches to local mailboxes (so they skip
+/// the spool) mixed with held ones (which take it), each acknowledged id printed.
+#[test]
+fn child_deliverer() {
+    use stackmail::deliver::{Submission, deliver_or_queue};
+    let Some(dir) = std::env::var_os("DIRECT_CRASH_CHILD") else {
+        return;
+    };
+    let root = std::path::PathBuf::from(dir);
+    let spool = Spool::open(root.join("spool")).unwrap();
+    let local = local_config(&root);
+    let mut n = 0u64;
+    loop {
+        let batch: Vec<_> = (n..n + 4)
+            .map(|n| Submission {
+                msg: message(n),
+                hold: n % 4 == 3,
+            })
+            .collect();
+        for (i, r) in deliver_or_queue(&spool, &local, "mx.test", batch)
+            .into_iter()
+            .enumerate()
+        {
+            println!("{} {}", r.unwrap().id(), n + i as u64);
+        }
+        n += 4;
+    }
+}
+
+/// `kill -9` during delivery before queueing: every acknowledged message is, intact, either
+/// in its recipient's Maildir `new/` (exactly one copy) or in the spool; what the crash left
+/// in the Maildirs' `tmp/` is never visible.
+#[test]
+fn delivered_before_queueing_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    for round in 0..3 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_deliverer",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("DIRECT_CRASH_CHILD", &root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut acked: Vec<(QueueId, u64)> = Vec::new();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let start = Instant::now();
+        let target = 40 + round * 37;
+        while acked.len() < target && start.elapsed() < Duration::from_secs(60) {
+            let Some(Ok(line)) = lines.next() else { break };
+            let Some((id, n)) = line.split_once(' ') else {
+                continue;
+            };
+            if let (Some(id), Ok(n)) = (QueueId::parse(id), n.parse()) {
+                acked.push((id, n));
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(acked.len() >= target, "only {} acknowledged", acked.len());
+
+        let spool = Spool::open(root.join("spool")).unwrap();
+        let recovery = spool.recover().unwrap();
+        let new_dir = |n: u64| root.join(format!("mail/rcpt{n}/new"));
+        for (id, n) in &acked {
+            let expected = message(*n);
+            let copies: Vec<_> = std::fs::read_dir(new_dir(*n))
+                .map(|d| d.map(|e| e.unwrap().path()).collect())
+                .unwrap_or_default();
+            let copies: Vec<_> = copies
+                .iter()
+                .filter(|p| p.to_string_lossy().contains(id.as_str()))
+                .collect();
+            if n % 4 == 3 {
+                // Held: in the spool, not delivered.
+                assert!(copies.is_empty(), "round {round}: held {id} was delivered");
+                assert_eq!(spool.read_body(id).unwrap(), expected.body);
+            } else {
+                assert_eq!(copies.len(), 1, "round {round}: {id} has {copies:?}");
+                assert_eq!(std::fs::read(copies[0]).unwrap(), expected.body);
+                assert!(
+                    spool.load(id).is_err(),
+                    "round {round}: {id} was delivered and queued"
+                );
+            }
+        }
+        for m in &recovery.messages {
+            spool.remove(&m.id).unwrap();
+        }
+    }
+}

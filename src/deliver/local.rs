@@ -5,7 +5,8 @@
 
 use crate::config::LocalConfig;
 use crate::queue::{
-    QueueId, QueuedMessage, RcptStatus, Recipient, Spool, SpoolError, UpdateOutcome, sync_files,
+    Envelope, QueueId, QueuedMessage, RcptStatus, Recipient, Spool, SpoolError, UpdateOutcome,
+    sync_files,
 };
 use crate::smtp::proto::mailbox;
 
@@ -29,6 +30,16 @@ fn local_user(address: &str) -> Option<(String, Option<String>)> {
         .then(|| (m.local_unquoted(), Some(m.domain.to_string())))
 }
 
+/// Whether every recipient is a mailbox of a local domain, so the message can be delivered
+/// without ever being queued.
+pub fn all_local(envelope: &Envelope, local: &LocalConfig) -> bool {
+    envelope.rcpts.iter().all(|r| match local_user(&r.address) {
+        Some((_, None)) => true,
+        Some((_, Some(domain))) => local.is_local_domain(&domain),
+        None => false,
+    })
+}
+
 /// Delivers the message's due, pending, local recipients (those whose `next_attempt` is at or
 /// before `now`, in unix seconds) and records the outcome in the spool. Recipients in other
 /// domains are left pending for the relay delivery.
@@ -39,36 +50,79 @@ pub fn deliver_local(
     hostname: &str,
     now: u64,
 ) -> Result<UpdateOutcome, SpoolError> {
-    deliver_local_batch(spool, std::slice::from_mut(msg), local, hostname, now)
-        .pop()
-        .unwrap_or(Ok(UpdateOutcome::Kept))
+    let body = spool.read_body(&msg.id)?;
+    let mut one = [(msg.clone(), body)];
+    let result = deliver_local_batch(spool, &mut one, local, hostname, now).pop();
+    let [(delivered, _)] = one;
+    *msg = delivered;
+    result.unwrap_or(Ok(UpdateOutcome::Kept))
+}
+
+/// [`deliver_local`] for many spooled messages (each with its body) with shared fsyncs:
+/// [`deliver_to_maildirs`], then the spool records the outcomes.
+pub fn deliver_local_batch(
+    spool: &Spool,
+    msgs: &mut [(QueuedMessage, Vec<u8>)],
+    local: &LocalConfig,
+    hostname: &str,
+    now: u64,
+) -> Vec<Result<UpdateOutcome, SpoolError>> {
+    let mut batch: Vec<Local<'_>> = msgs
+        .iter_mut()
+        .map(|(msg, body)| Local {
+            id: &msg.id,
+            envelope: &mut msg.envelope,
+            body,
+        })
+        .collect();
+    let changed = deliver_to_maildirs(&mut batch, local, hostname, now);
+    drop(batch);
+    msgs.iter()
+        .zip(changed)
+        .map(|((msg, body), changed)| {
+            if changed {
+                spool.update_with_body(msg, body)
+            } else {
+                Ok(UpdateOutcome::Kept)
+            }
+        })
+        .collect()
+}
+
+/// One message's share of a batch delivery: its recipients' statuses are updated in place.
+pub struct Local<'a> {
+    pub id: &'a QueueId,
+    pub envelope: &'a mut Envelope,
+    pub body: &'a [u8],
 }
 
 /// One recipient's delivery in flight.
 struct Job {
     msg: usize,
     rcpt: usize,
-    maildir: Maildir,
+    /// Index into the batch's Maildirs.
+    maildir: usize,
     staged: Option<Written>,
     outcome: Option<Result<Delivered, DeliveryError>>,
 }
 
-/// [`deliver_local`] for many messages with shared fsyncs: every Maildir file is written, then
-/// all are fsynced together, then linked into `new/`, then each `new/` directory is fsynced
-/// once, and only then does the spool record the outcomes.
-pub fn deliver_local_batch(
-    spool: &Spool,
-    msgs: &mut [QueuedMessage],
+/// Delivers the due, pending, local recipients of every message with shared fsyncs: every
+/// Maildir file is written, then all are fsynced together, then moved into `new/`, then each
+/// `new/` directory is fsynced once. On return each outcome is durable and recorded in its
+/// envelope (not in the spool: that is the caller's business). Returns, per message, whether
+/// any recipient's status changed.
+pub fn deliver_to_maildirs(
+    msgs: &mut [Local<'_>],
     local: &LocalConfig,
     hostname: &str,
     now: u64,
-) -> Vec<Result<UpdateOutcome, SpoolError>> {
-    let mut results: Vec<Option<Result<UpdateOutcome, SpoolError>>> =
-        (0..msgs.len()).map(|_| None).collect();
+) -> Vec<bool> {
     let mut changed = vec![false; msgs.len()];
     let mut jobs: Vec<Job> = Vec::new();
+    // One per mailbox in the batch (most of a batch often goes to a few), for one `new/`
+    // fsync each.
+    let mut maildirs: Vec<(std::path::PathBuf, Maildir)> = Vec::new();
     for (m, msg) in msgs.iter_mut().enumerate() {
-        let mut body: Option<Vec<u8>> = None;
         for (r, rcpt) in msg.envelope.rcpts.iter_mut().enumerate() {
             if rcpt.status != RcptStatus::Pending || rcpt.next_attempt > now {
                 continue;
@@ -82,47 +136,41 @@ pub fn deliver_local_batch(
             if domain.as_deref().is_some_and(|d| !local.is_local_domain(d)) {
                 continue;
             }
-            if body.is_none() {
-                match spool.read_body(&msg.id) {
-                    Ok(b) => body = Some(b),
-                    Err(e) => {
-                        results[m] = Some(Err(e));
-                        break;
-                    }
-                }
-            }
-            let data = body.as_deref().unwrap_or_default();
             let name = maildir_name(msg.envelope.received, msg.id.as_str(), r, hostname);
-            let staged = maildir_path(&local.maildir, &user)
-                .and_then(Maildir::open)
-                .and_then(|md| md.stage(&name, data, rcpt.attempts > 0).map(|st| (md, st)));
-            let job = match staged {
-                Ok((maildir, Staged::Written(w))) => Job {
-                    msg: m,
-                    rcpt: r,
-                    maildir,
-                    staged: Some(w),
-                    outcome: None,
-                },
-                Ok((maildir, Staged::AlreadyThere(p))) => Job {
-                    msg: m,
-                    rcpt: r,
-                    maildir,
-                    staged: None,
-                    outcome: Some(Ok(Delivered::AlreadyThere(p))),
-                },
+            let opened = maildir_path(&local.maildir, &user).map(|path| {
+                if let Some(i) = maildirs.iter().position(|(p, _)| *p == path) {
+                    return i;
+                }
+                let md = Maildir::at(&path);
+                maildirs.push((path, md));
+                maildirs.len() - 1
+            });
+            let staged = opened.and_then(|i| {
+                let md = &maildirs[i].1;
+                md.stage(&name, msg.body, rcpt.attempts > 0)
+                    .map(|st| (i, st))
+            });
+            let (maildir, staged, outcome) = match staged {
+                Ok((i, Staged::Written(w))) => (i, Some(w), None),
+                Ok((i, Staged::AlreadyThere(p))) => (i, None, Some(Ok(Delivered::AlreadyThere(p)))),
                 Err(e) => {
                     // No Maildir to stage into; record the failure directly.
-                    apply(rcpt, &msg.id, Err(e), now);
+                    apply(rcpt, msg.id, Err(e), now);
                     changed[m] = true;
                     continue;
                 }
             };
-            jobs.push(job);
+            jobs.push(Job {
+                msg: m,
+                rcpt: r,
+                maildir,
+                staged,
+                outcome,
+            });
         }
     }
 
-    // All staged files synced together, then linked.
+    // All staged files synced together, then moved into new/.
     let files: Vec<&std::fs::File> = jobs
         .iter()
         .filter_map(|j| j.staged.as_ref().map(|w| &w.file))
@@ -133,11 +181,14 @@ pub fn deliver_local_batch(
         let Some(staged) = job.staged.take() else {
             continue;
         };
+        let Some((_, maildir)) = maildirs.get(job.maildir) else {
+            continue;
+        };
         job.outcome = Some(match synced.next() {
-            Some(Ok(())) => job.maildir.publish(staged),
+            Some(Ok(())) => maildir.publish(staged),
             Some(Err(e)) => Err(DeliveryError::Transient {
                 op: "fsync",
-                path: job.maildir.root().to_path_buf(),
+                path: maildir.root().to_path_buf(),
                 source: e,
             }),
             None => Err(DeliveryError::Permanent(
@@ -146,48 +197,39 @@ pub fn deliver_local_batch(
         });
     }
     // One fsync per new/ directory; a failure there makes its deliveries transient failures.
-    let mut dirs: Vec<&Maildir> = jobs.iter().map(|j| &j.maildir).collect();
-    dirs.sort_by(|a, b| a.root().cmp(b.root()));
-    dirs.dedup_by(|a, b| a.root() == b.root());
-    let failed_dirs: Vec<std::path::PathBuf> = dirs
+    let dir_synced: Vec<bool> = maildirs
         .iter()
-        .filter(|md| md.sync_new().is_err())
-        .map(|md| md.root().to_path_buf())
+        .map(|(_, md)| md.sync_new().is_ok())
         .collect();
 
     for job in jobs {
         let Some(msg) = msgs.get_mut(job.msg) else {
             continue;
         };
+        let id = msg.id;
         let Some(rcpt) = msg.envelope.rcpts.get_mut(job.rcpt) else {
             continue;
         };
         let mut outcome = job
             .outcome
             .unwrap_or_else(|| Err(DeliveryError::Permanent("internal: no outcome".into())));
-        if outcome.is_ok() && failed_dirs.iter().any(|d| d == job.maildir.root()) {
-            let path = job.maildir.root().join("new");
+        if outcome.is_ok() && !dir_synced.get(job.maildir).copied().unwrap_or(false) {
+            let path = maildirs
+                .get(job.maildir)
+                .map(|(_, md)| md.root().join("new"))
+                .unwrap_or_default();
             outcome = Err(DeliveryError::Transient {
                 op: "fsync",
                 path,
                 source: std::io::Error::other("directory fsync failed"),
             });
         }
-        apply(rcpt, &msg.id, outcome, now);
+        apply(rcpt, id, outcome, now);
         if let Some(c) = changed.get_mut(job.msg) {
             *c = true;
         }
     }
-
-    msgs.iter()
-        .zip(results)
-        .zip(changed)
-        .map(|((msg, result), changed)| match result {
-            Some(r) => r,
-            None if changed => spool.update(msg),
-            None => Ok(UpdateOutcome::Kept),
-        })
-        .collect()
+    changed
 }
 
 /// Records one recipient's outcome in its envelope (the spool update follows).
@@ -221,7 +263,7 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::queue::{Envelope, PendingMessage, Recipient};
+    use crate::queue::PendingMessage;
 
     #[test]
     fn delivers_records_retries_and_removes() {

@@ -1,5 +1,5 @@
 //! Maildir delivery (<https://cr.yp.to/proto/maildir.html>): write into `tmp/`, fsync, then
-//! link into `new/`, where a mail reader may pick the file up at once.
+//! move into `new/` (never replacing a file there), where a mail reader may pick it up at once.
 //!
 //! The file name is derived from the queue id and the recipient's index instead of drawn at
 //! random. It is still unique (queue ids are), and it makes delivery idempotent: if the daemon
@@ -86,17 +86,27 @@ pub struct Maildir {
 impl Maildir {
     /// The Maildir at `root`, created (with `tmp/`, `new/`, `cur/`) if missing.
     pub fn open(root: impl Into<PathBuf>) -> Result<Maildir, DeliveryError> {
-        let root = root.into();
+        let md = Maildir::at(root);
         // Delivery only writes into tmp/ and new/: when both are there (the usual case) two
         // stats answer, where creating all three would cost a failing mkdir and a stat each.
-        if root.join("tmp").is_dir() && root.join("new").is_dir() {
-            return Ok(Maildir { root });
+        if !(md.root.join("tmp").is_dir() && md.root.join("new").is_dir()) {
+            md.create()?;
         }
+        Ok(md)
+    }
+
+    /// The Maildir at `root`, without looking at the disk: [`Maildir::stage`] creates it
+    /// when it finds it missing, which saves the usual case (it exists) any check at all.
+    pub fn at(root: impl Into<PathBuf>) -> Maildir {
+        Maildir { root: root.into() }
+    }
+
+    fn create(&self) -> Result<(), DeliveryError> {
         for sub in ["tmp", "new", "cur"] {
-            let dir = root.join(sub);
+            let dir = self.root.join(sub);
             fs::create_dir_all(&dir).map_err(transient("create", &dir))?;
         }
-        Ok(Maildir { root })
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
@@ -142,15 +152,24 @@ impl Maildir {
         }
         let tmp = self.root.join("tmp").join(name);
         // A stale tmp file of this name is our own interrupted attempt: truncate it.
-        let written = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .and_then(|mut f: File| {
-                f.write_all(body)?;
-                Ok(f)
-            });
+        let create = || {
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+        };
+        let file = match create() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.create()?;
+                create()
+            }
+            other => other,
+        };
+        let written = file.and_then(|mut f: File| {
+            f.write_all(body)?;
+            Ok(f)
+        });
         match written {
             Ok(file) => Ok(Staged::Written(Written {
                 file,
@@ -164,26 +183,43 @@ impl Maildir {
         }
     }
 
-    /// Step 2, after the staged file was fsynced: links it into `new/`. Not durable until
+    /// Step 2, after the staged file was fsynced: moves it into `new/`. Not durable until
     /// [`Maildir::sync_new`].
     pub fn publish(&self, staged: Written) -> Result<Delivered, DeliveryError> {
         let Written { file, tmp, new } = staged;
         drop(file);
-        // link, not rename: it never replaces an existing file, so a copy delivered by an
-        // earlier attempt is detected instead of overwritten (the spec's own advice).
-        let outcome = match fs::hard_link(&tmp, &new) {
-            Ok(()) => Delivered::New(new),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Delivered::AlreadyThere(new),
+        // Never replace an existing file, so a copy delivered by an earlier attempt is
+        // detected instead of overwritten: a no-replace rename where the system has one,
+        // else link and unlink (the spec's own advice).
+        let rename = || match crate::rt::sys::rename_noreplace(&tmp, &new) {
+            // new/ went missing since tmp/ was written to: make the Maildir whole again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.create().is_ok() => {
+                crate::rt::sys::rename_noreplace(&tmp, &new)
+            }
+            other => other,
+        };
+        let moved = match rename() {
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => fs::hard_link(&tmp, &new)
+                .map(|()| {
+                    if let Err(e) = fs::remove_file(&tmp) {
+                        // Harmless: a leftover in tmp/ is never read and readers clean tmp/
+                        // after 36 hours.
+                        tracing::warn!(path = %tmp.display(), error = %e, "maildir: cannot remove tmp file");
+                    }
+                }),
+            other => other,
+        };
+        match moved {
+            Ok(()) => Ok(Delivered::New(new)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
-                return Err(transient("link", &new)(e));
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    Ok(Delivered::AlreadyThere(new))
+                } else {
+                    Err(transient("link", &new)(e))
+                }
             }
-        };
-        if let Err(e) = fs::remove_file(&tmp) {
-            // Harmless: a leftover in tmp/ is never read and readers clean tmp/ after 36 hours.
-            tracing::warn!(path = %tmp.display(), error = %e, "maildir: cannot remove tmp file");
         }
-        Ok(outcome)
     }
 
     /// Step 3: makes the `new/` entries durable; the spool may forget the message after this.
@@ -201,7 +237,12 @@ impl Maildir {
         }
         let cur = self.root.join("cur");
         let with_info = format!("{name}:");
-        for entry in fs::read_dir(&cur).map_err(transient("list", &cur))? {
+        let entries = match fs::read_dir(&cur) {
+            // No Maildir yet (see `Maildir::at`): nothing was delivered.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            other => other.map_err(transient("list", &cur))?,
+        };
+        for entry in entries {
             let entry = entry.map_err(transient("list", &cur))?;
             let file = entry.file_name();
             let file = file.to_string_lossy();
@@ -273,6 +314,30 @@ mod tests {
             fs::read(md.root().join("new").join(&other)).unwrap(),
             b"two"
         );
+    }
+
+    #[test]
+    fn a_maildir_named_with_at_is_created_by_the_first_delivery() {
+        let dir = tempfile::tempdir().unwrap();
+        for (user, retry) in [("first", false), ("retried", true)] {
+            let md = Maildir::at(dir.path().join(user));
+            assert!(matches!(
+                md.deliver("1.QXR0.h", b"x", retry).unwrap(),
+                Delivered::New(_)
+            ));
+            assert!(md.root().join("cur").is_dir());
+        }
+    }
+
+    #[test]
+    fn a_missing_new_directory_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path().join("m")).unwrap();
+        fs::remove_dir(md.root().join("new")).unwrap();
+        assert!(matches!(
+            md.deliver("1.QXR0.h", b"x", false).unwrap(),
+            Delivered::New(_)
+        ));
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Delivery. Only local Maildir delivery so far; SMTP/LMTP relay and the retry scheduler
-//! build on the same error type.
+//! Delivery. Only local Maildir delivery so far, from the spool ([`deliver_local_batch`]) or
+//! straight from memory before a message is queued ([`deliver_or_queue`]); SMTP/LMTP relay
+//! and the retry scheduler build on the same error type.
 
+mod direct;
 mod local;
 mod maildir;
 
@@ -8,7 +10,10 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use local::{deliver_local, deliver_local_batch, retry_delay};
+pub use direct::{Accepted, Submission, deliver_or_queue};
+pub use local::{
+    Local, all_local, deliver_local, deliver_local_batch, deliver_to_maildirs, retry_delay,
+};
 pub use maildir::{Delivered, Maildir, Staged, Written, maildir_name, maildir_path};
 
 /// Why a delivery failed, split by what the queue must do about it.

@@ -1,6 +1,7 @@
 //! Queue ids: unique across threads, processes and restarts, and sortable by arrival.
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,7 +21,9 @@ impl QueueId {
     pub fn generate(now: SystemTime) -> QueueId {
         let micros = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros()) as u64;
         let seq = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xff_ffff;
-        let pid = std::process::id() & 0xff_ffff;
+        // Cached: std asks the kernel each time, once per message.
+        static PID: OnceLock<u32> = OnceLock::new();
+        let pid = *PID.get_or_init(std::process::id) & 0xff_ffff;
         QueueId(format!(
             "{:014X}{seq:06X}{pid:06X}",
             micros & 0xff_ffff_ffff_ffff

@@ -16,6 +16,11 @@
 //! - `corrupt/`: files that recovery could not trust, kept for a human to look at.
 //!
 //! A message's record is updated by one writer at a time (its delivery tasklet).
+//!
+//! Most local mail never comes here: [`crate::deliver::deliver_or_queue`] delivers a message
+//! whose recipients are all local mailboxes before the 250, and spools only what it cannot
+//! deliver that way (held, remote or failed recipients), under the queue id its Maildir
+//! names already use ([`Spool::commit_batch_as`]).
 
 mod envelope;
 mod id;
@@ -140,10 +145,25 @@ impl Spool {
     /// `Ok(id)` means that message is durable and may be answered 250. A failure affects
     /// only its own message (and leaves no trace of it in the spool).
     pub fn commit_batch(&self, msgs: Vec<PendingMessage>) -> Vec<Result<QueueId, SpoolError>> {
+        self.commit_batch_as(msgs.into_iter().map(|m| (None, m)).collect())
+    }
+
+    /// [`Spool::commit_batch`] where some messages come with an id drawn already (with
+    /// [`QueueId::generate`]) that must be kept: some of their recipients were delivered under
+    /// Maildir names made from it. The others get a fresh one.
+    pub fn commit_batch_as(
+        &self,
+        msgs: Vec<(Option<QueueId>, PendingMessage)>,
+    ) -> Vec<Result<QueueId, SpoolError>> {
         let now = SystemTime::now();
         // Phase 1: every message's file written to tmp/, not yet synced or visible.
-        let mut slots: Vec<Result<(QueueId, File), SpoolError>> =
-            msgs.iter().map(|m| self.stage(now, m)).collect();
+        let mut slots: Vec<Result<(QueueId, File), SpoolError>> = msgs
+            .iter()
+            .map(|(id, m)| match id {
+                Some(id) => self.stage_as(id.clone(), m),
+                None => self.stage(now, m),
+            })
+            .collect();
         // Phase 2: all files synced in one concurrent round.
         let files: Vec<&File> = slots
             .iter()
@@ -189,6 +209,16 @@ impl Spool {
             }
         }
         results
+    }
+
+    /// Writes a message's file to tmp/ under the given id, unsynced; the id must be new.
+    fn stage_as(&self, id: QueueId, msg: &PendingMessage) -> Result<(QueueId, File), SpoolError> {
+        let path = self.msg_path(&id);
+        if path.exists() {
+            return Err(io_err("create", &path)(io::ErrorKind::AlreadyExists.into()));
+        }
+        let header = envelope::encode(&id, msg.body.len() as u64, &msg.envelope);
+        write_new(&self.tmp_path(&id), &[&header, &msg.body]).map(|f| (id, f))
     }
 
     /// Writes a message's file to tmp/ under a fresh id, unsynced.
@@ -258,7 +288,7 @@ impl Spool {
     }
 
     /// Reads and checks a committed message's file: its record, and its body.
-    fn read(&self, id: &QueueId) -> Result<(QueuedMessage, Vec<u8>), SpoolError> {
+    pub fn read_message(&self, id: &QueueId) -> Result<(QueuedMessage, Vec<u8>), SpoolError> {
         let path = self.msg_path(id);
         let bytes = fs::read(&path).map_err(io_err("read", &path))?;
         let (msg, header_len) =
@@ -270,11 +300,11 @@ impl Spool {
 
     /// Reads a committed message's record.
     pub fn load(&self, id: &QueueId) -> Result<QueuedMessage, SpoolError> {
-        self.read(id).map(|(msg, _)| msg)
+        self.read_message(id).map(|(msg, _)| msg)
     }
 
     pub fn read_body(&self, id: &QueueId) -> Result<Vec<u8>, SpoolError> {
-        self.read(id).map(|(_, body)| body)
+        self.read_message(id).map(|(_, body)| body)
     }
 
     /// Durably records the recipients' new statuses (tmp, fsync, rename, directory fsync), or
@@ -284,11 +314,25 @@ impl Spool {
             self.remove(&msg.id)?;
             return Ok(UpdateOutcome::Removed);
         }
-        let (_, body) = self.read(&msg.id)?;
+        let (_, body) = self.read_message(&msg.id)?;
+        self.update_with_body(msg, &body)
+    }
+
+    /// [`Spool::update`] for a caller that holds the body already (as read with
+    /// [`Spool::read_message`]), which saves reading it again.
+    pub fn update_with_body(
+        &self,
+        msg: &QueuedMessage,
+        body: &[u8],
+    ) -> Result<UpdateOutcome, SpoolError> {
+        if msg.envelope.all_done() {
+            self.remove(&msg.id)?;
+            return Ok(UpdateOutcome::Removed);
+        }
         let tmp = self.tmp_path(&msg.id);
         let header = envelope::encode(&msg.id, body.len() as u64, &msg.envelope);
         let _ = fs::remove_file(&tmp);
-        let f = write_new(&tmp, &[&header, &body])?;
+        let f = write_new(&tmp, &[&header, body])?;
         f.sync_all().map_err(io_err("fsync", &tmp))?;
         let path = self.msg_path(&msg.id);
         fs::rename(&tmp, &path).map_err(io_err("rename", &path))?;

@@ -211,3 +211,27 @@ fn a_batch_is_synced_with_one_flush_per_filesystem() {
         "Linux syncs a batch with syncfs"
     );
 }
+
+#[test]
+fn commit_keeps_an_id_drawn_in_advance_and_never_reuses_one() {
+    let (_d, spool) = spool();
+    let drawn = QueueId::generate(SystemTime::now());
+    let results = spool.commit_batch_as(vec![
+        (
+            Some(drawn.clone()),
+            msg("a@b.test", &["c@d.test"], b"kept\r\n"),
+        ),
+        (None, msg("a@b.test", &["c@d.test"], b"fresh\r\n")),
+    ]);
+    assert_eq!(results[0].as_ref().unwrap(), &drawn);
+    assert_ne!(results[1].as_ref().unwrap(), &drawn);
+    assert_eq!(spool.read_body(&drawn).unwrap(), b"kept\r\n");
+    // The same id again is refused, and the committed message is untouched.
+    let again = spool.commit_batch_as(vec![(
+        Some(drawn.clone()),
+        msg("x@y.test", &["z@d.test"], b"x"),
+    )]);
+    assert!(again[0].is_err());
+    assert_eq!(spool.read_body(&drawn).unwrap(), b"kept\r\n");
+    assert_eq!(spool.recover().unwrap().messages.len(), 2);
+}

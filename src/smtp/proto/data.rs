@@ -68,7 +68,22 @@ impl DataDecoder {
     /// consumed and, once the marker was seen, the outcome; bytes past the marker are left
     /// for the caller, as they are the next pipelined commands.
     pub fn feed(&mut self, input: &[u8]) -> (usize, Option<DataEnd>) {
-        for (i, &b) in input.iter().enumerate() {
+        let mut next = 0;
+        while let Some(&b) = input.get(next) {
+            let i = next;
+            next += 1;
+            if !self.cr && b != b'\r' && b != b'\n' {
+                // Line content runs to the next CR or LF: take it in one piece rather than a
+                // byte at a time (this loop is most of the server's own CPU for a message).
+                let rest = input.get(i..).unwrap_or_default();
+                let run = rest
+                    .iter()
+                    .position(|&c| c == b'\r' || c == b'\n')
+                    .unwrap_or(rest.len());
+                self.push_run(rest.get(..run).unwrap_or_default());
+                next = i + run;
+                continue;
+            }
             if self.cr {
                 self.cr = false;
                 if b == b'\n' {
@@ -94,6 +109,19 @@ impl DataDecoder {
             }
         }
         (input.len(), None)
+    }
+
+    /// [`DataDecoder::push`] for a run of bytes.
+    fn push_run(&mut self, bytes: &[u8]) {
+        let room = self.max_line.saturating_sub(self.line.len());
+        if bytes.len() > room {
+            self.line
+                .extend_from_slice(bytes.get(..room).unwrap_or_default());
+            self.overflow = true;
+            self.fail(DataError::LineTooLong);
+        } else {
+            self.line.extend_from_slice(bytes);
+        }
     }
 
     fn push(&mut self, b: u8) {

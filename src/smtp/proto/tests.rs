@@ -714,3 +714,47 @@ fn failed_logins_count_towards_the_error_limit() {
     assert_eq!(codes(&run), vec![220, 250, 535, 535, 535, 421]);
     assert!(run.closed);
 }
+
+#[test]
+fn data_decoder_outcome_does_not_depend_on_the_split() {
+    let cases: [(&[u8], Option<DataError>); 7] = [
+        (b"a\r\n..b\r\n.\r\n", None),
+        // max_line 10 counts the CRLF: 8 bytes of content fit, 9 do not.
+        (b"12345678\r\n.\r\n", None),
+        (b"123456789\r\n.\r\n", Some(DataError::LineTooLong)),
+        (
+            b"1234567890123\r\n.\r\nQUIT\r\n",
+            Some(DataError::LineTooLong),
+        ),
+        (b"a\nb\r\n.\r\n", Some(DataError::BareNewline)),
+        (b"a\r.\r\n.\r\n", Some(DataError::BareNewline)),
+        (b"x\r\n.\n.\r\n.\r\n", Some(DataError::BareNewline)),
+    ];
+    for (input, error) in cases {
+        let whole = DataDecoder::new(1000, 10).feed(input);
+        assert_eq!(
+            whole.1.as_ref().map(|e| e.as_ref().err().copied()),
+            Some(error),
+            "{input:?}"
+        );
+        for split in 0..=input.len() {
+            let mut d = DataDecoder::new(1000, 10);
+            let (used, end) = d.feed(&input[..split]);
+            let got = match end {
+                Some(end) => (used, Some(end)),
+                None => {
+                    let (more, end) = d.feed(&input[split..]);
+                    (split + more, end)
+                }
+            };
+            assert_eq!(got, whole, "{input:?} split at {split}");
+        }
+        let mut d = DataDecoder::new(1000, 10);
+        let bytewise = input.iter().enumerate().find_map(|(i, b)| {
+            d.feed(std::slice::from_ref(b))
+                .1
+                .map(|end| (i + 1, Some(end)))
+        });
+        assert_eq!(bytewise.unwrap(), whole, "{input:?} a byte at a time");
+    }
+}

@@ -2,9 +2,14 @@
 //! channel; while one batch is being fsynced on the blocking pool, the sessions that finish
 //! DATA queue up on the channel, and they all go into the next batch. Durable throughput is
 //! then bounded by batches per second, not fsyncs per message.
+//!
+//! A batch is one blocking job, [`deliver_or_queue`]: messages for local mailboxes only are
+//! delivered there and then (their Maildir copies are the commit), the others are spooled,
+//! and only those spooled and not held get a delivery pass afterwards.
 
 use std::sync::Arc;
 
+use crate::deliver::{Accepted, Submission, deliver_or_queue};
 use crate::queue::{PendingMessage, QueueId, SpoolError};
 use crate::rt::{self, Channel};
 
@@ -16,10 +21,9 @@ const MAX_BATCH: usize = 64;
 type Outcome = Result<QueueId, SpoolError>;
 
 struct Job {
-    msg: PendingMessage,
+    /// With `hold`, delivery is not started: the session still has post-queue work on it.
+    sub: Submission,
     reply: Channel<Outcome>,
-    /// Do not start delivery: the session still has post-queue work on it.
-    hold: bool,
 }
 
 /// This thread's committer; cheap to clone (a channel handle).
@@ -46,21 +50,39 @@ impl Committer {
                         Err(_) => break,
                     }
                 }
-                let holds: Vec<bool> = batch.iter().map(|j| j.hold).collect();
-                let (msgs, replies): (Vec<_>, Vec<_>) =
-                    batch.into_iter().map(|j| (j.msg, j.reply)).unzip();
-                let spool = shared.spool.clone();
-                let outcomes = rt::blocking(move || spool.commit_batch(msgs));
-                let ids: Vec<QueueId> = outcomes
-                    .iter()
-                    .zip(&holds)
-                    .filter(|(_, hold)| !**hold)
-                    .filter_map(|(o, _)| o.as_ref().ok().cloned())
-                    .collect();
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    if let Err(e) = &outcome {
-                        tracing::error!("commit failed: {e}");
-                    }
+                tracing::debug!(messages = batch.len(), "commit batch");
+                let (subs, replies): (Vec<_>, Vec<_>) = batch
+                    .into_iter()
+                    .map(|j| {
+                        let hold = j.sub.hold;
+                        (j.sub, (j.reply, hold))
+                    })
+                    .unzip();
+                let job_shared = shared.clone();
+                let outcomes = rt::blocking(move || {
+                    let config = &job_shared.config;
+                    deliver_or_queue(
+                        &job_shared.spool,
+                        &config.local,
+                        &config.server.hostname,
+                        subs,
+                    )
+                });
+                let mut ids: Vec<QueueId> = Vec::new();
+                for ((reply, hold), outcome) in replies.into_iter().zip(outcomes) {
+                    let outcome = match outcome {
+                        Ok(Accepted::Queued(id)) => {
+                            if !hold {
+                                ids.push(id.clone());
+                            }
+                            Ok(id)
+                        }
+                        Ok(Accepted::Delivered(id)) => Ok(id),
+                        Err(e) => {
+                            tracing::error!("commit failed: {e}");
+                            Err(e)
+                        }
+                    };
                     let _ = reply.send(outcome);
                 }
                 if !ids.is_empty() {
@@ -98,9 +120,8 @@ impl Committer {
         if self
             .jobs
             .send(Job {
-                msg,
+                sub: Submission { msg, hold },
                 reply: reply.clone(),
-                hold,
             })
             .is_err()
         {

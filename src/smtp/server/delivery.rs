@@ -1,5 +1,7 @@
-//! Local delivery of committed messages, on the blocking pool: right after each commit
-//! batch, and by a retry loop for the deferred ones and those recovered at start.
+//! Local delivery of spooled messages, on the blocking pool: right after a commit batch that
+//! spooled some (most local mail skips the spool, see [`crate::deliver::deliver_or_queue`]),
+//! when post-queue work releases a held one, and by a retry loop for the deferred ones and
+//! those recovered at start.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -47,7 +49,7 @@ fn deliver_now(shared: &Shared, ids: &[QueueId]) {
         .collect();
     let mut msgs = Vec::with_capacity(claimed.len());
     for id in &claimed {
-        match shared.spool.load(id) {
+        match shared.spool.read_message(id) {
             Ok(msg) => msgs.push(msg),
             // Delivered and removed by another pass between the listing and the claim.
             Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -57,7 +59,7 @@ fn deliver_now(shared: &Shared, ids: &[QueueId]) {
     }
     let (local, host) = (&shared.config.local, &shared.config.server.hostname);
     let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
-    for (msg, result) in msgs.iter().zip(results) {
+    for ((msg, _), result) in msgs.iter().zip(results) {
         if let Err(e) = result {
             tracing::error!(queue_id = %msg.id, "delivery: {e}");
         }

@@ -21,6 +21,10 @@ use super::{Shared, auth, data, ehlo, mail, rcpt};
 /// Read buffer per connection: small, since idle connections must stay cheap.
 const READ_BUF: usize = 4096;
 
+/// Read buffer while a message comes in, so that one read takes most messages whole; it
+/// shrinks back once the message is in.
+const DATA_READ_BUF: usize = 32 * 1024;
+
 /// What the session remembers of the transaction for its policy.
 struct Txn {
     policy: Option<Rc<dyn Policy>>,
@@ -164,6 +168,15 @@ pub(super) fn run(
         } else {
             command_deadline.saturating_duration_since(Instant::now())
         };
+        let want = if session.in_data() {
+            DATA_READ_BUF
+        } else {
+            READ_BUF
+        };
+        if buf.len() != want {
+            buf.resize(want, 0);
+            buf.shrink_to_fit();
+        }
         let read = if timeout.is_zero() {
             Err(ErrorKind::TimedOut.into())
         } else {
@@ -324,7 +337,12 @@ fn message(
     );
     let post_queue = txn.wants(Phase::Queue).cloned();
     let hold = quarantine.is_some() || post_queue.is_some();
-    let committed = committer.commit(msg.clone(), hold);
+    // Only post-queue work needs the message after the commit: no copy without it.
+    let (committed, msg) = if hold {
+        (committer.commit(msg.clone(), true), Some(msg))
+    } else {
+        (committer.commit(msg, false), None)
+    };
     match &committed {
         Ok(id) => tracing::info!(
             queue_id = %id,
@@ -338,9 +356,7 @@ fn message(
         ),
         Err(e) => tracing::error!(client = %peer, "not queued: {e}"),
     }
-    if let Ok(id) = &committed
-        && hold
-    {
+    if let (Ok(id), Some(msg)) = (&committed, msg) {
         // The client gets its 250 now; the post-queue work runs beside the session.
         let mut t = txn.transaction(Phase::Queue, client);
         t.queue_id = Some(id.to_string());
