@@ -264,13 +264,13 @@ impl<T, X> Channel<T, X> {
             let (task, seq) = receiver.put(wrap(value));
             sched::with(
                 #[inline(always)]
-                |s| serve(s, task, seq, policy),
+                move |s| serve(s, task, seq, policy),
             );
             return Ok(());
         }
         sched::with(
             #[inline(always)]
-            |s| {
+            move |s| {
                 // SAFETY: `me` is used only in this frame, on its own stack.
                 let Some(me) = (unsafe { s.current_parkable_ref() }) else {
                     return Err((value, Refusal::WouldBlock));
@@ -318,7 +318,7 @@ impl<T, X> Channel<T, X> {
             let (message, task, seq) = sender.take();
             sched::with(
                 #[inline(always)]
-                |s| serve(s, task, seq, policy),
+                move |s| serve(s, task, seq, policy),
             );
             return into_result(message);
         }
@@ -327,7 +327,7 @@ impl<T, X> Channel<T, X> {
         }
         sched::with(
             #[inline(always)]
-            |s| {
+            move |s| {
                 // SAFETY: `me` is used only in this frame, on its own stack.
                 let Some(me) = (unsafe { s.current_parkable_ref() }) else {
                     return Err(RecvError::WouldBlock);

@@ -55,7 +55,7 @@ pub(crate) enum ParkError {
 }
 
 pub(crate) struct Scheduler {
-    runq: RefCell<RunQueue>,
+    runq: RunQueue,
     /// The tasklet running now, or null on the thread's own stack. A plain pointer because
     /// it is read on every channel operation; whoever sets it (`run_task`, `run_script`,
     /// `kill_task`) holds an `Rc` to that tasklet until it resets it, and if a tasklet's
@@ -82,7 +82,7 @@ pub(crate) struct Scheduler {
 impl Scheduler {
     const fn new() -> Scheduler {
         Scheduler {
-            runq: RefCell::new(RunQueue::new()),
+            runq: RunQueue::new(),
             current: Cell::new(std::ptr::null()),
             registry: RefCell::new(Slab::new()),
             stacks: RefCell::new(StackPool::new()),
@@ -129,7 +129,7 @@ impl Scheduler {
     }
 
     pub(crate) fn runnable(&self) -> usize {
-        self.runq.borrow().len()
+        self.runq.len()
     }
 
     pub(crate) fn alive(&self) -> usize {
@@ -168,7 +168,7 @@ impl Scheduler {
         *task.coro.borrow_mut() = Some(coro);
         task.registry_key
             .set(Some(self.registry.borrow_mut().insert(task.clone())));
-        self.runq.borrow_mut().push_back(task.clone());
+        self.runq.push_back(task.clone());
         Ok(JoinHandle {
             tasklet: Tasklet { task },
             result,
@@ -182,7 +182,7 @@ impl Scheduler {
         *task.script.borrow_mut() = Some(body);
         task.registry_key
             .set(Some(self.registry.borrow_mut().insert(task.clone())));
-        self.runq.borrow_mut().push_back(task.clone());
+        self.runq.push_back(task.clone());
         Tasklet { task }
     }
 
@@ -221,17 +221,16 @@ impl Scheduler {
             ScriptStep::Yield => {
                 *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Runnable);
-                self.runq.borrow_mut().push_back(task.clone());
+                self.runq.push_back(task.clone());
             }
             ScriptStep::Defer => {
                 *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Runnable);
                 // Second in the queue: right after the tasklet now at its head.
-                let mut runq = self.runq.borrow_mut();
-                let head = runq.pop_front();
-                runq.push_front(task.clone());
+                let head = self.runq.pop_front();
+                self.runq.push_front(task.clone());
                 if let Some(head) = head {
-                    runq.push_front(head);
+                    self.runq.push_front(head);
                 }
             }
             ScriptStep::Park => {
@@ -385,17 +384,16 @@ impl Scheduler {
         task.seq.set(seq.wrapping_add(1));
         task.wake.set(why);
         task.state.set(State::Runnable);
-        let mut runq = self.runq.borrow_mut();
         if front {
-            runq.push_front(task);
+            self.runq.push_front(task);
         } else {
-            runq.push_back(task);
+            self.runq.push_back(task);
         }
     }
 
     /// Takes a runnable tasklet out of the run queue and parks it.
     pub(crate) fn unqueue(&self, task: &Rc<Task>) -> bool {
-        if !self.runq.borrow_mut().remove(task) {
+        if self.runq.remove(task).is_none() {
             return false;
         }
         task.state.set(State::Parked);
@@ -411,7 +409,7 @@ impl Scheduler {
             return;
         };
         task.state.set(State::Runnable);
-        self.runq.borrow_mut().push_back(share(task));
+        self.runq.push_back(share(task));
         suspend(task);
     }
 
@@ -446,7 +444,7 @@ impl Scheduler {
             if done() {
                 return;
             }
-            let next = self.runq.borrow_mut().pop_front();
+            let next = self.runq.pop_front();
             if let Some(task) = next {
                 self.run_task(task);
                 // A non-blocking look at IO every so many resumptions: tasklets that keep
@@ -461,7 +459,7 @@ impl Scheduler {
             if self.stop_requested.take() {
                 return;
             }
-            let runnable = !self.runq.borrow().is_empty();
+            let runnable = !self.runq.is_empty();
             if !runnable && stop_when_idle && self.is_idle() {
                 return;
             }
@@ -592,7 +590,9 @@ impl Scheduler {
                 let _ = kill_task(self, &task);
             }
         }
-        self.runq.borrow_mut().clear();
+        while let Some(task) = self.runq.pop_front() {
+            drop(task);
+        }
     }
 }
 

@@ -72,62 +72,50 @@ impl<T, X> Entry<T, X> {
         debug_assert!(matches!(self.slot, Slot::Inline(Message::Empty)));
         std::mem::forget(self);
     }
-
-    /// True while the waiter may still be served: a script that was killed or woken by other
-    /// means since it queued is not.
-    #[inline(always)]
-    fn is_live(&self) -> bool {
-        self.task
-            .as_ref()
-            .is_some_and(|t| !t.is_done() && t.seq.get() == self.seq)
-    }
 }
 
 /// A waiter just taken off the queue, not yet served. It must be served (`put` or `take`)
 /// before anything else runs: its entry may be on the waiter's stack.
 pub(crate) struct Peer<T, X> {
     entry: *mut Entry<T, X>,
+    task: Rc<Task>,
+    seq: u32,
 }
 
 impl<T, X> Peer<T, X> {
     /// Hands `message` to the waiter; returns the tasklet to wake and its park sequence.
     #[inline(always)]
     pub(crate) fn put(self, message: Message<T, X>) -> (Rc<Task>, u32) {
+        let Peer { entry, task, seq } = self;
         // SAFETY: the entry was linked until just now, so it is valid (module contract);
         // its waiter cannot run before it is woken with what this returns.
-        let entry = unsafe { &mut *self.entry };
-        match &entry.slot {
-            Slot::Inline(_) => entry.slot = Slot::Inline(message),
-            Slot::Shared(cell) => *cell.borrow_mut() = message,
+        match unsafe { &mut (*entry).slot } {
+            Slot::Inline(cell) => *cell = message,
+            Slot::Shared(cell) => {
+                *cell.borrow_mut() = message;
+                // SAFETY: shared slots are only in boxed entries, which the queue owned and
+                // handed over when it unlinked this one; `cell` is not used after this.
+                drop(unsafe { Box::from_raw(entry) });
+            }
         }
-        self.finish()
+        (task, seq)
     }
 
     /// Takes the waiter's message; returns it with the tasklet to wake and its sequence.
     #[inline(always)]
     pub(crate) fn take(self) -> (Message<T, X>, Rc<Task>, u32) {
+        let Peer { entry, task, seq } = self;
         // SAFETY: as in `put`.
-        let entry = unsafe { &mut *self.entry };
-        let message = match &mut entry.slot {
-            Slot::Inline(message) => std::mem::replace(message, Message::Empty),
-            Slot::Shared(cell) => std::mem::replace(&mut *cell.borrow_mut(), Message::Empty),
+        let message = match unsafe { &mut (*entry).slot } {
+            Slot::Inline(cell) => std::mem::replace(cell, Message::Empty),
+            Slot::Shared(cell) => {
+                let message = std::mem::replace(&mut *cell.borrow_mut(), Message::Empty);
+                // SAFETY: as in `put`.
+                drop(unsafe { Box::from_raw(entry) });
+                message
+            }
         };
-        let (task, seq) = self.finish();
         (message, task, seq)
-    }
-
-    #[inline(always)]
-    fn finish(self) -> (Rc<Task>, u32) {
-        // SAFETY: as in `put`.
-        let entry = unsafe { &mut *self.entry };
-        let seq = entry.seq;
-        let task = entry.task.take().expect("a queued entry has its tasklet");
-        if matches!(entry.slot, Slot::Shared(_)) {
-            // SAFETY: shared slots are only in boxed entries, which the queue owned and
-            // handed over when it unlinked this one.
-            drop(unsafe { Box::from_raw(self.entry) });
-        }
-        (task, seq)
     }
 }
 
@@ -217,8 +205,6 @@ impl<T, X> WaitQueue<T, X> {
             } else {
                 (*next).prev = prev;
             }
-            (*entry).prev = ptr::null_mut();
-            (*entry).next = ptr::null_mut();
         }
         self.len -= 1;
     }
@@ -230,9 +216,13 @@ impl<T, X> WaitQueue<T, X> {
         if entry.is_null() {
             return None;
         }
-        // SAFETY: the head is linked.
-        unsafe { self.unlink(entry) };
-        Some(Peer { entry })
+        // SAFETY: the head is linked, so valid, and a linked entry has its tasklet.
+        unsafe {
+            self.unlink(entry);
+            let task = (*entry).task.take()?;
+            let seq = (*entry).seq;
+            Some(Peer { entry, task, seq })
+        }
     }
 
     /// Takes the first waiter that can still be served off the queue. Stale entries in
@@ -241,18 +231,11 @@ impl<T, X> WaitQueue<T, X> {
     #[inline(always)]
     pub(crate) fn pop_live(&mut self) -> Option<Peer<T, X>> {
         loop {
-            let entry = self.head;
-            if entry.is_null() {
-                return None;
+            let peer = self.pop_any()?;
+            if !peer.task.is_done() && peer.task.seq.get() == peer.seq {
+                return Some(peer);
             }
-            // SAFETY: the head is linked, so valid; unlinking it keeps the others linked.
-            unsafe {
-                self.unlink(entry);
-                if (*entry).is_live() {
-                    return Some(Peer { entry });
-                }
-                drop_stale(entry);
-            }
+            drop_stale(peer);
         }
     }
 
@@ -316,41 +299,39 @@ pub(crate) struct Removed<T, X> {
 
 impl<T, X> Removed<T, X> {
     /// # Safety
-    /// `entry` was just unlinked.
-    unsafe fn take(entry: *mut Entry<T, X>) -> Removed<T, X> {
+    /// `entry` was just unlinked, and `task` is what it held.
+    unsafe fn new(entry: *mut Entry<T, X>, task: Option<Rc<Task>>) -> Removed<T, X> {
         // SAFETY: an entry just unlinked is valid; a shared slot means the queue owned it.
-        unsafe {
-            if matches!((*entry).slot, Slot::Shared(_)) {
-                Removed {
-                    _boxed: Some(Box::from_raw(entry)),
-                    _task: None,
-                }
-            } else {
-                Removed {
-                    _boxed: None,
-                    _task: (*entry).task.take(),
-                }
-            }
+        let boxed =
+            unsafe { matches!((*entry).slot, Slot::Shared(_)).then(|| Box::from_raw(entry)) };
+        Removed {
+            _boxed: boxed,
+            _task: task,
         }
+    }
+
+    /// # Safety
+    /// `entry` was just unlinked and still holds its tasklet.
+    unsafe fn take(entry: *mut Entry<T, X>) -> Removed<T, X> {
+        // SAFETY: forwarded.
+        unsafe { Removed::new(entry, (*entry).task.take()) }
     }
 }
 
-/// Drops an entry unlinked without being served: a boxed one is freed, a native one (never
-/// stale in practice: its guard withdraws it) loses its tasklet reference.
-///
-/// # Safety
-/// `entry` was just unlinked.
-unsafe fn drop_stale<T, X>(entry: *mut Entry<T, X>) {
-    // SAFETY: forwarded.
-    drop(unsafe { Removed::take(entry) });
+/// Drops a waiter taken off the queue that can no longer be served: a boxed entry is freed,
+/// a native one (never stale in practice: its guard withdraws it) is left where it is.
+#[cold]
+#[inline(never)]
+fn drop_stale<T, X>(peer: Peer<T, X>) {
+    // SAFETY: `pop_any` just unlinked the entry and took its tasklet out.
+    drop(unsafe { Removed::new(peer.entry, Some(peer.task)) });
 }
 
 impl<T, X> Drop for WaitQueue<T, X> {
     fn drop(&mut self) {
         // Only script entries can be left: a native waiter's frame keeps the channel alive.
         while let Some(peer) = self.pop_any() {
-            // SAFETY: `pop_any` just unlinked it.
-            unsafe { drop_stale(peer.entry) };
+            drop_stale(peer);
         }
     }
 }
