@@ -442,11 +442,20 @@ fn current_script() -> Option<Rc<Task>> {
         .filter(|t| t.is_script && t.state.get() != super::task::State::Dying)
 }
 
+#[inline(always)]
 pub(crate) fn into_result<T, X>(message: Message<T, X>) -> Result<T, RecvError<X>> {
+    // A value is what almost every receive gets: one test, the rest out of line.
     match message {
         Message::Value(v) => Ok(v),
-        Message::Exception(x) => Err(RecvError::Exception(x)),
-        Message::Closed | Message::Empty => Err(RecvError::Closed),
+        other => Err(into_error(other)),
+    }
+}
+
+#[cold]
+fn into_error<T, X>(message: Message<T, X>) -> RecvError<X> {
+    match message {
+        Message::Exception(x) => RecvError::Exception(x),
+        Message::Value(_) | Message::Closed | Message::Empty => RecvError::Closed,
     }
 }
 
