@@ -220,7 +220,8 @@ impl<T, X> Channel<T, X> {
     }
 
     /// Hands `value` to a receiver, waiting for one if none is waiting.
-    #[inline]
+    // Inlined into the caller: see `receive`.
+    #[inline(always)]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.send_with(value, Message::Value)
             .map_err(|(v, refusal)| match refusal {
@@ -310,7 +311,9 @@ impl<T, X> Channel<T, X> {
     }
 
     /// Takes a value from a sender, waiting for one if none is waiting.
-    #[inline]
+    // Inlined into the caller, like `send`: a call would cost about as much as the exchange,
+    // since a function that may switch stacks saves every callee-saved register.
+    #[inline(always)]
     pub fn receive(&self) -> Result<T, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
         if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
