@@ -509,10 +509,12 @@ impl<T, X> Drop for Unqueue<'_, T, X> {
 impl<T, X> Unqueue<'_, T, X> {
     #[cold]
     fn unqueue(&self) {
-        // Busy only if a destructor run by a channel method under the borrow (a stale
-        // script entry's) kills this tasklet: the panic then aborts, as it happens during
-        // an unwind, rather than leave a dangling entry queued.
-        let mut st = self.channel.borrow_mut();
+        let Ok(mut st) = self.channel.try_borrow_mut() else {
+            // Busy only if a destructor that a channel method runs under the borrow (a
+            // stale script entry's) kills this tasklet. Going on would leave the entry
+            // queued after its frame is gone.
+            std::process::abort();
+        };
         // SAFETY: as in `drop`.
         unsafe { st.queue.unlink_own(self.entry) };
     }

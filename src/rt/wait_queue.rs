@@ -5,10 +5,11 @@
 //! A script tasklet has no stack to park on: its entry is boxed and owned by the queue.
 //!
 //! The contract that makes the raw links sound: an entry is valid for as long as it is
-//! linked. A native entry's frame stays parked until the entry is unlinked, either by a
-//! peer (`pop_live`, `pop_any`) or by the frame's own guard as it unwinds (`unlink_own`);
-//! a boxed entry is freed only by whoever unlinks it. No user code (a destructor of a
-//! message or a tasklet) runs while an entry is half linked.
+//! linked. A native entry's frame stays parked until a peer unlinks the entry (`pop_live`,
+//! `pop_any`), and the frame's guard unlinks it (`unlink_own`) if the frame ends first,
+//! which happens when the waiter is killed and unwound; a boxed entry is freed only by
+//! whoever unlinks it. No user code (a destructor of a message or a tasklet) runs while an
+//! entry is half linked.
 #![allow(unsafe_code)]
 
 use std::cell::RefCell;
@@ -149,8 +150,8 @@ impl<T, X> WaitQueue<T, X> {
     ///
     /// # Safety
     /// `entry` must stay where it is, untouched, until it is unlinked: the caller parks
-    /// right after (releasing the queue first) and, if it is unwound instead of served,
-    /// calls `unlink_own` before the entry goes out of scope.
+    /// right after (releasing the queue first) and calls `unlink_own` before the entry goes
+    /// out of scope, in case no peer has unlinked it (the caller was unwound instead).
     #[inline(always)]
     pub(crate) unsafe fn push_native(&mut self, entry: *mut Entry<T, X>) {
         // SAFETY: forwarded from the caller; `entry` is valid now.
