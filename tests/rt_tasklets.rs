@@ -113,6 +113,46 @@ fn killed_sender_takes_its_message_back() {
 }
 
 #[test]
+fn a_killed_waiter_leaves_the_others_queued_in_order() {
+    let ch: Channel<u32> = Channel::new();
+    let senders: Vec<_> = (1..=4)
+        .map(|v| {
+            let tx = ch.clone();
+            rt::spawn(move || tx.send(v).unwrap())
+        })
+        .collect();
+    rt::run();
+    assert_eq!(ch.balance(), 4);
+    // The middle, then the last: both ends of the queue's links are mended.
+    senders[1].tasklet().kill().unwrap();
+    senders[3].tasklet().kill().unwrap();
+    assert_eq!(ch.balance(), 2);
+    let rx = ch.clone();
+    let got = rt::spawn(move || [rx.receive(), rx.receive()]);
+    assert_eq!(got.join(), Ok([Ok(1), Ok(3)]));
+    assert_eq!(ch.balance(), 0);
+    let queued: Vec<_> = (0..3)
+        .map(|_| {
+            let rx = ch.clone();
+            rt::spawn(move || rx.receive())
+        })
+        .collect();
+    rt::run();
+    assert_eq!(ch.balance(), -3);
+    queued[0].tasklet().kill().unwrap();
+    ch.close();
+    let results: Vec<_> = queued.into_iter().map(|h| h.join()).collect();
+    assert_eq!(
+        results,
+        [
+            Err(JoinError::Killed),
+            Ok(Err(RecvError::Closed)),
+            Ok(Err(RecvError::Closed))
+        ]
+    );
+}
+
+#[test]
 fn joining_a_deadlocked_tasklet_from_outside_reports_it() {
     let ch: Channel<()> = Channel::new();
     let rx = ch.clone();

@@ -2,23 +2,24 @@
 //! `send_exception`, `close`, iteration and `send_sequence`.
 //!
 //! Waiters queue on the channel in arrival order; all of them wait in the same direction,
-//! so `balance` is the queue length signed by that direction. Each waiter's message cell
-//! lives on its own stack, in the frame of `send` or `receive` that parks it: the peer moves
-//! the message straight between the two stacks, and an exchange allocates nothing. Who runs after an exchange follows
-//! PyPy's `stackless.py`: when `preference` favours the other side, the woken tasklet is
-//! put first in the run queue and the caller yields; otherwise the woken tasklet goes to the
-//! back and the caller continues.
+//! so `balance` is the queue length signed by that direction. A native waiter's queue entry,
+//! message cell included, lives on its own stack, in the frame of `send` or `receive` that
+//! parks it (see `wait_queue`): the peer moves the message straight between the two stacks,
+//! and an exchange allocates nothing. Who runs after an exchange follows PyPy's
+//! `stackless.py`: when `preference` favours the other side, the woken tasklet is put first
+//! in the run queue and the caller yields; otherwise the woken tasklet goes to the back and
+//! the caller continues.
 
 #![allow(unsafe_code)]
 
 use std::cell::{RefCell, RefMut};
-use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
-use super::sched;
+use super::sched::{self, Scheduler};
 use super::script::{RecvOutcome, ScriptCell, SendOutcome};
 use super::task::Task;
+use super::wait_queue::{Entry, Peer, WaitQueue};
 
 /// What a sender hands over: a value, an exception for the receiver, or the end of it all.
 pub(crate) enum Message<T, X> {
@@ -28,59 +29,6 @@ pub(crate) enum Message<T, X> {
     Closed,
 }
 
-struct Waiting<T, X> {
-    task: Rc<Task>,
-    seq: u32,
-    /// The waiter's message cell: a sender's message, or where a receiver wants one.
-    slot: Slot<T, X>,
-}
-
-enum Slot<T, X> {
-    /// A native tasklet's cell, on its stack. Valid while the entry is queued: the waiter
-    /// stays parked in the frame that owns the cell until a peer pops the entry, and if it
-    /// is unwound instead (killed), its `WaitGuard` removes the entry before the cell goes.
-    Stack(*mut Message<T, X>),
-    /// A script tasklet's cell, which this entry keeps alive too.
-    Shared(Rc<RefCell<Message<T, X>>>),
-}
-
-impl<T, X> Slot<T, X> {
-    /// Only for an entry that was queued until just now (see `Slot::Stack`).
-    #[inline]
-    fn put(&self, message: Message<T, X>) {
-        match self {
-            // SAFETY: per the contract above, the stack cell is alive and nobody else is
-            // using it (its owner is parked).
-            Slot::Stack(cell) => unsafe { **cell = message },
-            Slot::Shared(cell) => *cell.borrow_mut() = message,
-        }
-    }
-
-    /// Only for an entry that was queued until just now (see `Slot::Stack`).
-    #[inline]
-    fn take(&self) -> Message<T, X> {
-        match self {
-            // SAFETY: as in `put`.
-            Slot::Stack(cell) => unsafe { std::mem::replace(&mut **cell, Message::Empty) },
-            Slot::Shared(cell) => std::mem::replace(&mut *cell.borrow_mut(), Message::Empty),
-        }
-    }
-}
-
-/// The first waiter still alive. Killed script tasklets leave their entries behind (they
-/// have no stack guard to withdraw them); they are dropped here, as PyPy drops killed
-/// tasklets when it meets them.
-#[inline]
-fn pop_live<T, X>(queue: &mut VecDeque<Waiting<T, X>>) -> Option<Waiting<T, X>> {
-    loop {
-        let w = queue.pop_front()?;
-        // A script woken by other means since it queued (a VM threw into it) is stale too.
-        if !w.task.is_done() && w.seq == w.task.seq.get() {
-            return Some(w);
-        }
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     Send,
@@ -88,7 +36,7 @@ enum Direction {
 }
 
 struct State_<T, X> {
-    queue: VecDeque<Waiting<T, X>>,
+    queue: WaitQueue<T, X>,
     direction: Direction,
     preference: i8,
     schedule_all: bool,
@@ -186,7 +134,7 @@ impl<T, X> Channel<T, X> {
     pub fn new() -> Self {
         Channel {
             inner: Rc::new(RefCell::new(State_ {
-                queue: VecDeque::new(),
+                queue: WaitQueue::new(),
                 direction: Direction::Send,
                 preference: -1,
                 schedule_all: false,
@@ -222,40 +170,36 @@ impl<T, X> Channel<T, X> {
 
     /// Tasklets waiting on the channel, first to be served first.
     pub fn queue(&self) -> Vec<super::Tasklet> {
-        self.inner
-            .borrow()
-            .queue
-            .iter()
-            .map(|w| super::Tasklet {
-                task: w.task.clone(),
-            })
+        let tasks = self.inner.borrow().queue.tasks();
+        tasks
+            .into_iter()
+            .map(|task| super::Tasklet { task })
             .collect()
     }
 
     /// Withdraws `tasklet` from the channel's wait queue (a VM throwing an exception into a
     /// blocked script tasklet). A sender's message is dropped. False if it was not waiting.
     pub fn withdraw(&self, tasklet: &super::Tasklet) -> bool {
-        let mut st = self.inner.borrow_mut();
-        let before = st.queue.len();
-        st.queue.retain(|w| !Rc::ptr_eq(&w.task, &tasklet.task));
-        st.queue.len() != before
+        let removed = self.inner.borrow_mut().queue.remove_task(&tasklet.task);
+        // Dropped only now: a message's destructor may use the channel.
+        !removed.is_empty()
     }
 
     /// Stops the channel from taking new senders. Senders already waiting can still be
     /// received from; receivers waiting now can never be served, so they wake with `Closed`.
     pub fn close(&self) {
-        let woken: Vec<Waiting<T, X>> = {
+        let mut woken = Vec::new();
+        {
             let mut st = self.inner.borrow_mut();
             st.closing = true;
             if st.direction == Direction::Receive {
-                st.queue.drain(..).collect()
-            } else {
-                Vec::new()
+                while let Some(receiver) = st.queue.pop_any() {
+                    woken.push(receiver.put(Message::Closed));
+                }
             }
-        };
-        for w in woken {
-            w.slot.put(Message::Closed);
-            sched::with(|s| s.wake(&w.task, w.seq, super::task::Wake::Normal, false));
+        }
+        for (task, seq) in woken {
+            sched::with(|s| s.wake_owned(task, seq, false));
         }
     }
 
@@ -276,6 +220,8 @@ impl<T, X> Channel<T, X> {
     }
 
     /// Hands `value` to a receiver, waiting for one if none is waiting.
+    // Inlined into the caller: see `receive`.
+    #[inline(always)]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.send_with(value, Message::Value)
             .map_err(|(v, refusal)| match refusal {
@@ -304,6 +250,7 @@ impl<T, X> Channel<T, X> {
     }
 
     /// Every refusal happens before `wrap`, so a refused value goes back untouched.
+    #[inline(always)]
     fn send_with<V>(
         &self,
         value: V,
@@ -314,59 +261,88 @@ impl<T, X> Channel<T, X> {
             return Err((value, Refusal::Closed));
         }
         if let Some((receiver, policy)) = take_peer(&mut st, Direction::Receive) {
-            receiver.slot.put(wrap(value));
             drop(st);
-            wake_peer(receiver, policy);
+            let (task, seq) = receiver.put(wrap(value));
+            sched::with(
+                #[inline(always)]
+                move |s| serve(s, task, seq, policy),
+            );
             return Ok(());
         }
-        let Some(me) = sched::with(|s| s.current_parkable()) else {
-            return Err((value, Refusal::WouldBlock));
-        };
-        let mut cell = wrap(value);
-        // A receiver pops the entry and takes the message.
-        self.wait(st, &me, Direction::Send, &mut cell);
-        Ok(())
+        sched::with(
+            #[inline(always)]
+            move |s| {
+                // SAFETY: `me` is used only in this frame, on its own stack.
+                let Some(me) = (unsafe { s.current_parkable_ref() }) else {
+                    return Err((value, Refusal::WouldBlock));
+                };
+                let mut entry = Entry::native(sched::share(me), wrap(value));
+                // A receiver takes the entry off the queue and the message out of it.
+                self.wait(s, st, me, Direction::Send, &mut entry);
+                entry.forget_served();
+                Ok(())
+            },
+        )
     }
 
-    /// Queues `me` in `direction` with its message cell and parks it until a peer pops the
-    /// entry (having taken or filled the cell).
+    /// Queues `me` in `direction` with its `entry` and parks it until a peer takes the
+    /// entry off the queue, having taken or filled its message cell.
+    #[inline(always)]
     fn wait(
         &self,
+        s: &Scheduler,
         mut st: RefMut<'_, State_<T, X>>,
-        me: &Rc<Task>,
+        me: &Task,
         direction: Direction,
-        cell: &mut Message<T, X>,
+        entry: &mut Entry<T, X>,
     ) {
-        let slot: *mut Message<T, X> = cell;
-        enqueue(&mut st, me.clone(), direction, Slot::Stack(slot));
+        let at: *mut Entry<T, X> = entry;
+        // SAFETY: the caller's `entry` is borrowed for this whole call, so it stays put and
+        // untouched, and the guard below unlinks it (if no peer has) before the call ends,
+        // whether it returns or unwinds.
+        unsafe { st.queue.push_native(at) };
+        st.direction = direction;
         drop(st);
-        let guard = WaitGuard {
+        let _unqueue = Unqueue {
             channel: &self.inner,
-            slot,
+            entry: at,
         };
-        sched::with(|s| s.park_task(me));
-        std::mem::forget(guard);
+        s.park_task(me);
     }
 
     /// Takes a value from a sender, waiting for one if none is waiting.
+    // Inlined into the caller, like `send`: a call would cost about as much as the exchange,
+    // since a function that may switch stacks saves every callee-saved register.
+    #[inline(always)]
     pub fn receive(&self) -> Result<T, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
         if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
-            let message = sender.slot.take();
             drop(st);
-            wake_peer(sender, policy);
+            let (message, task, seq) = sender.take();
+            sched::with(
+                #[inline(always)]
+                move |s| serve(s, task, seq, policy),
+            );
             return into_result(message);
         }
         if st.closing {
             return Err(RecvError::Closed);
         }
-        let Some(me) = sched::with(|s| s.current_parkable()) else {
-            return Err(RecvError::WouldBlock);
-        };
-        let mut cell: Message<T, X> = Message::Empty;
-        // A sender (or close) pops the entry and fills the cell.
-        self.wait(st, &me, Direction::Receive, &mut cell);
-        into_result(cell)
+        sched::with(
+            #[inline(always)]
+            move |s| {
+                // SAFETY: `me` is used only in this frame, on its own stack.
+                let Some(me) = (unsafe { s.current_parkable_ref() }) else {
+                    return Err(RecvError::WouldBlock);
+                };
+                let mut entry = Entry::native(sched::share(me), Message::Empty);
+                // A sender (or close) takes the entry off the queue and fills the cell.
+                self.wait(s, st, me, Direction::Receive, &mut entry);
+                let message = entry.take_message();
+                entry.forget_served();
+                into_result(message)
+            },
+        )
     }
 
     /// A script tasklet's send: delivers to a waiting receiver, or leaves `value` in `cell`
@@ -401,22 +377,19 @@ impl<T, X> Channel<T, X> {
             return Err(SendError::Closed(v));
         }
         if let Some((receiver, policy)) = take_peer(&mut st, Direction::Receive) {
-            receiver.slot.put(wrap(v));
             drop(st);
+            let (task, seq) = receiver.put(wrap(v));
+            sched::with(|s| serve(s, task, seq, policy));
             return Ok(SendOutcome::Sent {
-                yield_now: wake_peer(receiver, policy),
+                yield_now: policy.1,
             });
         }
         let Some(me) = current_script() else {
             return Err(SendError::WouldBlock(v));
         };
         *cell.message.borrow_mut() = wrap(v);
-        enqueue(
-            &mut st,
-            me,
-            Direction::Send,
-            Slot::Shared(cell.message.clone()),
-        );
+        st.direction = Direction::Send;
+        st.queue.push_script(me, cell.message.clone());
         Ok(SendOutcome::Parked)
     }
 
@@ -428,9 +401,10 @@ impl<T, X> Channel<T, X> {
     ) -> Result<RecvOutcome<T>, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
         if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
-            let message = sender.slot.take();
             drop(st);
-            let yield_now = wake_peer(sender, policy);
+            let (message, task, seq) = sender.take();
+            sched::with(|s| serve(s, task, seq, policy));
+            let yield_now = policy.1;
             return into_result(message).map(|value| RecvOutcome::Received { value, yield_now });
         }
         if st.closing {
@@ -440,12 +414,8 @@ impl<T, X> Channel<T, X> {
             return Err(RecvError::WouldBlock);
         };
         *cell.message.borrow_mut() = Message::Empty;
-        enqueue(
-            &mut st,
-            me,
-            Direction::Receive,
-            Slot::Shared(cell.message.clone()),
-        );
+        st.direction = Direction::Receive;
+        st.queue.push_script(me, cell.message.clone());
         Ok(RecvOutcome::Parked)
     }
 
@@ -458,25 +428,15 @@ impl<T, X> Channel<T, X> {
 
 /// The first live waiter if it waits in direction `waiting`, with the exchange policy of
 /// serving it.
-#[inline]
-fn take_peer<T, X>(st: &mut State_<T, X>, waiting: Direction) -> Option<(Waiting<T, X>, Policy)> {
+#[inline(always)]
+fn take_peer<T, X>(st: &mut State_<T, X>, waiting: Direction) -> Option<(Peer<T, X>, Policy)> {
     if st.direction != waiting {
         return None;
     }
-    let peer = pop_live(&mut st.queue)?;
+    let peer = st.queue.pop_live()?;
     // Serving a waiting receiver is a send (1); serving a waiting sender, a receive (-1).
     let dir = if waiting == Direction::Receive { 1 } else { -1 };
     Some((peer, exchange_policy(st, dir)))
-}
-
-#[inline]
-fn enqueue<T, X>(st: &mut State_<T, X>, task: Rc<Task>, direction: Direction, slot: Slot<T, X>) {
-    st.direction = direction;
-    st.queue.push_back(Waiting {
-        seq: task.seq.get(),
-        task,
-        slot,
-    });
 }
 
 /// The running tasklet if it is a script (which parks by returning, not by suspending).
@@ -485,17 +445,26 @@ fn current_script() -> Option<Rc<Task>> {
         .filter(|t| t.is_script && t.state.get() != super::task::State::Dying)
 }
 
+#[inline(always)]
 pub(crate) fn into_result<T, X>(message: Message<T, X>) -> Result<T, RecvError<X>> {
+    // A value is what almost every receive gets: one test, the rest out of line.
     match message {
         Message::Value(v) => Ok(v),
-        Message::Exception(x) => Err(RecvError::Exception(x)),
-        Message::Closed | Message::Empty => Err(RecvError::Closed),
+        other => Err(into_error(other)),
+    }
+}
+
+#[cold]
+fn into_error<T, X>(message: Message<T, X>) -> RecvError<X> {
+    match message {
+        Message::Exception(x) => RecvError::Exception(x),
+        Message::Value(_) | Message::Closed | Message::Empty => RecvError::Closed,
     }
 }
 
 /// Where the woken peer goes and whether the caller yields, for an exchange initiated in
 /// direction `dir` (1 send, -1 receive): PyPy `_channel_action`.
-#[inline]
+#[inline(always)]
 fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> Policy {
     if st.schedule_all {
         (false, true)
@@ -509,32 +478,45 @@ fn exchange_policy<T, X>(st: &State_<T, X>, dir: i8) -> Policy {
 /// (woken peer goes first in the run queue, caller yields)
 type Policy = (bool, bool);
 
-/// Wakes the peer and, if the policy says so, yields the caller: a native caller is
-/// suspended here; a script caller is told to end its turn (the returned flag).
-#[inline]
-fn wake_peer<T, X>(peer: Waiting<T, X>, (front, yield_now): Policy) -> bool {
-    sched::with(|s| {
-        s.wake(&peer.task, peer.seq, super::task::Wake::Normal, front);
-        if yield_now {
-            s.schedule_current();
-        }
-    });
-    yield_now
+/// Wakes the peer just served and, if the policy says so, yields the caller: a native
+/// caller is suspended here; a script caller is told to end its turn (`policy.1`).
+#[inline(always)]
+fn serve(s: &Scheduler, peer: Rc<Task>, seq: u32, (front, yield_now): Policy) {
+    s.wake_owned(peer, seq, front);
+    if yield_now {
+        s.schedule_current();
+    }
 }
 
-/// Removes a waiter whose tasklet is unwinding (killed) while it waits, before its message
-/// cell goes away; a normal wake-up forgets the guard instead.
-struct WaitGuard<'a, T, X> {
+/// Takes a waiter's entry off the queue, before the entry goes away, if the waiter leaves
+/// its frame without having been served: when it is unwound (killed) while it waits.
+struct Unqueue<'a, T, X> {
     channel: &'a Rc<RefCell<State_<T, X>>>,
-    slot: *mut Message<T, X>,
+    entry: *mut Entry<T, X>,
 }
 
-impl<T, X> Drop for WaitGuard<'_, T, X> {
+impl<T, X> Drop for Unqueue<'_, T, X> {
+    #[inline(always)]
     fn drop(&mut self) {
-        if let Ok(mut st) = self.channel.try_borrow_mut() {
-            st.queue
-                .retain(|w| !matches!(w.slot, Slot::Stack(p) if p == self.slot));
+        // SAFETY: `entry` is the frame's own, linked by `push_native` on this channel's
+        // queue; only this thread touches it, and it is running this.
+        if unsafe { (*self.entry).is_queued() } {
+            self.unqueue();
         }
+    }
+}
+
+impl<T, X> Unqueue<'_, T, X> {
+    #[cold]
+    fn unqueue(&self) {
+        let Ok(mut st) = self.channel.try_borrow_mut() else {
+            // Busy only if a destructor that a channel method runs under the borrow (a
+            // stale script entry's) kills this tasklet. Going on would leave the entry
+            // queued after its frame is gone.
+            std::process::abort();
+        };
+        // SAFETY: as in `drop`.
+        unsafe { st.queue.unlink_own(self.entry) };
     }
 }
 

@@ -21,6 +21,7 @@ mod blocking;
 mod channel;
 pub mod net;
 mod reactor;
+mod run_queue;
 mod runtime;
 mod sched;
 mod script;
@@ -30,6 +31,7 @@ mod stack;
 pub mod sys;
 mod task;
 pub mod timer;
+mod wait_queue;
 
 use std::time::{Duration, Instant};
 

@@ -6,8 +6,8 @@
 //! caller and resumes the head; waking "in front" puts a tasklet where it runs next.
 #![allow(unsafe_code)]
 
+use std::any::Any;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::VecDeque;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::reactor::{Reactor, Remote, RemoteMessage, WAKER_TOKEN, Waiter};
+use super::run_queue::RunQueue;
 use super::script::ScriptStep;
 use super::slab::{Key, Slab};
 use super::stack::StackPool;
@@ -30,8 +31,15 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's scheduler.
+#[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&Scheduler) -> R) -> R {
-    SCHED.with(f)
+    // Only the address goes through `LocalKey::with`, so that the access inlines whatever
+    // `f` is (the channel's hot path calls this once per operation).
+    let s = SCHED.with(|s| s as *const Scheduler);
+    // SAFETY: `LocalKey::with` returned, so the scheduler is initialized and not yet
+    // destroyed; it is destroyed only when this thread exits, which cannot happen while
+    // `f` runs on it.
+    f(unsafe { &*s })
 }
 
 /// The panic payload that unwinds a tasklet which killed itself.
@@ -47,10 +55,11 @@ pub(crate) enum ParkError {
 }
 
 pub(crate) struct Scheduler {
-    runq: RefCell<VecDeque<Rc<Task>>>,
+    runq: RunQueue,
     /// The tasklet running now, or null on the thread's own stack. A plain pointer because
-    /// it is read on every channel operation; whoever sets it (`run_task`, `kill_task`) holds
-    /// an `Rc` to that tasklet until it puts the previous value back.
+    /// it is read on every channel operation; whoever sets it (`run_task`, `run_script`,
+    /// `kill_task`) holds an `Rc` to that tasklet until it resets it, and if a tasklet's
+    /// panic unwinds past `run_task`, the registry keeps it alive until `run_loop` resets it.
     current: Cell<*const Task>,
     /// Every tasklet not yet finished; what `shutdown` kills.
     registry: RefCell<Slab<Rc<Task>>>,
@@ -73,7 +82,7 @@ pub(crate) struct Scheduler {
 impl Scheduler {
     const fn new() -> Scheduler {
         Scheduler {
-            runq: RefCell::new(VecDeque::new()),
+            runq: RunQueue::new(),
             current: Cell::new(std::ptr::null()),
             registry: RefCell::new(Slab::new()),
             stacks: RefCell::new(StackPool::new()),
@@ -120,7 +129,7 @@ impl Scheduler {
     }
 
     pub(crate) fn runnable(&self) -> usize {
-        self.runq.borrow().len()
+        self.runq.len()
     }
 
     pub(crate) fn alive(&self) -> usize {
@@ -144,7 +153,7 @@ impl Scheduler {
         };
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let task = Rc::new(Task::new(id, name, false));
+        let task = Task::new(id, name, false);
         let result = Rc::new(RefCell::new(None));
         let slot = result.clone();
         let coro = Coro::with_stack(stack, move |yielder, ()| {
@@ -159,7 +168,7 @@ impl Scheduler {
         *task.coro.borrow_mut() = Some(coro);
         task.registry_key
             .set(Some(self.registry.borrow_mut().insert(task.clone())));
-        self.runq.borrow_mut().push_back(task.clone());
+        self.runq.push_back(task.clone());
         Ok(JoinHandle {
             tasklet: Tasklet { task },
             result,
@@ -169,11 +178,11 @@ impl Scheduler {
     pub(crate) fn spawn_script(&self, body: Box<dyn super::script::ScriptBody>) -> Tasklet {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let task = Rc::new(Task::new(id, None, true));
+        let task = Task::new(id, None, true);
         *task.script.borrow_mut() = Some(body);
         task.registry_key
             .set(Some(self.registry.borrow_mut().insert(task.clone())));
-        self.runq.borrow_mut().push_back(task.clone());
+        self.runq.push_back(task.clone());
         Tasklet { task }
     }
 
@@ -212,14 +221,17 @@ impl Scheduler {
             ScriptStep::Yield => {
                 *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Runnable);
-                self.runq.borrow_mut().push_back(task.clone());
+                self.runq.push_back(task.clone());
             }
             ScriptStep::Defer => {
                 *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Runnable);
-                let mut runq = self.runq.borrow_mut();
-                let at = runq.len().min(1);
-                runq.insert(at, task.clone());
+                // Second in the queue: right after the tasklet now at its head.
+                let head = self.runq.pop_front();
+                self.runq.push_front(task.clone());
+                if let Some(head) = head {
+                    self.runq.push_front(head);
+                }
             }
             ScriptStep::Park => {
                 *task.script.borrow_mut() = Some(body);
@@ -233,6 +245,7 @@ impl Scheduler {
     }
 
     /// Resumes one tasklet until it parks, yields or ends.
+    #[inline(always)]
     fn run_task(&self, task: Rc<Task>) {
         if task.state.get() != State::Runnable {
             return;
@@ -247,24 +260,32 @@ impl Scheduler {
         };
         let Some(coro) = slot.as_mut() else { return };
         task.state.set(State::Running);
-        let outer = self.current.replace(Rc::as_ptr(&task));
-        let outcome = catch_unwind(AssertUnwindSafe(|| coro.resume(())));
-        self.current.replace(outer);
-        let panic = match outcome {
-            Ok(CoroutineResult::Yield(())) => return,
-            Ok(CoroutineResult::Return(())) => None,
-            Err(payload) => Some(payload),
+        // Only the loop resumes tasklets, and it runs on the thread's own stack, so there
+        // is no outer tasklet to put back. A panic unwinds out of `resume` with `current`
+        // still set, which is how `run_loop` knows whose it is.
+        self.current.set(Rc::as_ptr(&task));
+        let outcome = coro.resume(());
+        self.current.set(std::ptr::null());
+        if let CoroutineResult::Return(()) = outcome {
+            drop(slot);
+            self.finish_run(&task, None);
+        }
+    }
+
+    /// After a tasklet's body returned, or `panic` ended it.
+    #[cold]
+    fn finish_run(&self, task: &Rc<Task>, panic: Option<Box<dyn Any + Send>>) {
+        let Some(coro) = task.coro.borrow_mut().take() else {
+            return;
         };
-        let Some(coro) = slot.take() else { return };
-        drop(slot);
         if let Some(payload) = panic {
             if payload.is::<TaskletExit>() {
                 task.killed.set(true);
             } else {
-                record_panic(&task, &*payload);
+                record_panic(task, &*payload);
             }
         }
-        self.finish(&task, coro);
+        self.finish(task, coro);
     }
 
     fn finish(&self, task: &Rc<Task>, coro: Coro) {
@@ -301,7 +322,23 @@ impl Scheduler {
             .filter(|t| !t.is_script && t.state.get() != State::Dying)
     }
 
+    /// As `current_parkable`, without taking a reference: for a caller that parks at once.
+    ///
+    /// # Safety
+    /// The caller uses the reference only on the current tasklet's own stack. A tasklet is
+    /// alive for as long as its stack has frames (it owns the coroutine, which owns the
+    /// stack), so the reference stays valid there across suspensions.
+    #[inline(always)]
+    pub(crate) unsafe fn current_parkable_ref(&self) -> Option<&Task> {
+        let task = self.current.get();
+        // SAFETY: a non-null `current` points at a live tasklet (see the field), and the
+        // caller keeps the reference only for as long as that tasklet lives (see above).
+        let task = unsafe { task.as_ref()? };
+        (!task.is_script && task.state.get() != State::Dying).then_some(task)
+    }
+
     /// Parks `me`, which must be the current, parkable tasklet (see `current_parkable`).
+    #[inline(always)]
     pub(crate) fn park_task(&self, me: &Task) -> Wake {
         me.state.set(State::Parked);
         suspend(me);
@@ -328,39 +365,52 @@ impl Scheduler {
         if task.state.get() != State::Parked || task.seq.get() != seq {
             return false;
         }
+        self.make_runnable(task.clone(), seq, why, front);
+        true
+    }
+
+    /// `wake` for a waker that owns a reference it no longer needs: the run queue takes it.
+    #[inline(always)]
+    pub(crate) fn wake_owned(&self, task: Rc<Task>, seq: u32, front: bool) -> bool {
+        if task.state.get() != State::Parked || task.seq.get() != seq {
+            return false;
+        }
+        self.make_runnable(task, seq, Wake::Normal, front);
+        true
+    }
+
+    #[inline(always)]
+    fn make_runnable(&self, task: Rc<Task>, seq: u32, why: Wake, front: bool) {
         task.seq.set(seq.wrapping_add(1));
         task.wake.set(why);
         task.state.set(State::Runnable);
-        let mut runq = self.runq.borrow_mut();
         if front {
-            runq.push_front(task.clone());
+            self.runq.push_front(task);
         } else {
-            runq.push_back(task.clone());
+            self.runq.push_back(task);
         }
-        true
     }
 
     /// Takes a runnable tasklet out of the run queue and parks it.
     pub(crate) fn unqueue(&self, task: &Rc<Task>) -> bool {
-        let mut runq = self.runq.borrow_mut();
-        let Some(at) = runq.iter().position(|t| Rc::ptr_eq(t, task)) else {
+        if self.runq.remove(task).is_none() {
             return false;
-        };
-        runq.remove(at);
+        }
         task.state.set(State::Parked);
         true
     }
 
     /// Yields: the caller goes to the back of the run queue and the head runs.
+    #[inline]
     pub(crate) fn schedule_current(&self) {
-        let Some(task) = self.current() else { return };
         // A script yields by ending its turn; a dying tasklet only runs destructors.
-        if task.is_script || task.state.get() == State::Dying {
+        // SAFETY: `task` is used below only to suspend from and resume on its own stack.
+        let Some(task) = (unsafe { self.current_parkable_ref() }) else {
             return;
-        }
+        };
         task.state.set(State::Runnable);
-        self.runq.borrow_mut().push_back(task.clone());
-        suspend(&task);
+        self.runq.push_back(share(task));
+        suspend(task);
     }
 
     /// The loop: runs tasklets, polls IO and fires timers until `done()` or, when
@@ -372,26 +422,44 @@ impl Scheduler {
         self.looping.set(true);
         let _reset = ResetOnDrop(&self.looping);
         let mut since_poll = 0u32;
+        // Caught around the loop rather than around each resume, which keeps the cost of
+        // `catch_unwind` off every switch; the loop is entered again after each panic.
+        while let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
+            self.turns(&done, stop_when_idle, &mut since_poll)
+        })) {
+            let task = self.current.replace(std::ptr::null());
+            // SAFETY: a non-null `current` is the tasklet whose `resume` unwound (nothing
+            // else the loop calls sets it and unwinds), and the registry keeps that tasklet
+            // alive until `finish_run` below.
+            let Some(task) = (unsafe { task.as_ref() }) else {
+                std::panic::resume_unwind(payload);
+            };
+            self.finish_run(&share(task), Some(payload));
+        }
+    }
+
+    /// The body of `run_loop`; returns when the loop is done.
+    fn turns(&self, done: &impl Fn() -> bool, stop_when_idle: bool, since_poll: &mut u32) {
         loop {
             if done() {
                 return;
             }
-            let next = self.runq.borrow_mut().pop_front();
+            let next = self.runq.pop_front();
             if let Some(task) = next {
                 self.run_task(task);
                 // A non-blocking look at IO every so many resumptions: tasklets that keep
                 // yielding cannot starve sockets and timers, and a busy loop makes no syscall
                 // per switch.
-                since_poll += 1;
-                if since_poll < POLL_EVERY {
+                *since_poll += 1;
+                if *since_poll < POLL_EVERY {
                     continue;
                 }
             }
-            since_poll = 0;
+            *since_poll = 0;
             if self.stop_requested.take() {
                 return;
             }
-            let runnable = !self.runq.borrow().is_empty();
+            let runnable = !self.runq.is_empty();
             if !runnable && stop_when_idle && self.is_idle() {
                 return;
             }
@@ -522,7 +590,9 @@ impl Scheduler {
                 let _ = kill_task(self, &task);
             }
         }
-        self.runq.borrow_mut().clear();
+        while let Some(task) = self.runq.pop_front() {
+            drop(task);
+        }
     }
 }
 
@@ -546,6 +616,18 @@ impl Drop for ResetOnDrop<'_> {
     }
 }
 
+/// Another reference to `task`.
+#[inline(always)]
+pub(crate) fn share(task: &Task) -> Rc<Task> {
+    // SAFETY: every `Task` lives in an `Rc` of its own (`Task::new` is the only way to make
+    // one), and the borrow proves that allocation is alive, so it holds a reference already.
+    unsafe {
+        Rc::increment_strong_count(task);
+        Rc::from_raw(task)
+    }
+}
+
+#[inline(always)]
 fn suspend(task: &Task) {
     let yielder = task.yielder.get();
     debug_assert!(!yielder.is_null());

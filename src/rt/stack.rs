@@ -33,6 +33,8 @@ fn page_size() -> usize {
 pub struct PooledStack {
     bottom: usize,
     len: usize,
+    /// `bottom + len`, kept because corosensei asks for it on every resume.
+    top: StackPointer,
 }
 
 impl PooledStack {
@@ -63,9 +65,11 @@ impl PooledStack {
         if addr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
+        let top = StackPointer::new(addr as usize + len).expect("a mapping ends above address 0");
         let stack = PooledStack {
             bottom: addr as usize,
             len,
+            top,
         };
         stack.install_guard(page)?;
         Ok(stack)
@@ -108,8 +112,9 @@ impl Drop for PooledStack {
 // SAFETY: the mapping has a guard page below the usable range, is at least MIN_STACK_SIZE
 // usable, and base/limit are page aligned (so STACK_ALIGNMENT aligned).
 unsafe impl Stack for PooledStack {
+    #[inline]
     fn base(&self) -> StackPointer {
-        StackPointer::new(self.bottom + self.len).expect("mapping is not at address 0")
+        self.top
     }
 
     fn limit(&self) -> StackPointer {

@@ -74,10 +74,13 @@ pub(crate) struct Task {
     /// What few tasklets ever need (a panic message, a joiner), out of line so that every
     /// tasklet stays small: a server parks one per connection and per script.
     pub(crate) cold: RefCell<Option<Box<Cold>>>,
+    /// Private, so that tasks are made only by `new`, each in its own `Rc`: the scheduler
+    /// turns a `&Task` back into an `Rc` (`sched::share`) without keeping one around.
+    _in_rc: (),
 }
 
 impl Task {
-    pub(crate) fn new(id: u64, name: Option<Box<str>>, is_script: bool) -> Task {
+    pub(crate) fn new(id: u64, name: Option<Box<str>>, is_script: bool) -> Rc<Task> {
         let task = Task {
             id,
             coro: RefCell::new(None),
@@ -90,11 +93,12 @@ impl Task {
             killed: Cell::new(false),
             registry_key: Cell::new(None),
             cold: RefCell::new(None),
+            _in_rc: (),
         };
         if name.is_some() {
             task.cold_mut(|c| c.name = name);
         }
-        task
+        Rc::new(task)
     }
 
     pub(crate) fn is_done(&self) -> bool {
