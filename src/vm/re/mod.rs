@@ -171,6 +171,30 @@ fn text_of(vm: &Vm, v: Value) -> PResult<Rc<str>> {
     }
 }
 
+/// The chars of `string`, which the engine indexes. Filters run many patterns over the same
+/// text in a row, so the last conversion is kept (with the string, so that the pointer it is
+/// known by stays taken) and reused while the same string comes back.
+fn chars_of(string: &Rc<str>) -> Rc<[char]> {
+    /// Texts longer than this are converted every time rather than held on to.
+    const KEEP_UP_TO: usize = 1 << 20;
+    type Converted = Option<(Rc<str>, Rc<[char]>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Converted> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        if let Some((s, chars)) = &*last.borrow()
+            && Rc::ptr_eq(s, string)
+        {
+            return chars.clone();
+        }
+        let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
+        if string.len() <= KEEP_UP_TO {
+            *last.borrow_mut() = Some((string.clone(), chars.clone()));
+        }
+        chars
+    })
+}
+
 fn run(
     _vm: &mut Vm,
     pat: &Rc<PatternData>,
@@ -214,7 +238,7 @@ fn do_match(
     full: bool,
 ) -> PResult<Value> {
     let string = text_of(vm, s)?;
-    let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
+    let chars = chars_of(&string);
     match run(vm, &pat, &chars, 0, anchored, full)? {
         Some(caps) => Ok(make_match(vm, &pat, &string, &chars, caps)),
         None => Ok(Value::None),
@@ -270,7 +294,7 @@ fn slice(vm: &mut Vm, chars: &[char], s: Option<usize>, e: Option<usize>) -> Val
 
 fn findall_impl(vm: &mut Vm, pat: Rc<PatternData>, s: Value) -> PResult<Value> {
     let string = text_of(vm, s)?;
-    let chars: Vec<char> = string.chars().collect();
+    let chars = chars_of(&string);
     let ms = all_matches(vm, &pat, &chars, 0)?;
     let n = pat.prog.ngroups;
     let mut items = Vec::new();
@@ -305,7 +329,7 @@ fn findall_impl(vm: &mut Vm, pat: Rc<PatternData>, s: Value) -> PResult<Value> {
 
 fn finditer_impl(vm: &mut Vm, pat: Rc<PatternData>, s: Value) -> PResult<Value> {
     let string = text_of(vm, s)?;
-    let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
+    let chars = chars_of(&string);
     let ms = all_matches(vm, &pat, &chars, 0)?;
     let items: Vec<Value> = ms
         .into_iter()
@@ -399,7 +423,7 @@ fn sub_impl(
     count: Value,
 ) -> PResult<(Value, i64)> {
     let string = text_of(vm, s)?;
-    let chars: Rc<[char]> = string.chars().collect::<Vec<_>>().into();
+    let chars = chars_of(&string);
     let limit = match count {
         Value::Int(n) if n > 0 => n as usize,
         _ => 0,
@@ -465,7 +489,7 @@ fn re_subn(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 
 fn split_impl(vm: &mut Vm, pat: Rc<PatternData>, s: Value, maxsplit: Value) -> PResult<Value> {
     let string = text_of(vm, s)?;
-    let chars: Vec<char> = string.chars().collect();
+    let chars = chars_of(&string);
     let limit = match maxsplit {
         Value::Int(n) if n > 0 => n as usize,
         _ => 0,
