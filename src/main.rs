@@ -1,7 +1,7 @@
 //! The `stackmail` command: argument parsing, config loading and process wiring.
 
 /// The VM allocates and frees many small objects (strings, frames, instances); glibc malloc
-/// spent a quarter of the time of string-heavy scripts in its own bookkeeping.
+/// spent over a third of the time of string-heavy scripts in its own bookkeeping.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
