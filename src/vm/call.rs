@@ -224,20 +224,8 @@ impl Vm {
         }
         fast.resize(code.varnames.len(), None);
         caller.truncate(drop_from);
-        self.frames.push(Frame {
-            code,
-            ip: 0,
-            stack,
-            fast,
-            cells,
-            globals,
-            ns: None,
-            blocks: Vec::new(),
-            handling: Vec::new(),
-            func: Some(f),
-            hook,
-            genr: None,
-        });
+        let frame = Frame::call(code, (stack, fast), cells, globals, f, hook);
+        self.frames.push(frame);
     }
 
     fn call_function(
@@ -394,20 +382,7 @@ impl Vm {
             *self.heap.get_mut(cells[*ci as usize]) = Obj::Cell(v);
         }
         cells.extend(closure.iter().copied());
-        Ok(Frame {
-            code,
-            ip: 0,
-            stack,
-            fast,
-            cells,
-            globals,
-            ns: None,
-            blocks: Vec::new(),
-            handling: Vec::new(),
-            func: Some(fr),
-            hook,
-            genr: None,
-        })
+        Ok(Frame::call(code, (stack, fast), cells, globals, fr, hook))
     }
 
     pub fn kwargs_from(&mut self, d: Value) -> PResult<Vec<(Rc<str>, Value)>> {

@@ -114,6 +114,31 @@ impl Frame {
         }
     }
 
+    /// The frame of a call to function `func`, with its arguments already in `fast`.
+    pub fn call(
+        code: Rc<Code>,
+        (stack, fast): (Vec<Value>, Vec<Option<Value>>),
+        cells: Vec<Ref>,
+        globals: Ref,
+        func: Ref,
+        hook: Hook,
+    ) -> Frame {
+        Frame {
+            code,
+            ip: 0,
+            stack,
+            fast,
+            cells,
+            globals,
+            ns: None,
+            blocks: Vec::new(),
+            handling: Vec::new(),
+            func: Some(func),
+            hook,
+            genr: None,
+        }
+    }
+
     pub fn trace(&self, out: &mut Vec<Value>) {
         out.extend_from_slice(&self.stack);
         out.extend(self.fast.iter().flatten());
