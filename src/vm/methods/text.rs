@@ -376,32 +376,26 @@ pub(super) fn endswith(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> 
 }
 
 /// Char index of a substring search within [start, end) (char offsets, as Python counts).
-fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
-    let s = s0(vm, args)?;
-    let Some(sub) = arg_str(vm, args, 1, "find")? else {
-        return type_err("must be str, not NoneType");
-    };
-    // In ASCII text char and byte positions agree, and nothing needs counting.
+/// The part of `s` that the optional `start` and `end` arguments at `args[at]` and
+/// `args[at + 1]` select (slice-style, negative from the end), with its start in chars and
+/// whether `s` is ASCII (char and byte positions then agree). None when start lies past
+/// end: nothing is found there, not even "" (CPython does not clamp the start).
+fn window<'a>(s: &'a str, args: &[Value], at: usize) -> Option<(&'a str, i64, bool)> {
     let ascii = s.is_ascii();
     let n = if ascii { s.len() } else { s.chars().count() } as i64;
-    let fix = |i: i64| if i < 0 { (i + n).max(0) } else { i.min(n) };
-    // A start past the end finds nothing, not even "" (CPython does not clamp it).
-    let lo = match arg_int(args, 2, 0) {
+    let lo = match arg_int(args, at, 0) {
         i if i < 0 => (i + n).max(0),
         i => i,
     };
-    let hi = fix(arg_int(args, 3, n));
+    let hi = match arg_int(args, at + 1, n) {
+        i if i < 0 => (i + n).max(0),
+        i => i.min(n),
+    };
     if lo > hi {
-        return Ok(-1);
+        return None;
     }
     if ascii {
-        let hay = &s[lo as usize..hi as usize];
-        let found = if rev {
-            hay.rfind(&*sub)
-        } else {
-            hay.find(&*sub)
-        };
-        return Ok(found.map_or(-1, |b| lo + b as i64));
+        return Some((&s[lo as usize..hi as usize], lo, true));
     }
     let byte = |ci: i64| {
         s.char_indices()
@@ -409,14 +403,24 @@ fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
             .map(|p| p.0)
             .unwrap_or(s.len())
     };
-    let (bl, bh) = (byte(lo), byte(hi));
-    let hay = &s[bl..bh];
+    Some((&s[byte(lo)..byte(hi)], lo, false))
+}
+
+fn find_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<i64> {
+    let s = s0(vm, args)?;
+    let Some(sub) = arg_str(vm, args, 1, "find")? else {
+        return type_err("must be str, not NoneType");
+    };
+    let Some((hay, lo, ascii)) = window(&s, args, 2) else {
+        return Ok(-1);
+    };
     let found = if rev {
         hay.rfind(&*sub)
     } else {
         hay.find(&*sub)
     };
     Ok(match found {
+        Some(b) if ascii => lo + b as i64,
         Some(b) => lo + hay[..b].chars().count() as i64,
         None => -1,
     })
@@ -446,10 +450,13 @@ pub(super) fn count(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let Some(sub) = arg_str(vm, args, 1, "count")? else {
         return type_err("must be str");
     };
+    let Some((hay, _, _)) = window(&s, args, 2) else {
+        return Ok(Value::Int(0));
+    };
     if sub.is_empty() {
-        return Ok(Value::Int(s.chars().count() as i64 + 1));
+        return Ok(Value::Int(hay.chars().count() as i64 + 1));
     }
-    Ok(Value::Int(s.matches(&*sub).count() as i64))
+    Ok(Value::Int(hay.matches(&*sub).count() as i64))
 }
 
 fn partition_impl(vm: &mut Vm, args: &[Value], rev: bool) -> PResult<Value> {
