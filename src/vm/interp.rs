@@ -425,9 +425,9 @@ impl Vm {
             return;
         };
         let code = &*f.code;
-        let Some(consts) = code.rt_consts.get() else {
-            return;
-        };
+        // Constants are made on their first load; until then `LoadConst` takes the general
+        // path, which makes them.
+        let consts = code.rt_consts.get().map_or(&[][..], |c| &c[..]);
         let (stack, fast) = (&mut f.stack, &mut f.fast);
         let mut ip = f.ip;
         let mut left = budget.unwrap_or(u64::MAX);
@@ -450,12 +450,7 @@ impl Vm {
                     None => break,
                 },
                 Op::LoadGlobal(i) => {
-                    let cached = code
-                        .global_cache
-                        .borrow()
-                        .get(i as usize)
-                        .copied()
-                        .flatten();
+                    let cached = code.global_slot(i);
                     let version = |d: Ref| match heap.get(d) {
                         Obj::Dict(d) => d.version,
                         _ => 0,
@@ -476,13 +471,7 @@ impl Vm {
                     }
                 }
                 Op::StoreGlobal(i) => {
-                    let cached = code
-                        .global_cache
-                        .borrow()
-                        .get(i as usize)
-                        .copied()
-                        .flatten();
-                    let Some((r, gv, _, holder, slot)) = cached else {
+                    let Some((r, gv, _, holder, slot)) = code.global_slot(i) else {
                         break;
                     };
                     let Some(&v) = stack.last() else { break };
@@ -680,24 +669,9 @@ impl Vm {
             }
             Op::LoadGlobal(i) => {
                 let g = self.top().globals;
+                // A cache hit is served by `run_simple`; here the name is looked up and the
+                // cache refreshed.
                 let versions = (self.dict_version(g), self.dict_version(self.builtins));
-                let cached = self
-                    .top()
-                    .code
-                    .global_cache
-                    .borrow()
-                    .get(i as usize)
-                    .copied()
-                    .flatten();
-                if let Some((r, gv, bv, holder, slot)) = cached
-                    && r == g
-                    && (gv, bv) == versions
-                    && let Obj::Dict(d) = self.heap.get(holder)
-                    && let Some(v) = d.value_at(slot)
-                {
-                    self.push(v);
-                    return Ok(None);
-                }
                 let name = self.top().code.names[i as usize].clone();
                 let v = self.load_global(g, &name)?;
                 let key = super::dict::HashKey::Str(name);
@@ -709,11 +683,7 @@ impl Vm {
                     });
                 if let Some((holder, slot)) = found {
                     let code = self.top().code.clone();
-                    let mut cache = code.global_cache.borrow_mut();
-                    if cache.len() < code.names.len() {
-                        cache.resize(code.names.len(), None);
-                    }
-                    cache[i as usize] = Some((g, versions.0, versions.1, holder, slot));
+                    code.set_global_slot(i, (g, versions.0, versions.1, holder, slot));
                 }
                 self.push(v);
             }
@@ -731,11 +701,7 @@ impl Vm {
                 if let Some(slot) = slot {
                     let versions = (self.dict_version(g), self.dict_version(self.builtins));
                     let code = self.top().code.clone();
-                    let mut cache = code.global_cache.borrow_mut();
-                    if cache.len() < code.names.len() {
-                        cache.resize(code.names.len(), None);
-                    }
-                    cache[i as usize] = Some((g, versions.0, versions.1, g, slot));
+                    code.set_global_slot(i, (g, versions.0, versions.1, g, slot));
                 }
             }
             Op::DeleteGlobal(i) => {

@@ -152,6 +152,25 @@ pub struct Code {
 }
 
 impl Code {
+    /// The cached lookup of global name `i`, if any (valid only while its versions match).
+    pub fn global_slot(&self, i: u32) -> Option<GlobalSlot> {
+        self.global_cache
+            .borrow()
+            .get(i as usize)
+            .copied()
+            .flatten()
+    }
+
+    pub fn set_global_slot(&self, i: u32, slot: GlobalSlot) {
+        let mut cache = self.global_cache.borrow_mut();
+        if cache.len() < self.names.len() {
+            cache.resize(self.names.len(), None);
+        }
+        if let Some(entry) = cache.get_mut(i as usize) {
+            *entry = Some(slot);
+        }
+    }
+
     /// A stable human-readable listing, used by the golden tests.
     pub fn listing(&self) -> String {
         let mut out = String::new();
