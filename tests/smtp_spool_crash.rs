@@ -46,34 +46,46 @@ fn child_writer() {
     }
 }
 
+/// Runs the child test `child` (its working directory passed in `env`), reads the
+/// "ID N" lines it prints for each acknowledged message until `target` of them (or 60 s),
+/// then kills it with SIGKILL. Returns what it acknowledged.
+fn acked_then_killed(
+    child: &str,
+    env: (&str, &std::path::Path),
+    target: usize,
+) -> Vec<(QueueId, u64)> {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .env(env.0, env.1)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acked: Vec<(QueueId, u64)> = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let start = Instant::now();
+    while acked.len() < target && start.elapsed() < Duration::from_secs(60) {
+        let Some(Ok(line)) = lines.next() else { break };
+        let Some((id, n)) = line.split_once(' ') else {
+            continue;
+        };
+        if let (Some(id), Ok(n)) = (QueueId::parse(id), n.parse()) {
+            acked.push((id, n));
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    acked
+}
+
 #[test]
 fn committed_messages_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let spool_dir = dir.path().join("spool");
     for round in 0..3 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
-            .env("SPOOL_CRASH_CHILD", &spool_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut acked: Vec<(QueueId, u64)> = Vec::new();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let start = Instant::now();
         // Kill at a different point each round.
         let target = 40 + round * 37;
-        while acked.len() < target && start.elapsed() < Duration::from_secs(60) {
-            let Some(Ok(line)) = lines.next() else { break };
-            let Some((id, n)) = line.split_once(' ') else {
-                continue;
-            };
-            if let (Some(id), Ok(n)) = (QueueId::parse(id), n.parse()) {
-                acked.push((id, n));
-            }
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        let acked = acked_then_killed("child_writer", ("SPOOL_CRASH_CHILD", &spool_dir), target);
         assert!(
             acked.len() >= target,
             "writer produced only {} commits",
@@ -141,33 +153,8 @@ fn delivered_before_queueing_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     for round in 0..3 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_deliverer",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("DIRECT_CRASH_CHILD", &root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut acked: Vec<(QueueId, u64)> = Vec::new();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let start = Instant::now();
         let target = 40 + round * 37;
-        while acked.len() < target && start.elapsed() < Duration::from_secs(60) {
-            let Some(Ok(line)) = lines.next() else { break };
-            let Some((id, n)) = line.split_once(' ') else {
-                continue;
-            };
-            if let (Some(id), Ok(n)) = (QueueId::parse(id), n.parse()) {
-                acked.push((id, n));
-            }
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        let acked = acked_then_killed("child_deliverer", ("DIRECT_CRASH_CHILD", &root), target);
         assert!(acked.len() >= target, "only {} acknowledged", acked.len());
 
         let spool = Spool::open(root.join("spool")).unwrap();
