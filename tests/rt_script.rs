@@ -404,3 +404,122 @@ fn a_script_cannot_block_in_join_and_is_not_woken_by_it_later() {
     rt::run();
     assert_eq!(*log.borrow(), ["join: Err(Deadlock)", "got Some(Ok(3))"]);
 }
+
+/// Script tasklets of one owner whose body runs every turn it is handed (`rt::hand_off`),
+/// as the VM does: tasklet `i` yields until it has run `turns[i]` turns.
+struct Table {
+    turns: Vec<u32>,
+    done: Vec<u32>,
+    /// How many times the scheduler called a body (turns handed off are not counted).
+    resumes: u32,
+    log: Log,
+}
+
+struct Relay {
+    table: Rc<RefCell<Table>>,
+    me: u32,
+    owner: u32,
+}
+
+impl ScriptBody for Relay {
+    fn resume(&mut self) -> ScriptStep {
+        let mut i = self.me;
+        self.table.borrow_mut().resumes += 1;
+        loop {
+            let step = {
+                let mut t = self.table.borrow_mut();
+                let n = t.done[i as usize] + 1;
+                t.done[i as usize] = n;
+                say(&t.log, format!("script {i}: turn {n}"));
+                if n >= t.turns[i as usize] {
+                    ScriptStep::Done
+                } else {
+                    ScriptStep::Yield
+                }
+            };
+            match rt::hand_off(step, self.owner) {
+                Some(next) => i = next,
+                None => return step,
+            }
+        }
+    }
+}
+
+/// Three relaying scripts, a native tasklet between them in the run queue, and a script of
+/// another owner: the turns come in the order the loop alone gives them (owner 0 never
+/// hands off).
+fn relay_log(owner: u32) -> (Vec<String>, u32) {
+    let log: Log = Rc::default();
+    let table = Rc::new(RefCell::new(Table {
+        turns: vec![3, 2, 4, 3],
+        done: vec![0; 4],
+        resumes: 0,
+        log: log.clone(),
+    }));
+    let spawn = |me: u32, owner: u32| {
+        let t = rt::spawn_script(Box::new(Relay {
+            table: table.clone(),
+            me,
+            owner,
+        }));
+        if owner != 0 {
+            t.set_script_key((u64::from(owner) << 32) | u64::from(me));
+        }
+    };
+    spawn(0, owner);
+    spawn(1, owner);
+    let l = log.clone();
+    rt::spawn(move || {
+        for n in 1..=3 {
+            say(&l, format!("native: turn {n}"));
+            rt::schedule();
+        }
+    });
+    spawn(2, owner);
+    // Another VM's tasklet: never handed a turn by these.
+    spawn(3, if owner == 0 { 0 } else { owner + 1 });
+    rt::run();
+    let out = log.borrow().clone();
+    (out, table.borrow().resumes)
+}
+
+#[test]
+fn handing_off_keeps_the_order_of_turns() {
+    let (plain, resumed) = relay_log(0);
+    assert_eq!(plain.len(), 3 + 2 + 4 + 3 + 3);
+    assert_eq!(resumed, 3 + 2 + 4 + 3);
+    let (handed, resumed) = relay_log(7);
+    assert_eq!(handed, plain);
+    // Runs of turns of scripts 0-2 between the native's and script 3's went by hand-off.
+    assert!(resumed < 3 + 2 + 4 + 3, "{resumed} resumes");
+}
+
+#[test]
+fn handing_off_lets_timers_and_io_in() {
+    // Two scripts hand the turn to each other until a native tasklet, woken by a timer,
+    // stops them: the hand-offs must leave the loop room to poll.
+    let log: Log = Rc::default();
+    let table = Rc::new(RefCell::new(Table {
+        turns: vec![u32::MAX, u32::MAX],
+        done: vec![0; 2],
+        resumes: 0,
+        log: log.clone(),
+    }));
+    for me in 0..2 {
+        let t = rt::spawn_script(Box::new(Relay {
+            table: table.clone(),
+            me,
+            owner: 9,
+        }));
+        t.set_script_key((9u64 << 32) | u64::from(me));
+    }
+    let t = table.clone();
+    rt::spawn(move || {
+        rt::sleep(std::time::Duration::from_millis(20));
+        let mut t = t.borrow_mut();
+        t.turns = t.done.iter().map(|d| d + 1).collect();
+    });
+    rt::run();
+    let t = table.borrow();
+    assert!(t.done.iter().all(|&d| d > 1), "{:?}", t.done);
+}

@@ -92,6 +92,18 @@ impl RunQueue {
         })
     }
 
+    /// The script key of the tasklet at the head, if that is a script tasklet.
+    #[inline(always)]
+    pub(crate) fn front_script_key(&self) -> Option<u64> {
+        self.with(|r| {
+            if r.len == 0 {
+                return None;
+            }
+            let task = r.slot(0).as_ref()?;
+            task.is_script.then(|| task.script_key.get())
+        })
+    }
+
     /// Takes `task` out, wherever it is, and hands back the queue's reference to it.
     pub(crate) fn remove(&self, task: &Rc<Task>) -> Option<Rc<Task>> {
         self.with(|r| {

@@ -77,6 +77,11 @@ pub(crate) struct Scheduler {
     /// The loop is on this thread's stack (guards against running it re-entrantly).
     looping: Cell<bool>,
     stop_requested: Cell<bool>,
+    /// Turns run since IO was last polled (see `POLL_EVERY`); script hand-offs count too.
+    since_poll: Cell<u32>,
+    /// The script tasklet a turn was handed off to (`hand_off`), which runs now in place of
+    /// the one `run_script` started; held here so that `current` stays valid.
+    handed: RefCell<Option<Rc<Task>>>,
 }
 
 impl Scheduler {
@@ -93,6 +98,8 @@ impl Scheduler {
             next_id: Cell::new(1),
             looping: Cell::new(false),
             stop_requested: Cell::new(false),
+            since_poll: Cell::new(0),
+            handed: RefCell::new(None),
         }
     }
 
@@ -186,7 +193,7 @@ impl Scheduler {
         Tasklet { task }
     }
 
-    /// One turn of a script tasklet.
+    /// One turn of a script tasklet, or several if its body hands the turn on (`hand_off`).
     fn run_script(&self, task: Rc<Task>) {
         let Some(mut body) = task.script.borrow_mut().take() else {
             return;
@@ -195,36 +202,70 @@ impl Scheduler {
         let outer = self.current.replace(Rc::as_ptr(&task));
         let step = catch_unwind(AssertUnwindSafe(|| body.resume()));
         self.current.replace(outer);
+        // The body goes back first: a tasklet whose turn was handed on has ended it already.
+        *task.script.borrow_mut() = Some(body);
+        let last = self.handed.take().unwrap_or(task);
         let step = match step {
             Ok(step) => step,
             Err(payload) => {
-                record_panic(&task, &*payload);
+                record_panic(&last, &*payload);
                 ScriptStep::Done
             }
         };
         // A script that killed itself during its turn ends now, whatever it reported.
-        let step = if task.killed.get() {
+        let step = if last.killed.get() {
             ScriptStep::Done
         } else {
             step
         };
-        self.after_script_turn(&task, body, step);
+        self.after_script_turn(&last, step);
     }
 
-    fn after_script_turn(
-        &self,
-        task: &Rc<Task>,
-        body: Box<dyn super::script::ScriptBody>,
-        step: ScriptStep,
-    ) {
+    /// Ends the running script tasklet's turn with `step` and makes the script tasklet at
+    /// the head of the run queue the running one, if its key (`Tasklet::set_script_key`)
+    /// has `owner` in its high half: the caller then runs that turn at once, without going
+    /// back to the loop, and gets the low half of the key. Only for `Yield` and `Park`, and
+    /// only while IO is not due for a poll, so the order of turns is the loop's own.
+    pub(crate) fn hand_off(&self, step: ScriptStep, owner: u32) -> Option<u32> {
+        if owner == 0
+            || !matches!(step, ScriptStep::Yield | ScriptStep::Park)
+            || self.since_poll.get() + 1 >= POLL_EVERY
+        {
+            return None;
+        }
+        // SAFETY: a non-null `current` is alive (see the field).
+        let cur = unsafe { self.current.get().as_ref() }?;
+        if !cur.is_script || cur.killed.get() {
+            return None;
+        }
+        let key = self.runq.front_script_key()?;
+        if (key >> 32) as u32 != owner {
+            return None;
+        }
+        let next = self.runq.pop_front()?;
+        if step == ScriptStep::Yield {
+            cur.state.set(State::Runnable);
+            self.runq.push_back(share(cur));
+        } else {
+            cur.state.set(State::Parked);
+        }
+        next.state.set(State::Running);
+        self.current.set(Rc::as_ptr(&next));
+        self.since_poll.set(self.since_poll.get() + 1);
+        // The previous holder is alive elsewhere (the registry keeps every live tasklet).
+        let prev = self.handed.replace(Some(next));
+        drop(prev);
+        Some(key as u32)
+    }
+
+    /// Accounts for a script turn that ended with `step`; the body is back in its tasklet.
+    fn after_script_turn(&self, task: &Rc<Task>, step: ScriptStep) {
         match step {
             ScriptStep::Yield => {
-                *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Runnable);
                 self.runq.push_back(task.clone());
             }
             ScriptStep::Defer => {
-                *task.script.borrow_mut() = Some(body);
                 task.state.set(State::Runnable);
                 // Second in the queue: right after the tasklet now at its head.
                 let head = self.runq.pop_front();
@@ -233,12 +274,9 @@ impl Scheduler {
                     self.runq.push_front(head);
                 }
             }
-            ScriptStep::Park => {
-                *task.script.borrow_mut() = Some(body);
-                task.state.set(State::Parked);
-            }
+            ScriptStep::Park => task.state.set(State::Parked),
             ScriptStep::Done => {
-                drop(body);
+                drop(task.script.borrow_mut().take());
                 self.finish_task(task);
             }
         }
@@ -421,12 +459,11 @@ impl Scheduler {
         }
         self.looping.set(true);
         let _reset = ResetOnDrop(&self.looping);
-        let mut since_poll = 0u32;
         // Caught around the loop rather than around each resume, which keeps the cost of
         // `catch_unwind` off every switch; the loop is entered again after each panic.
-        while let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-            self.turns(&done, stop_when_idle, &mut since_poll)
-        })) {
+        while let Err(payload) =
+            catch_unwind(AssertUnwindSafe(|| self.turns(&done, stop_when_idle)))
+        {
             let task = self.current.replace(std::ptr::null());
             // SAFETY: a non-null `current` is the tasklet whose `resume` unwound (nothing
             // else the loop calls sets it and unwinds), and the registry keeps that tasklet
@@ -439,7 +476,7 @@ impl Scheduler {
     }
 
     /// The body of `run_loop`; returns when the loop is done.
-    fn turns(&self, done: &impl Fn() -> bool, stop_when_idle: bool, since_poll: &mut u32) {
+    fn turns(&self, done: &impl Fn() -> bool, stop_when_idle: bool) {
         loop {
             if done() {
                 return;
@@ -450,12 +487,13 @@ impl Scheduler {
                 // A non-blocking look at IO every so many resumptions: tasklets that keep
                 // yielding cannot starve sockets and timers, and a busy loop makes no syscall
                 // per switch.
-                *since_poll += 1;
-                if *since_poll < POLL_EVERY {
+                let n = self.since_poll.get() + 1;
+                self.since_poll.set(n);
+                if n < POLL_EVERY {
                     continue;
                 }
             }
-            *since_poll = 0;
+            self.since_poll.set(0);
             if self.stop_requested.take() {
                 return;
             }
@@ -678,6 +716,10 @@ fn kill_task(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
 }
 
 fn kill_script(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
+    // A tasklet running by hand-off has its body in place: it is busy all the same.
+    if task.state.get() == State::Running {
+        return Err(KillError::Busy);
+    }
     let Some(mut body) = task.script.try_borrow_mut().ok().and_then(|mut b| b.take()) else {
         return Err(KillError::Busy);
     };
@@ -689,7 +731,8 @@ fn kill_script(s: &Scheduler, task: &Rc<Task>) -> Result<(), KillError> {
     if step != ScriptStep::Done {
         task.killed.set(false);
     }
-    s.after_script_turn(task, body, step);
+    *task.script.borrow_mut() = Some(body);
+    s.after_script_turn(task, step);
     Ok(())
 }
 

@@ -127,6 +127,12 @@ impl Tasklet {
         super::sched::with(|s| s.unqueue(&self.task))
     }
 
+    /// Sets a script tasklet's key: who owns it (the high half, never 0) and which of its
+    /// tasklets it is (the low half), for [`hand_off`]. 0, the initial key, matches no owner.
+    pub fn set_script_key(&self, key: u64) {
+        self.task.script_key.set(key);
+    }
+
     /// True while it waits in the run queue.
     pub fn is_runnable(&self) -> bool {
         self.task.state.get() == super::task::State::Runnable
@@ -144,4 +150,14 @@ pub fn script_result(tasklet: &Tasklet) -> Option<Result<(), JoinError>> {
         return None;
     }
     Some(tasklet.task.failure().map_or(Ok(()), Err))
+}
+
+/// Called by the running script tasklet's body, whose turn ends with `step`: if the next
+/// tasklet to run is a script tasklet whose key has `owner` in its high half, it becomes the
+/// running tasklet and the low half of its key is returned; the body runs that tasklet's
+/// turn in place of returning `step`, and returns the step of the last turn it runs. Saves
+/// the trip through the scheduler loop between two turns of one VM. None (and nothing
+/// changed) otherwise: the body returns `step` as usual.
+pub fn hand_off(step: ScriptStep, owner: u32) -> Option<u32> {
+    super::sched::with(|s| s.hand_off(step, owner))
 }

@@ -60,6 +60,8 @@ pub(crate) struct Task {
     /// Set instead of `coro` for a script tasklet: it has no stack and never suspends.
     pub(crate) script: RefCell<Option<Box<dyn super::script::ScriptBody>>>,
     pub(crate) is_script: bool,
+    /// A script tasklet's key for `Scheduler::hand_off`: its owner in the high half.
+    pub(crate) script_key: Cell<u64>,
     pub(crate) state: Cell<State>,
     /// Bumped on every wake, so a waker holding an older sequence (a timer that fired after
     /// the IO it guarded completed) cannot wake a later park.
@@ -86,6 +88,7 @@ impl Task {
             coro: RefCell::new(None),
             script: RefCell::new(None),
             is_script,
+            script_key: Cell::new(0),
             state: Cell::new(State::Runnable),
             seq: Cell::new(0),
             wake: Cell::new(Wake::Normal),

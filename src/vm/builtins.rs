@@ -141,6 +141,7 @@ pub fn new_vm() -> Vm {
         host_classes: Vec::new(),
         tasklets: Default::default(),
         frame_pool: Vec::new(),
+        stack_pool: Vec::new(),
         class_cache: Default::default(),
         unbound_methods: Default::default(),
         pickle_hosts: Vec::new(),

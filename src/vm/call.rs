@@ -8,6 +8,9 @@ use super::interp::{Frame, Hook, Target, Transform, Vm};
 use super::op::Code;
 use super::value::*;
 
+/// The most arguments [`Vm::call_from_stack`] hands a native without a vector.
+const NATIVE_ARGS: usize = 6;
+
 impl Vm {
     pub fn make_function(
         &mut self,
@@ -141,33 +144,41 @@ impl Vm {
     }
 
     /// The common call, without an argument vector: the callee at `func_at` in the caller's
-    /// stack is a Python function taking the positional arguments above it, or a class
-    /// whose `__init__` is one. Moves those arguments straight into a new frame and pops
-    /// the caller's stack down to `drop_from`. False, with nothing changed, when the call
-    /// needs the general path.
-    pub(super) fn push_simple_frame(&mut self, func_at: usize, drop_from: usize) -> bool {
+    /// stack is a Python function taking the positional arguments above it, a class whose
+    /// `__init__` is one, or an unbound native. Moves those arguments straight into a new
+    /// frame (or hands them to the native) and pops the caller's stack down to `drop_from`.
+    /// None, with nothing changed, when the call needs the general path.
+    #[inline]
+    pub(super) fn call_from_stack(
+        &mut self,
+        func_at: usize,
+        drop_from: usize,
+    ) -> Option<PResult<()>> {
         let fi = self.frames.len() - 1;
         let caller = &self.frames[fi].stack;
         let Some(&Value::Obj(callee)) = caller.get(func_at) else {
-            return false;
+            return None;
         };
         let nargs = caller.len() - func_at - 1;
         match self.heap.get(callee) {
+            Obj::Native(n) if n.bound.is_none() && nargs <= NATIVE_ARGS => {
+                Some(self.call_native_from_stack(n.f, func_at + 1, drop_from))
+            }
             Obj::Function(_) => {
                 if !self.takes_simply(callee, nargs) {
-                    return false;
+                    return None;
                 }
                 self.push_frame_from_stack(callee, func_at + 1, drop_from, Hook::PUSH);
-                true
+                Some(Ok(()))
             }
             Obj::Class(c) if c.builtin.is_none() => {
                 // `Cls(args)`: the instance takes the class's place as `self`, and the
                 // frame's hook hands the instance back when `__init__` returns.
                 let Some(Value::Obj(init)) = self.class_lookup(callee, "__init__") else {
-                    return false;
+                    return None;
                 };
                 if !self.takes_simply(init, nargs + 1) || self.class_is_exception(callee) {
-                    return false;
+                    return None;
                 }
                 let inst = self.alloc(Obj::Instance(Box::new(Instance {
                     class: callee,
@@ -180,9 +191,40 @@ impl Vm {
                     transform: Transform::Init(inst),
                 };
                 self.push_frame_from_stack(init, func_at, drop_from, hook);
-                true
+                Some(Ok(()))
             }
-            _ => false,
+            _ => None,
+        }
+    }
+
+    /// Calls native `f` with the caller's stack from `args_from` up (at most
+    /// [`NATIVE_ARGS`] values) as its arguments, after popping the stack down to
+    /// `drop_from`; the result is pushed. The arguments stay rooted while it runs.
+    fn call_native_from_stack(
+        &mut self,
+        f: NativeFn,
+        args_from: usize,
+        drop_from: usize,
+    ) -> PResult<()> {
+        let fi = self.frames.len() - 1;
+        let stack = &mut self.frames[fi].stack;
+        let mut buf = [Value::None; NATIVE_ARGS];
+        let n = stack.len() - args_from;
+        buf[..n].copy_from_slice(&stack[args_from..]);
+        stack.truncate(drop_from);
+        let args = &buf[..n];
+        let mark = self.temp_roots.len();
+        self.temp_roots.extend_from_slice(args);
+        self.pending_hook = Hook::PUSH;
+        let r = f(self, args, &[]);
+        self.temp_roots.truncate(mark);
+        match r {
+            Ok(v) => {
+                self.push(v);
+                Ok(())
+            }
+            Err(Exc::FramePushed) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 

@@ -71,6 +71,11 @@ impl ClassCache {
         e.found = found;
     }
 
+    /// The current epoch: entries made in an earlier one are stale.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.get()
+    }
+
     /// Forgets every entry: some class namespace may have changed.
     pub fn invalidate(&self) {
         self.epoch.set(self.epoch.get() + 1);

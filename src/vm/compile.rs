@@ -87,6 +87,7 @@ fn new_code(
         first_line: line,
         rt_consts: Default::default(),
         global_cache: Default::default(),
+        method_cache: Default::default(),
     }
 }
 

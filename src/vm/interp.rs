@@ -223,6 +223,8 @@ pub struct Vm {
     /// The operand stacks and local slots of returned frames, emptied, for the next calls:
     /// a call then allocates nothing for them.
     pub frame_pool: Vec<(Vec<Value>, Vec<Option<Value>>)>,
+    /// Empty operand stacks that parked tasklets gave up, for the next one that runs.
+    pub stack_pool: Vec<Vec<Value>>,
     /// Recent class-chain lookups (see `class_cache`).
     pub class_cache: super::class_cache::ClassCache,
     /// Built-in types' methods as unbound natives, by (type, name): see
@@ -298,7 +300,18 @@ impl Vm {
     }
 
     /// Delivers a finished call's result where its hook says.
+    #[inline]
     pub fn deliver(&mut self, hook: Hook, v: Value) -> PResult<()> {
+        match (hook.transform, hook.target) {
+            (Transform::None, Target::Push) => {
+                self.push(v);
+                Ok(())
+            }
+            _ => self.deliver_transformed(hook, v),
+        }
+    }
+
+    fn deliver_transformed(&mut self, hook: Hook, v: Value) -> PResult<()> {
         let v = match hook.transform {
             Transform::None => v,
             Transform::Init(inst) => {
@@ -750,6 +763,11 @@ impl Vm {
             }
             Op::LoadMethod(i) => {
                 let obj = self.pop();
+                if let Some(f) = self.cached_method(obj, i) {
+                    self.push(f);
+                    self.push(obj);
+                    return Ok(None);
+                }
                 let name = self.top().code.names[i as usize].clone();
                 if let Some(f) = self.builtin_unbound_method(obj, &name) {
                     self.push(f);
@@ -758,6 +776,10 @@ impl Vm {
                 }
                 match self.plain_method(obj, &name) {
                     Some(f) => {
+                        if let Some(c) = self.class_of_plain(obj) {
+                            let epoch = self.class_cache.epoch();
+                            self.top().code.set_method_slot(i, (c, epoch, f));
+                        }
                         self.push(f);
                         self.push(obj);
                     }
@@ -774,16 +796,17 @@ impl Vm {
                 let s = &self.top().stack;
                 let len = s.len();
                 let marker = s.get(len.wrapping_sub(n + 2)).copied();
-                let pushed = match marker {
+                let done = match marker {
                     // [marker, callable, args...]
                     Some(m) if m.is(self.method_marker) => {
-                        self.push_simple_frame(len - n - 1, len - n - 2)
+                        self.call_from_stack(len - n - 1, len - n - 2)
                     }
                     // [function, self, args...]
-                    Some(_) => self.push_simple_frame(len - n - 2, len - n - 2),
-                    None => false,
+                    Some(_) => self.call_from_stack(len - n - 2, len - n - 2),
+                    None => None,
                 };
-                if pushed {
+                if let Some(r) = done {
+                    r?;
                     return Ok(None);
                 }
                 let mut args = self.popn(n + 1);
@@ -1017,8 +1040,9 @@ impl Vm {
             Op::Call(n) => {
                 let len = self.top().stack.len();
                 if let Some(at) = len.checked_sub(n as usize + 1)
-                    && self.push_simple_frame(at, at)
+                    && let Some(r) = self.call_from_stack(at, at)
                 {
+                    r?;
                     return Ok(None);
                 }
                 let args = self.popn(n as usize);

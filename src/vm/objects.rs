@@ -642,6 +642,36 @@ impl Vm {
         }
     }
 
+    /// `LoadMethod`'s cached answer for name `i` of the running code on `obj`: the method
+    /// `plain_method` found there before, while no class namespace has changed since and
+    /// the instance has no attribute of that name.
+    #[inline]
+    pub fn cached_method(&self, obj: Value, i: u32) -> Option<Value> {
+        let Value::Obj(r) = obj else { return None };
+        let code = &self.frames.last()?.code;
+        let (class, epoch, f) = code.method_slot(i)?;
+        if epoch != self.class_cache.epoch() {
+            return None;
+        }
+        let hit = match self.heap.get(r) {
+            Obj::Host(c, _) => *c == class,
+            Obj::Instance(inst) => {
+                inst.class == class && !inst.dict.contains_key(&code.names[i as usize])
+            }
+            _ => false,
+        };
+        hit.then_some(f)
+    }
+
+    /// The class whose lookup `plain_method` answered for `obj`.
+    pub fn class_of_plain(&self, obj: Value) -> Option<Ref> {
+        match self.heap.get(obj.as_ref()?) {
+            Obj::Host(c, _) => Some(*c),
+            Obj::Instance(inst) => Some(inst.class),
+            _ => None,
+        }
+    }
+
     /// Attribute access from native code: properties run in a nested loop.
     pub fn get_attr(&mut self, obj: Value, name: &str) -> PResult<Value> {
         if let Some(v) = self.fast_builtin_attr(obj, name) {
@@ -730,10 +760,14 @@ impl Vm {
             (Some(Value::Obj(f)), own) => match self.heap.get(f) {
                 Obj::Property(Value::Obj(fget), ..) => {
                     let fget = *fget;
+                    // A native getter would run now, with its errors to raise: general path.
+                    if !matches!(self.heap.get(fget), Obj::Function(_)) {
+                        return false;
+                    }
                     self.push(Value::Obj(fget));
                     self.push(obj);
                     let at = self.top().stack.len() - 2;
-                    if self.push_simple_frame(at, at) {
+                    if self.call_from_stack(at, at).is_some() {
                         return true;
                     }
                     self.top().stack.truncate(at);

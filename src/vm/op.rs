@@ -122,6 +122,11 @@ pub struct CodeFlags {
 /// A cached global-name lookup: (globals dict, its version, builtins version, holder, slot).
 pub type GlobalSlot = (super::value::Ref, u64, u64, super::value::Ref, usize);
 
+/// A cached method lookup: (class, class-cache epoch, the function found). Valid only in
+/// that epoch, which ends when any class namespace may change and at every collection, so
+/// the function is still alive whenever the entry is used.
+pub type MethodSlot = (super::value::Ref, u64, super::value::Value);
+
 #[derive(Debug)]
 pub struct Code {
     pub name: Rc<str>,
@@ -149,6 +154,8 @@ pub struct Code {
     /// that holds the name, its slot). Valid while both versions match: the slot then still
     /// holds this name, and its current value is read from it.
     pub global_cache: std::cell::RefCell<Vec<Option<GlobalSlot>>>,
+    /// Per name, the method `LoadMethod` last found on a class: see [`MethodSlot`].
+    pub method_cache: std::cell::RefCell<Vec<Option<MethodSlot>>>,
 }
 
 impl Code {
@@ -163,6 +170,25 @@ impl Code {
 
     pub fn set_global_slot(&self, i: u32, slot: GlobalSlot) {
         let mut cache = self.global_cache.borrow_mut();
+        if cache.len() < self.names.len() {
+            cache.resize(self.names.len(), None);
+        }
+        if let Some(entry) = cache.get_mut(i as usize) {
+            *entry = Some(slot);
+        }
+    }
+
+    /// The method last found for name `i`, if any (valid only in its epoch).
+    pub fn method_slot(&self, i: u32) -> Option<MethodSlot> {
+        self.method_cache
+            .borrow()
+            .get(i as usize)
+            .copied()
+            .flatten()
+    }
+
+    pub fn set_method_slot(&self, i: u32, slot: MethodSlot) {
+        let mut cache = self.method_cache.borrow_mut();
         if cache.len() < self.names.len() {
             cache.resize(self.names.len(), None);
         }

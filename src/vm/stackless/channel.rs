@@ -70,9 +70,9 @@ impl Vm {
 
     pub(super) fn chan_of(&self, v: Value) -> PResult<Chan> {
         match v.as_ref().map(|r| self.heap.get(r)) {
-            Some(Obj::Host(_, d)) => match d.clone().downcast::<ChanData>() {
-                Ok(c) => Ok(c.ch.clone()),
-                Err(_) => Err(not_channel()),
+            Some(Obj::Host(_, d)) => match d.downcast_ref::<ChanData>() {
+                Some(c) => Ok(c.ch.clone()),
+                None => Err(not_channel()),
             },
             _ => Err(not_channel()),
         }
@@ -80,10 +80,21 @@ impl Vm {
 
     /// `set_channel_callback`'s function, called before every channel action with
     /// (channel, tasklet, sending, will_block), as Stackless does.
+    #[inline(always)]
     fn channel_callback(&mut self, chan: Value, sending: bool, will_block: bool) -> PResult<()> {
-        let Some(cb) = self.tasklets.channel_cb else {
-            return Ok(());
-        };
+        match self.tasklets.channel_cb {
+            None => Ok(()),
+            Some(cb) => self.call_channel_callback(cb, chan, sending, will_block),
+        }
+    }
+
+    fn call_channel_callback(
+        &mut self,
+        cb: Value,
+        chan: Value,
+        sending: bool,
+        will_block: bool,
+    ) -> PResult<()> {
         let hook = self.pending_hook;
         let cur = self.current_tasklet_obj();
         let args = vec![

@@ -113,6 +113,9 @@ pub struct Tasklets {
     /// The tasklet of `stackmail run`'s main module.
     main: Option<usize>,
     me: Weak<RefCell<Vm>>,
+    /// This VM's tag in its tasklets' scheduler keys (see `rt::hand_off`); 0 until
+    /// `install`, and then unique in the process.
+    owner: u32,
     pins: Rc<PinTable>,
     /// Set by a native returning `Exc::Switch`: how the turn ends.
     switch: Option<ScriptStep>,
@@ -211,7 +214,12 @@ fn hook_trace(h: &Hook, out: &mut Vec<Value>) {
 
 /// Registers the VM with its tasklet layer: script tasklets resume through this handle.
 pub fn install(vm: &Rc<RefCell<Vm>>) {
-    vm.borrow_mut().tasklets.me = Rc::downgrade(vm);
+    static OWNERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let mut v = vm.borrow_mut();
+    v.tasklets.me = Rc::downgrade(vm);
+    if v.tasklets.owner == 0 {
+        v.tasklets.owner = OWNERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Runs a compiled module as the main tasklet of this thread until it finishes, running the

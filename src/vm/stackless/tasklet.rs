@@ -90,12 +90,19 @@ impl Vm {
             handle: self.slot_mut(idx).handle.clone(),
         });
         let t = rt::spawn_script(body);
+        if self.tasklets.owner != 0 {
+            t.set_script_key((u64::from(self.tasklets.owner) << 32) | idx as u64);
+        }
         self.slot_mut(idx).rt = Some(t);
     }
 
     pub(super) fn free_slot(&mut self, idx: usize) {
         if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::take) {
             s.handle.slot.set(None);
+            // The slot may be reused: its key must not reach it through the old tasklet.
+            if let Some(t) = &s.rt {
+                t.set_script_key(0);
+            }
             self.tasklets.free.push(idx);
             if self.tasklets.run_caller == Some(idx) {
                 self.tasklets.run_caller = None;
@@ -154,9 +161,21 @@ impl Vm {
         }
     }
 
+    /// Turns of script tasklets, from the one in `idx`: as long as the scheduler hands the
+    /// turn on to another tasklet of this VM (`rt::hand_off`), that one runs next, here.
+    pub(super) fn run_tasklet(&mut self, mut idx: usize) -> ScriptStep {
+        loop {
+            let step = self.one_turn(idx);
+            match rt::hand_off(step, self.tasklets.owner) {
+                Some(next) => idx = next as usize,
+                None => return step,
+            }
+        }
+    }
+
     /// One turn of the tasklet in `idx`: its frames become the VM's frame stack, run until
     /// it finishes, blocks or yields, and go back into its slot.
-    pub(super) fn run_tasklet(&mut self, idx: usize) -> ScriptStep {
+    fn one_turn(&mut self, idx: usize) -> ScriptStep {
         if !self.frames.is_empty() || self.tasklets.current.is_some() {
             return ScriptStep::Yield;
         }
@@ -181,10 +200,18 @@ impl Vm {
         let obj = s.obj;
         self.tasklets.current = Some(idx);
         self.tasklets.switch = None;
-        let first = match self.schedule_callback(obj) {
-            Ok(()) => self.begin_turn(idx, resume, hook),
-            Err(e) => Err(e),
+        // The running frame's operand stack was given up when it parked (below).
+        if let Some(f) = self.frames.last_mut()
+            && f.stack.capacity() == 0
+            && let Some(stack) = self.stack_pool.pop()
+        {
+            f.stack = stack;
+        }
+        let first = match self.tasklets.schedule_cb {
+            Some(_) => self.schedule_callback(obj),
+            None => Ok(()),
         };
+        let first = first.and_then(|()| self.begin_turn(idx, resume, hook));
         let budget = self.tasklets.watchdog.or(self.tasklets.budget);
         let mut r = self.continue_turn(first, budget);
         // `atomic()` blocks preemption, not switches the script asks for.
@@ -223,9 +250,13 @@ impl Vm {
             if frames.capacity() > frames.len() {
                 frames.shrink_to_fit();
             }
-            // Likewise an empty operand stack (a tasklet parked in a call statement).
+            // Likewise an empty operand stack (a tasklet parked in a call statement): kept
+            // for the next tasklet that runs, so steady switching does not allocate.
             for f in frames.iter_mut().filter(|f| f.stack.is_empty()) {
-                f.stack = Vec::new();
+                let stack = std::mem::take(&mut f.stack);
+                if self.stack_pool.len() < 64 && stack.capacity() > 0 {
+                    self.stack_pool.push(stack);
+                }
             }
             s.frames = frames;
         }
