@@ -433,6 +433,7 @@ impl Vm {
     #[inline(never)]
     fn run_simple(&mut self, budget: &mut Option<u64>) {
         let builtins = self.builtins;
+        let epoch = self.class_cache.epoch();
         let heap = &mut self.heap;
         let Some(f) = self.frames.last_mut() else {
             return;
@@ -504,6 +505,19 @@ impl Vm {
                 Op::Pop => {
                     if stack.pop().is_none() {
                         break;
+                    }
+                }
+                // A method found on the object's class before (`cached_method`).
+                Op::LoadMethod(i) => {
+                    let Some(&obj) = stack.last() else { break };
+                    match Vm::method_hit(heap, code, epoch, obj, i) {
+                        Some(f) => {
+                            if let Some(top) = stack.last_mut() {
+                                *top = f;
+                            }
+                            stack.push(obj);
+                        }
+                        None => break,
                     }
                 }
                 Op::Jump(t) => {

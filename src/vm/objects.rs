@@ -647,13 +647,25 @@ impl Vm {
     /// the instance has no attribute of that name.
     #[inline]
     pub fn cached_method(&self, obj: Value, i: u32) -> Option<Value> {
-        let Value::Obj(r) = obj else { return None };
         let code = &self.frames.last()?.code;
+        Vm::method_hit(&self.heap, code, self.class_cache.epoch(), obj, i)
+    }
+
+    /// `cached_method` for `code`'s name `i`, with the class cache's epoch now.
+    #[inline(always)]
+    pub(super) fn method_hit(
+        heap: &super::heap::Heap,
+        code: &super::op::Code,
+        now: u64,
+        obj: Value,
+        i: u32,
+    ) -> Option<Value> {
+        let Value::Obj(r) = obj else { return None };
         let (class, epoch, f) = code.method_slot(i)?;
-        if epoch != self.class_cache.epoch() {
+        if epoch != now {
             return None;
         }
-        let hit = match self.heap.get(r) {
+        let hit = match heap.get(r) {
             Obj::Host(c, _) => *c == class,
             Obj::Instance(inst) => {
                 inst.class == class && !inst.dict.contains_key(&code.names[i as usize])
@@ -863,11 +875,20 @@ impl Vm {
     }
 
     pub fn delete_attr(&mut self, obj: Value, name: &str) -> PResult<()> {
-        if let Value::Obj(r) = obj
-            && let Obj::Instance(i) = self.heap.get_mut(r)
-            && i.dict.remove(name).is_some()
-        {
-            return Ok(());
+        if let Value::Obj(r) = obj {
+            let removed = match self.heap.get_mut(r) {
+                Obj::Instance(i) => i.dict.remove(name).is_some(),
+                Obj::Class(c) if c.builtin.is_none() => {
+                    let gone = c.dict.remove(name).is_some();
+                    // A lookup on this class or a subclass may have found it.
+                    self.class_cache.invalidate();
+                    gone
+                }
+                _ => false,
+            };
+            if removed {
+                return Ok(());
+            }
         }
         let t = self.type_name(obj);
         err(

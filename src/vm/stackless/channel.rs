@@ -111,13 +111,17 @@ impl Vm {
     /// `channel.send(v)` (or `send_exception` when `exception`).
     pub(super) fn channel_send(&mut self, chan: Value, v: Value, exception: bool) -> PResult<()> {
         let ch = self.chan_of(chan)?;
-        let will_block = ch.balance() >= 0;
-        self.channel_callback(chan, true, will_block)?;
-        if ch.is_closing() {
-            return Err(closed_error(false));
-        }
-        if will_block && !self.can_switch() {
-            return Err(self.cannot_block("channel.send()"));
+        // Without a callback, a tasklet that can switch needs no look ahead: the exchange
+        // itself refuses a closed channel.
+        if self.tasklets.channel_cb.is_some() || !self.can_switch() {
+            let will_block = ch.balance() >= 0;
+            self.channel_callback(chan, true, will_block)?;
+            if ch.is_closing() {
+                return Err(closed_error(false));
+            }
+            if will_block && !self.can_switch() {
+                return Err(self.cannot_block("channel.send()"));
+            }
         }
         let p = Pinned::new(self.tasklets.pins(), v);
         let idx = self.tasklets.current;
@@ -159,13 +163,15 @@ impl Vm {
     /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
     pub(super) fn channel_receive(&mut self, chan: Value, iterating: bool) -> PResult<Value> {
         let ch = self.chan_of(chan)?;
-        let will_block = ch.balance() <= 0;
-        self.channel_callback(chan, false, will_block)?;
-        if will_block && ch.is_closing() {
-            return Err(closed_error(iterating));
-        }
-        if will_block && !self.can_switch() {
-            return Err(self.cannot_block("channel.receive()"));
+        if self.tasklets.channel_cb.is_some() || !self.can_switch() {
+            let will_block = ch.balance() <= 0;
+            self.channel_callback(chan, false, will_block)?;
+            if will_block && ch.is_closing() {
+                return Err(closed_error(iterating));
+            }
+            if will_block && !self.can_switch() {
+                return Err(self.cannot_block("channel.receive()"));
+            }
         }
         let idx = self.tasklets.current;
         let spare;

@@ -182,11 +182,15 @@ impl Vm {
         let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) else {
             return ScriptStep::Done;
         };
-        let pending = s.pending_frames.take().unwrap_or_default();
-        self.frames = std::mem::take(&mut s.frames);
+        let pending = s.pending_frames.take();
+        // Swapped, not moved: both vectors keep their buffers.
+        std::mem::swap(&mut self.frames, &mut s.frames);
         s.blocked_on = None;
         s.blocked_obj = Value::None;
-        for &g in pending.iter() {
+        let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
+        let hook = s.hook;
+        let obj = s.obj;
+        for &g in pending.iter().flatten() {
             if let Value::Obj(r) = g
                 && let Obj::Generator(genr) = self.heap.get_mut(r)
                 && let Some(f) = genr.frame.take()
@@ -195,9 +199,6 @@ impl Vm {
                 self.frames.push(*f);
             }
         }
-        let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
-        let hook = s.hook;
-        let obj = s.obj;
         self.tasklets.current = Some(idx);
         self.tasklets.switch = None;
         // The running frame's operand stack was given up when it parked (below).
@@ -244,7 +245,8 @@ impl Vm {
             self.frames.clear();
             self.free_slot(idx);
         } else if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) {
-            let mut frames = std::mem::take(&mut self.frames);
+            std::mem::swap(&mut self.frames, &mut s.frames);
+            let frames = &mut s.frames;
             // A parked tasklet keeps only what it holds: a Vec grows by doubling from four
             // frames, several hundred bytes a frame. Steady switching does not reallocate.
             if frames.capacity() > frames.len() {
@@ -258,7 +260,6 @@ impl Vm {
                     self.stack_pool.push(stack);
                 }
             }
-            s.frames = frames;
         }
         step
     }
