@@ -13,13 +13,18 @@ use super::super::value::Value;
 /// The roots held by pinned values, shared by the VM and every [`Pinned`].
 #[derive(Default)]
 pub struct PinTable {
-    slots: RefCell<Vec<Value>>,
-    free: RefCell<Vec<usize>>,
+    inner: RefCell<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    slots: Vec<Value>,
+    free: Vec<usize>,
 }
 
 impl PinTable {
     pub fn trace(&self, out: &mut Vec<Value>) {
-        out.extend_from_slice(&self.slots.borrow());
+        out.extend_from_slice(&self.inner.borrow().slots);
     }
 }
 
@@ -31,17 +36,18 @@ pub struct Pinned {
 
 impl Pinned {
     pub fn new(table: &Rc<PinTable>, v: Value) -> Pinned {
-        let key = match table.free.borrow_mut().pop() {
+        let mut t = table.inner.borrow_mut();
+        let key = match t.free.pop() {
             Some(k) => {
-                table.slots.borrow_mut()[k] = v;
+                t.slots[k] = v;
                 k
             }
             None => {
-                let mut slots = table.slots.borrow_mut();
-                slots.push(v);
-                slots.len() - 1
+                t.slots.push(v);
+                t.slots.len() - 1
             }
         };
+        drop(t);
         Pinned {
             table: table.clone(),
             key,
@@ -50,8 +56,9 @@ impl Pinned {
 
     pub fn get(&self) -> Value {
         self.table
-            .slots
+            .inner
             .borrow()
+            .slots
             .get(self.key)
             .copied()
             .unwrap_or(Value::None)
@@ -60,9 +67,10 @@ impl Pinned {
 
 impl Drop for Pinned {
     fn drop(&mut self) {
-        if let Some(slot) = self.table.slots.borrow_mut().get_mut(self.key) {
+        let mut t = self.table.inner.borrow_mut();
+        if let Some(slot) = t.slots.get_mut(self.key) {
             *slot = Value::None;
-            self.table.free.borrow_mut().push(self.key);
+            t.free.push(self.key);
         }
     }
 }
