@@ -8,7 +8,9 @@
 //! A native that must end the turn (a channel operation that blocks or favours the peer,
 //! `schedule`, `kill`...) records the [`ScriptStep`] and what the script gets back when it
 //! resumes, then returns [`Exc::Switch`]; the tasklet's outermost loop hands the turn back to
-//! the scheduler with every frame in place. Natives called back from native code (a
+//! the scheduler with every frame in place, or, when the next tasklet in the run queue is a
+//! script tasklet of this VM, runs that one's turn itself ([`rt::hand_off`]), which is the
+//! order the scheduler would have run them in. Natives called back from native code (a
 //! `sorted(key=...)` callback) cannot switch: there the operations that would block raise
 //! RuntimeError instead, and the others do not yield.
 //!
