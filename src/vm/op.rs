@@ -158,43 +158,38 @@ pub struct Code {
     pub method_cache: std::cell::RefCell<Vec<Option<MethodSlot>>>,
 }
 
+/// Entry `i` of a per-name cache, which is empty until its first write.
+fn read_cache<T: Copy>(cache: &std::cell::RefCell<Vec<Option<T>>>, i: u32) -> Option<T> {
+    cache.borrow().get(i as usize).copied().flatten()
+}
+
+fn write_cache<T: Copy>(cache: &std::cell::RefCell<Vec<Option<T>>>, names: usize, i: u32, v: T) {
+    let mut cache = cache.borrow_mut();
+    if cache.len() < names {
+        cache.resize(names, None);
+    }
+    if let Some(entry) = cache.get_mut(i as usize) {
+        *entry = Some(v);
+    }
+}
+
 impl Code {
     /// The cached lookup of global name `i`, if any (valid only while its versions match).
     pub fn global_slot(&self, i: u32) -> Option<GlobalSlot> {
-        self.global_cache
-            .borrow()
-            .get(i as usize)
-            .copied()
-            .flatten()
+        read_cache(&self.global_cache, i)
     }
 
     pub fn set_global_slot(&self, i: u32, slot: GlobalSlot) {
-        let mut cache = self.global_cache.borrow_mut();
-        if cache.len() < self.names.len() {
-            cache.resize(self.names.len(), None);
-        }
-        if let Some(entry) = cache.get_mut(i as usize) {
-            *entry = Some(slot);
-        }
+        write_cache(&self.global_cache, self.names.len(), i, slot);
     }
 
     /// The method last found for name `i`, if any (valid only in its epoch).
     pub fn method_slot(&self, i: u32) -> Option<MethodSlot> {
-        self.method_cache
-            .borrow()
-            .get(i as usize)
-            .copied()
-            .flatten()
+        read_cache(&self.method_cache, i)
     }
 
     pub fn set_method_slot(&self, i: u32, slot: MethodSlot) {
-        let mut cache = self.method_cache.borrow_mut();
-        if cache.len() < self.names.len() {
-            cache.resize(self.names.len(), None);
-        }
-        if let Some(entry) = cache.get_mut(i as usize) {
-            *entry = Some(slot);
-        }
+        write_cache(&self.method_cache, self.names.len(), i, slot);
     }
 
     /// A stable human-readable listing, used by the golden tests.
