@@ -605,6 +605,13 @@ impl Builder<'_> {
                 data,
                 children,
             } => {
+                // The built-in module that makes these objects registers their loader: set
+                // it up if the script has not imported it (only these, never a file).
+                if let Some((module @ ("re" | "stackless"), _)) = class.split_once('.')
+                    && !self.vm.pickle_hosts.iter().any(|h| *h.class == **class)
+                {
+                    self.vm.import(module)?;
+                }
                 let Some(load) = self
                     .vm
                     .pickle_hosts

@@ -369,6 +369,7 @@ fn hostile_source_case() {
 
 const TASKLETS_SRC: &str = "\
 import pickle
+import re
 import stackless
 
 ch = stackless.channel()
@@ -381,9 +382,10 @@ def numbers():
 
 def worker(gen, k):
     seen = {'count': 0}
+    pat = re.compile(r'(a+)(?P<b>b)?', re.I)
     for i in range(1000):
         v = ch.receive()
-        seen['count'] += v + next(gen) * k
+        seen['count'] += v + next(gen) * k + len(pat.match('AAb').group(1))
 
 def pauser(n):
     for i in range(n):

@@ -221,7 +221,7 @@ import pickle, re, sys, math
 def g():
     yield pickle.dumps(it)
 it = g()
-for x in [re.compile('a'), sys.stdout.write]:
+for x in [re.match('a', 'a'), sys.stdout.write]:
     try:
         pickle.dumps(x)
     except Exception as e:
@@ -235,11 +235,48 @@ print(pickle.loads(pickle.dumps(pickle.UnpicklingError)) is pickle.UnpicklingErr
 ");
     assert_eq!(
         out,
-        "TypeError cannot pickle 're.Pattern' object\n\
+        "TypeError cannot pickle 're.Match' object\n\
          PicklingError cannot pickle built-in function 'write': it has no importable name\n\
          PicklingError cannot pickle a running generator\n\
          True 2\nTrue\n"
     );
+}
+
+#[test]
+fn compiled_patterns_load_in_a_vm_that_never_imported_re() {
+    let (mut vm, _) = run("\
+import re
+pats = [re.compile(r'(?P<w>[a-z]+)-(\\d+)', re.I), re.compile('x.y', re.S | re.M)]
+pats.append(pats[0])
+");
+    let pats = global(&mut vm, "pats");
+    let bytes = dumps(&mut vm, pats).expect("dumps");
+    let (mut vm2, _) = run("import pickle\n");
+    let v = loads(&mut vm2, &bytes).expect("loads");
+    vm2.temp_roots.push(v);
+    let items = vm2.list_items(v);
+    assert!(items[0].is(items[2]), "one pattern twice stays one object");
+    let m = vm2.get_attr(items[0], "match").unwrap();
+    let arg = vm2.new_str("ABC-42");
+    let found = call(&mut vm2, m, vec![arg]);
+    let group = vm2.get_attr(found, "group").unwrap();
+    let w = vm2.new_str("w");
+    let r = call(&mut vm2, group, vec![w]);
+    assert_eq!(vm2.repr(r).unwrap(), "'ABC'");
+    let flags = vm2.get_attr(items[1], "flags").unwrap();
+    assert_eq!(vm2.repr(flags).unwrap(), "56");
+    // A record that is not a pattern is refused, not compiled.
+    let mut payload = bytes[format::HEADER_LEN..].to_vec();
+    let at = payload
+        .windows(3)
+        .position(|w| w == b"x.y")
+        .expect("pattern text");
+    payload[at + 1] = b'(';
+    let e = load_err(&mut vm2, &format::seal(&payload));
+    assert!(e.starts_with("error: missing )"), "{e}");
+    payload[at + 1] = 0xff;
+    let e = load_err(&mut vm2, &format::seal(&payload));
+    assert!(e.contains("a corrupt 're.Pattern' record"), "{e}");
 }
 
 struct Toy {

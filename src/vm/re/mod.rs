@@ -105,7 +105,45 @@ pub fn make_module(vm: &mut Vm) -> Value {
     vm.dict_set_str(d, &Rc::from("Pattern"), Value::Obj(pattern));
     vm.dict_set_str(d, &Rc::from("Match"), Value::Obj(matchc));
     vm.host_classes.push(("re.error", error));
+    if !vm.pickle_hosts.iter().any(|h| h.class == "re.Pattern") {
+        vm.pickle_hosts.push(super::pickle::HostPickler {
+            class: "re.Pattern",
+            save: save_pattern,
+            load: load_pattern,
+        });
+    }
     m
+}
+
+/// A compiled pattern pickles as its flags (4 bytes, little-endian) and its source text,
+/// and is compiled again when loaded, as CPython's `re` does.
+fn save_pattern(_: &mut Vm, d: &Rc<dyn std::any::Any>) -> PResult<(Vec<Value>, Vec<u8>)> {
+    let Some(p) = d.downcast_ref::<PatternData>() else {
+        return type_err("not a compiled pattern");
+    };
+    let mut bytes = p.flags.to_le_bytes().to_vec();
+    bytes.extend_from_slice(p.pattern.as_bytes());
+    Ok((Vec::new(), bytes))
+}
+
+fn load_pattern(vm: &mut Vm, bytes: &[u8], _: &[Value]) -> PResult<Value> {
+    let bad = |vm: &mut Vm| super::pickle::unpickling_error(vm, "a corrupt 're.Pattern' record");
+    let Some((flags, text)) = bytes.split_first_chunk::<4>() else {
+        return Err(bad(vm));
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return Err(bad(vm));
+    };
+    let flags = u32::from_le_bytes(*flags);
+    let parsed = engine::parse(text, flags).map_err(|m| re_error(vm, m))?;
+    let flags = parsed.flags;
+    let prog = engine::compile(parsed).map_err(|m| re_error(vm, m))?;
+    let d = Rc::new(PatternData {
+        prog,
+        pattern: Rc::from(text),
+        flags,
+    });
+    Ok(pattern_value(vm, d))
 }
 
 fn host_class_ref(vm: &Vm, name: &str) -> Ref {
