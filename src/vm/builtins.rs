@@ -257,13 +257,37 @@ pub fn construct(vm: &mut Vm, t: BuiltinType, cls: Ref, args: &[Value], kw: &Kw)
                 exc: None,
             })))
         }
-        BuiltinType::Type => {
-            if args.len() == 1 {
-                Value::Obj(vm.type_of(a0))
-            } else {
-                return type_err("type() takes 1 argument");
+        BuiltinType::Type => match args {
+            [_] => Value::Obj(vm.type_of(a0)),
+            // type(name, bases, namespace): a class made as a class statement makes one.
+            &[name, bases, ns] => {
+                let is = |vm: &Vm, v: Value, f: fn(&Obj) -> bool| {
+                    v.as_ref().is_some_and(|r| f(vm.heap.get(r)))
+                };
+                for (i, (v, ok, want)) in [
+                    (name, vm.str_val(name).is_some(), "str"),
+                    (
+                        bases,
+                        is(vm, bases, |o| matches!(o, Obj::Tuple(_))),
+                        "tuple",
+                    ),
+                    (ns, is(vm, ns, |o| matches!(o, Obj::Dict(_))), "dict"),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if !ok {
+                        let t = vm.type_name(v);
+                        return type_err(format!(
+                            "type.__new__() argument {} must be {want}, not {t}",
+                            i + 1
+                        ));
+                    }
+                }
+                return vm.finish_class(ns.as_ref(), bases, name);
             }
-        }
+            _ => return type_err("type() takes 1 or 3 arguments"),
+        },
         BuiltinType::Bool => Value::Bool(if args.is_empty() {
             false
         } else {
