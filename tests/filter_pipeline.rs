@@ -145,6 +145,48 @@ fn a_stage_that_raises_tempfails_the_event_and_is_restarted() {
     );
 }
 
+const KEEPER: &str = r#"
+kept = []
+
+def run(inbox, outbox):
+    for ev in inbox:
+        if ev.rcpt == "keep@example.net":
+            kept.append(ev)
+            continue
+        if ev.rcpt == "boom@example.net":
+            raise ValueError("cannot handle " + ev.rcpt)
+        if ev.rcpt == "release@example.net":
+            outbox.send(kept.pop())
+        outbox.send(ev)
+"#;
+
+#[test]
+fn a_raising_worker_fails_only_its_own_event() {
+    // Three sessions at once: the first event is kept by the script, the second makes the
+    // worker raise, the third (handled by the restarted worker) lets the first go on.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = Pipeline::load(&[stage(script(&dir, "keeper.py", KEEPER))]).expect("loads");
+    let handles: Vec<_> = ["keep", "boom", "release"]
+        .into_iter()
+        .map(|who| {
+            let p = p.clone();
+            rt::spawn(move || p.process(&rcpt_event(&format!("{who}@example.net"))))
+        })
+        .collect();
+    rt::run();
+    let v: Vec<Verdict> = handles
+        .into_iter()
+        .map(|h| h.join().expect("session finished"))
+        .collect();
+    assert_eq!(
+        v[0],
+        Verdict::Continue,
+        "the kept event was not failed: {v:?}"
+    );
+    assert!(matches!(v[1], Verdict::Tempfail { code: 451, .. }), "{v:?}");
+    assert_eq!(v[2], Verdict::Continue, "{v:?}");
+}
+
 const SPINNER: &str = r#"
 def run(inbox, outbox):
     for ev in inbox:

@@ -4,7 +4,9 @@
 //! An SMTP session (a native tasklet) hands each event to the stages that subscribe to its
 //! phase, in order, and waits for each to let go of it: `outbox.send(ev)` passes it on, a
 //! verdict decides it. A stage that raises, or holds an event past its `timeout`, gives the
-//! event its `on_error` outcome and is restarted, so the next event finds it working.
+//! event its `on_error` outcome and is restarted, so the next event finds it working. A
+//! worker that raises fails only the event it last received; a timeout restarts the whole
+//! stage and fails every event it holds.
 //! Script globals are per pipeline, so per thread.
 
 use std::cell::RefCell;
@@ -328,7 +330,21 @@ fn stage_failed(inner: &Inner, vm: &mut Vm, t: &rt::Tasklet, exc: Value) {
     let tb = vm.format_traceback(exc);
     tracing::error!(stage = %stage.name, "filter stage raised; restarting it:\n{tb}");
     let line = tb.lines().last().unwrap_or("").to_string();
-    fail_held(stage, &format!("the stage raised {line}"));
+    // Only the event the worker was on fails: the stage's other workers, and the events
+    // the scripts keep, go on.
+    if let Some(state) = vm
+        .tasklet_tempval(t)
+        .and_then(|v| super::host_data::<RefCell<EventState>>(vm, v))
+    {
+        let held = stage
+            .holding
+            .borrow()
+            .iter()
+            .any(|w| w.upgrade().is_some_and(|s| Rc::ptr_eq(&s, &state)));
+        if held {
+            fail_event(&state, &format!("the stage raised {line}"));
+        }
+    }
     stage
         .workers
         .borrow_mut()
@@ -341,11 +357,20 @@ fn stage_failed(inner: &Inner, vm: &mut Vm, t: &rt::Tasklet, exc: Value) {
 /// Every event the stage holds gets `why` as its failure, and its session is woken.
 fn fail_held(stage: &Stage, why: &str) {
     for s in stage.holding.borrow().iter().filter_map(Weak::upgrade) {
-        let mut s = s.borrow_mut();
-        if let Some(sig) = s.exit.clone() {
-            s.failure = Some(why.to_string());
-            sig.set();
-        }
+        fail_event(&s, why);
+    }
+}
+
+/// An event still waiting on its stage (not passed on, no verdict) gets `why` as its
+/// failure, and its session is woken.
+fn fail_event(state: &RefCell<EventState>, why: &str) {
+    let mut s = state.borrow_mut();
+    if s.passed || s.verdict != Verdict::Continue {
+        return;
+    }
+    if let Some(sig) = s.exit.clone() {
+        s.failure = Some(why.to_string());
+        sig.set();
     }
 }
 

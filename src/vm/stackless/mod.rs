@@ -350,12 +350,7 @@ impl Vm {
     /// the caller's stack (a native tasklet's stack is small). False if `t` is not a script
     /// tasklet of this VM.
     pub fn kill_tasklet_soon(&mut self, t: &rt::Tasklet) -> bool {
-        let Some(idx) = self
-            .tasklets
-            .slots
-            .iter()
-            .position(|s| s.as_ref().is_some_and(|s| s.rt.as_ref() == Some(t)))
-        else {
+        let Some(idx) = self.slot_of(t) else {
             return false;
         };
         if self.tasklets.current == Some(idx) {
@@ -365,6 +360,19 @@ impl Vm {
         self.prepare_throw(idx, exc);
         self.make_runnable(idx, true);
         true
+    }
+
+    /// The value the script tasklet `t` last received on a channel (Stackless `tempval`),
+    /// while it has a slot: during an `on_failure` handler, what it was working on.
+    pub fn tasklet_tempval(&self, t: &rt::Tasklet) -> Option<Value> {
+        self.slot(self.slot_of(t)?).map(|s| s.tempval)
+    }
+
+    fn slot_of(&self, t: &rt::Tasklet) -> Option<usize> {
+        self.tasklets
+            .slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|s| s.rt.as_ref() == Some(t)))
     }
 
     /// [`spawn_call`] for code that already holds the VM (an `on_failure` handler). The VM
