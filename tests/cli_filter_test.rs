@@ -1,8 +1,10 @@
 //! `stackmail filter test` run as a process: verdict lines and diffs, the JSON report, line
 //! ends, load errors, a stage that raises, and the standard filters on their fixtures.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use stackmail::filter::fixture::{self, Case};
 
 fn stackmail(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stackmail"))
@@ -268,82 +270,63 @@ fn reply(v: &serde_json::Value, ok: u64) -> u64 {
 /// `[expect]` (cases with knobs are left to the fixture runner, which can set them).
 #[test]
 fn the_standard_filters_decide_their_fixtures_as_expected() {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("case.toml").exists())
-        .collect();
-    dirs.sort();
     let mut played = 0;
-    for dir in dirs {
+    for dir in fixture::case_dirs(&root().join("fixtures")).expect("fixtures/") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let case: toml::Table = std::fs::read_to_string(dir.join("case.toml"))
-            .unwrap()
-            .parse()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        if case.contains_key("knobs") {
+        let case = Case::load(&dir, root()).unwrap_or_else(|e| panic!("{e}"));
+        if !case.knobs.is_empty() {
             continue;
         }
-        let env = case["envelope"].as_table().expect("envelope");
-        let expect = case["expect"].as_table().expect("expect");
-        let s = |v: &toml::Value| v.as_str().expect("a string").to_string();
+        let (env, expect) = (&case.envelope, &case.expect);
         let mut args: Vec<String> = vec!["filter".into(), "test".into(), "--json".into()];
-        for stage in case["stages"].as_array().expect("stages") {
-            args.push(root().join(s(stage)).to_string_lossy().into_owned());
+        for stage in &case.stages {
+            args.push(root().join(stage).to_string_lossy().into_owned());
         }
-        let message = case.get("message").map_or("message.eml".into(), s);
-        args.push(dir.join(message).to_string_lossy().into_owned());
-        args.extend(["--client-ip".into(), s(&env["client_ip"])]);
-        args.extend(["--helo".into(), s(&env["helo"])]);
-        args.extend(["--mail-from".into(), s(&env["mail_from"])]);
-        for r in env["rcpt"].as_array().expect("rcpt") {
-            args.extend(["--rcpt".into(), s(r)]);
+        args.push(dir.join(&case.message).to_string_lossy().into_owned());
+        args.extend(["--client-ip".into(), env.client_ip.to_string()]);
+        args.extend(["--helo".into(), env.helo.clone()]);
+        args.extend(["--mail-from".into(), env.mail_from.clone()]);
+        for r in &env.rcpt {
+            args.extend(["--rcpt".into(), r.clone()]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let report = json(&stackmail(&args));
         let steps = report["verdicts"].as_array().expect("verdicts").clone();
-        let code = |want: &str| expect[want].as_integer().expect("a code") as u64;
-        assert_eq!(reply(&steps[0], 220), code("connect"), "{name}: connect");
-        assert_eq!(reply(&steps[1], 250), code("helo"), "{name}: helo");
-        assert_eq!(reply(&steps[2], 250), code("mail"), "{name}: mail");
-        let want_rcpt: Vec<u64> = expect["rcpt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_integer().unwrap() as u64)
-            .collect();
+        assert_eq!(
+            reply(&steps[0], 220),
+            u64::from(expect.connect),
+            "{name}: connect"
+        );
+        assert_eq!(
+            reply(&steps[1], 250),
+            u64::from(expect.helo),
+            "{name}: helo"
+        );
+        assert_eq!(
+            reply(&steps[2], 250),
+            u64::from(expect.mail),
+            "{name}: mail"
+        );
+        let want_rcpt: Vec<u64> = expect.rcpt.iter().map(|c| u64::from(*c)).collect();
         let got_rcpt: Vec<u64> = steps[3..3 + want_rcpt.len()]
             .iter()
             .map(|v| reply(v, 250))
             .collect();
         assert_eq!(got_rcpt, want_rcpt, "{name}: rcpt");
         let data = steps.iter().find(|v| v["phase"] == "data");
-        match expect.get("data") {
+        match expect.data {
             Some(c) => {
                 let data = data.unwrap_or_else(|| panic!("{name}: no data phase"));
-                assert_eq!(
-                    reply(data, 250),
-                    c.as_integer().unwrap() as u64,
-                    "{name}: data"
-                );
+                assert_eq!(reply(data, 250), u64::from(c), "{name}: data");
             }
             None => assert!(data.is_none(), "{name}: data ran without a recipient"),
         }
-        let quarantined = expect
-            .get("quarantined")
-            .and_then(toml::Value::as_bool)
-            .unwrap_or(false);
         assert_eq!(
             steps.iter().any(|v| v["verdict"] == "quarantine"),
-            quarantined,
+            expect.quarantined,
             "{name}: quarantine"
         );
-        let mut delivered: Vec<String> = expect["delivered"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(s)
-            .collect();
+        let mut delivered = expect.delivered.clone();
         let mut got: Vec<String> = report["rcpts"]
             .as_array()
             .unwrap()
@@ -363,25 +346,14 @@ fn the_standard_filters_decide_their_fixtures_as_expected() {
                     .starts_with(&format!("{}:", h.to_ascii_lowercase()))
             })
         };
-        let list = |k: &str| {
-            expect
-                .get(k)
-                .and_then(toml::Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        for h in list("headers_present")
-            .iter()
-            .map(s)
-            .filter(|h| h != "Received")
-        {
-            assert!(has(&h), "{name}: {h} missing in {m}");
+        for h in expect.headers_present.iter().filter(|h| *h != "Received") {
+            assert!(has(h), "{name}: {h} missing in {m}");
         }
-        for h in list("headers_absent").iter().map(s) {
-            assert!(!has(&h), "{name}: {h} present in {m}");
+        for h in &expect.headers_absent {
+            assert!(!has(h), "{name}: {h} present in {m}");
         }
-        for b in list("body_contains").iter().map(s) {
-            assert!(m.contains(&b), "{name}: body lacks {b:?}");
+        for b in &expect.body_contains {
+            assert!(m.contains(b.as_str()), "{name}: body lacks {b:?}");
         }
         played += 1;
     }

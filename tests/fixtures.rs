@@ -14,8 +14,8 @@ use std::process::Child;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 use socket2::{Domain, SockAddr, Socket, Type};
+use stackmail::filter::fixture::{self, Case};
 
 /// Cases running at once: each has its own server, and the machine may have few cores.
 const PARALLEL: usize = 3;
@@ -23,51 +23,6 @@ const PARALLEL: usize = 3;
 const QUEUE_WAIT: Duration = Duration::from_secs(20);
 /// How long the client waits for one reply (a stage's default timeout is 5 s).
 const REPLY_WAIT: Duration = Duration::from_secs(15);
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    description: String,
-    stages: Vec<String>,
-    #[serde(default = "default_message")]
-    message: PathBuf,
-    envelope: Envelope,
-    #[serde(default)]
-    knobs: BTreeMap<String, toml::Table>,
-    expect: Expect,
-}
-
-fn default_message() -> PathBuf {
-    "message.eml".into()
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Envelope {
-    client_ip: IpAddr,
-    helo: String,
-    mail_from: String,
-    rcpt: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    connect: u16,
-    helo: u16,
-    mail: u16,
-    rcpt: Vec<u16>,
-    data: Option<u16>,
-    delivered: Vec<String>,
-    #[serde(default)]
-    quarantined: bool,
-    #[serde(default)]
-    headers_present: Vec<String>,
-    #[serde(default)]
-    headers_absent: Vec<String>,
-    #[serde(default)]
-    body_contains: Vec<String>,
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -90,80 +45,9 @@ fn fail<T>(phase: &'static str, why: impl Into<String>) -> Result<T, Failure> {
     })
 }
 
-/// Every directory under `fixtures/` but `smtp/` (the SMTP transcripts' goldens) is a case.
-fn case_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("smtp"))
-        .collect();
-    dirs.sort();
-    dirs
-}
-
 /// Parses `case.toml` strictly and checks what the format requires beyond its keys.
 fn load(dir: &Path) -> Result<Case, Failure> {
-    let text = match std::fs::read_to_string(dir.join("case.toml")) {
-        Ok(t) => t,
-        Err(e) => return fail("case.toml", e.to_string()),
-    };
-    let case: Case = match toml::from_str(&text) {
-        Ok(c) => c,
-        Err(e) => return fail("case.toml", e.to_string()),
-    };
-    match consistent(&case) {
-        Ok(()) => Ok(case),
-        Err(why) => fail("case.toml", why),
-    }
-}
-
-fn consistent(case: &Case) -> Result<(), String> {
-    let (env, expect) = (&case.envelope, &case.expect);
-    if case.description.trim().is_empty() {
-        return Err("description is empty".into());
-    }
-    if case.stages.is_empty() {
-        return Err("stages is empty".into());
-    }
-    if !matches!(env.client_ip, IpAddr::V4(ip) if ip.is_loopback()) {
-        return Err(format!(
-            "client_ip {} is not in 127.0.0.0/8: the client connects from it (fixtures/README.md)",
-            env.client_ip
-        ));
-    }
-    if expect.rcpt.len() != env.rcpt.len() {
-        return Err("expect.rcpt needs one code per envelope.rcpt".into());
-    }
-    if expect.data.is_some() != expect.rcpt.iter().any(|c| is_2xx(*c)) {
-        return Err("expect.data is present exactly when a recipient gets 2xx".into());
-    }
-    let content_checks = !(expect.headers_present.is_empty()
-        && expect.headers_absent.is_empty()
-        && expect.body_contains.is_empty());
-    if content_checks && expect.delivered.is_empty() {
-        return Err("header and body checks need a delivered recipient".into());
-    }
-    if let Some(stage) = case.stages.iter().find(|s| !root().join(s).is_file()) {
-        return Err(format!("stage {stage} is not a file"));
-    }
-    if let Some(k) = case.knobs.keys().find(|k| !case.stages.contains(k)) {
-        return Err(format!("knobs.\"{k}\" is not one of the stages"));
-    }
-    let identifier = |n: &str| {
-        n.chars()
-            .enumerate()
-            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
-            && !n.is_empty()
-    };
-    if let Some(k) = case
-        .knobs
-        .values()
-        .flat_map(|t| t.keys())
-        .find(|k| !identifier(k))
-    {
-        return Err(format!("knob {k:?} is not a Python name"));
-    }
-    Ok(())
+    Case::load(dir, root()).or_else(|why| fail("case.toml", why))
 }
 
 /// A value as a Python literal the VM's lexer reads back to the same value.
@@ -567,7 +451,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn fixture_cases_through_the_server() {
-    let dirs = case_dirs();
+    let dirs = fixture::case_dirs(&root().join("fixtures")).expect("fixtures/");
     assert!(dirs.len() >= 8, "{} fixture cases", dirs.len());
     let queue = Mutex::new(dirs.clone());
     let failures = Mutex::new(Vec::new());

@@ -7,6 +7,7 @@
 //! - [`check`]: compiles configured filter scripts and checks they define `run(inbox, outbox)`.
 //! - [`offline`]: `stackmail filter test`, a transaction played through a pipeline without a
 //!   server.
+//! - [`fixture`]: the fixture case format (`fixtures/README.md`) the test runners share.
 //!
 //! [`install`] prepares a VM for filter scripts: it registers `log` and the host classes. The
 //! stage tasklets, channels and the pipeline runner live elsewhere; what they need from here is
@@ -15,6 +16,7 @@
 
 pub mod check;
 pub mod event;
+pub mod fixture;
 pub mod log;
 pub mod message;
 pub mod offline;

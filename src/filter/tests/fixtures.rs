@@ -4,61 +4,14 @@
 //! `tests/fixtures.rs` runs the same cases through a real `stackmail serve`.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 
-use serde::Deserialize;
-
 use super::{client, global};
+use crate::filter::fixture::{Case, Expect, case_dirs};
 use crate::filter::*;
 use crate::vm::interp::Vm;
 use crate::vm::value::Value;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    description: String,
-    stages: Vec<PathBuf>,
-    #[serde(default = "default_message")]
-    message: PathBuf,
-    envelope: Envelope,
-    #[serde(default)]
-    knobs: BTreeMap<String, toml::Table>,
-    expect: Expect,
-}
-
-fn default_message() -> PathBuf {
-    "message.eml".into()
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Envelope {
-    client_ip: String,
-    helo: String,
-    mail_from: String,
-    rcpt: Vec<String>,
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    connect: u16,
-    helo: u16,
-    mail: u16,
-    rcpt: Vec<u16>,
-    data: Option<u16>,
-    delivered: Vec<String>,
-    #[serde(default)]
-    quarantined: bool,
-    #[serde(default)]
-    headers_present: Vec<String>,
-    #[serde(default)]
-    headers_absent: Vec<String>,
-    #[serde(default)]
-    body_contains: Vec<String>,
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -87,12 +40,7 @@ fn load_stages(case: &Case) -> (Vm, Vec<Value>) {
             .find(|(n, _)| **n == *name)
             .map(|m| m.1)
             .unwrap();
-        for (key, value) in case
-            .knobs
-            .get(&stage.to_string_lossy().to_string())
-            .into_iter()
-            .flatten()
-        {
+        for (key, value) in case.knobs.get(stage).into_iter().flatten() {
             let v = match value {
                 toml::Value::Integer(i) => Value::Int(*i),
                 toml::Value::Float(f) => Value::Float(*f),
@@ -141,7 +89,7 @@ fn run_case(dir: &Path, case: Case) -> Outcome {
     let (mut vm, runs) = load_stages(&case);
     let env = &case.envelope;
     let mut c = client();
-    c.ip = env.client_ip.parse().expect("client_ip is an address");
+    c.ip = env.client_ip;
     c.helo = None;
     c.tls = false;
     let event = |phase: Phase, c: &Client| EventState::new(phase, c.clone()).shared();
@@ -221,38 +169,11 @@ fn run_case(dir: &Path, case: Case) -> Outcome {
 #[test]
 fn fixture_cases_hold() {
     let mut n = 0;
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("case.toml").exists())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in case_dirs(&root().join("fixtures")).expect("fixtures/") {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let text = std::fs::read_to_string(dir.join("case.toml")).unwrap();
-        let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!case.description.is_empty(), "{name}");
-        // The server runner (tests/fixtures.rs) connects from client_ip.
-        assert!(
-            matches!(case.envelope.client_ip.parse(), Ok(std::net::IpAddr::V4(ip)) if ip.is_loopback()),
-            "{name}: client_ip must be in 127.0.0.0/8"
-        );
-        assert_eq!(
-            case.expect.rcpt.len(),
-            case.envelope.rcpt.len(),
-            "{name}: one rcpt code per recipient"
-        );
-        let any_ok = case.expect.rcpt.iter().any(|c| (200..300).contains(c));
-        assert_eq!(
-            case.expect.data.is_some(),
-            any_ok,
-            "{name}: data is expected exactly when a recipient was accepted"
-        );
-        let want_present = case.expect.headers_present.clone();
-        let want_absent = case.expect.headers_absent.clone();
-        let want_body = case.expect.body_contains.clone();
+        let case = Case::load(&dir, root()).unwrap_or_else(|e| panic!("{e}"));
+        let want = case.expect.clone();
         let got = run_case(&dir, case);
-        let want = toml::from_str::<Case>(&text).unwrap().expect;
         let strip = |e: &Expect| {
             (
                 e.connect,
@@ -265,18 +186,21 @@ fn fixture_cases_hold() {
             )
         };
         assert_eq!(strip(&got.expect), strip(&want), "{name}");
-        if !want_present.is_empty() || !want_absent.is_empty() || !want_body.is_empty() {
+        if !want.headers_present.is_empty()
+            || !want.headers_absent.is_empty()
+            || !want.body_contains.is_empty()
+        {
             let raw = got
                 .message
                 .unwrap_or_else(|| panic!("{name}: header checks need a delivered copy"));
             let msg = crate::mail::Message::new(raw);
-            for h in &want_present {
+            for h in &want.headers_present {
                 assert!(msg.header(h).is_some(), "{name}: {h} missing");
             }
-            for h in &want_absent {
+            for h in &want.headers_absent {
                 assert!(msg.header(h).is_none(), "{name}: {h} present");
             }
-            for b in &want_body {
+            for b in &want.body_contains {
                 assert!(msg.text().contains(b.as_str()), "{name}: body lacks {b:?}");
             }
         }
