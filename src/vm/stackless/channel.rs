@@ -108,21 +108,45 @@ impl Vm {
         r.map(|_| ())
     }
 
+    /// Before a send or a receive: the channel callback, and the refusals that must come
+    /// before the exchange is tried. Without a callback, a tasklet that can switch needs no
+    /// look ahead: the exchange itself refuses a closed channel.
+    #[inline(always)]
+    fn before_exchange(
+        &mut self,
+        chan: Value,
+        ch: &Chan,
+        sending: bool,
+        iterating: bool,
+    ) -> PResult<()> {
+        if self.tasklets.channel_cb.is_none() && self.can_switch() {
+            return Ok(());
+        }
+        let will_block = if sending {
+            ch.balance() >= 0
+        } else {
+            ch.balance() <= 0
+        };
+        self.channel_callback(chan, sending, will_block)?;
+        // A closing channel refuses every send, and a receive that would wait.
+        if ch.is_closing() && (sending || will_block) {
+            return Err(closed_error(iterating));
+        }
+        if will_block && !self.can_switch() {
+            let what = if sending {
+                "channel.send()"
+            } else {
+                "channel.receive()"
+            };
+            return Err(self.cannot_block(what));
+        }
+        Ok(())
+    }
+
     /// `channel.send(v)` (or `send_exception` when `exception`).
     pub(super) fn channel_send(&mut self, chan: Value, v: Value, exception: bool) -> PResult<()> {
         let ch = self.chan_of(chan)?;
-        // Without a callback, a tasklet that can switch needs no look ahead: the exchange
-        // itself refuses a closed channel.
-        if self.tasklets.channel_cb.is_some() || !self.can_switch() {
-            let will_block = ch.balance() >= 0;
-            self.channel_callback(chan, true, will_block)?;
-            if ch.is_closing() {
-                return Err(closed_error(false));
-            }
-            if will_block && !self.can_switch() {
-                return Err(self.cannot_block("channel.send()"));
-            }
-        }
+        self.before_exchange(chan, &ch, true, false)?;
         let p = Pinned::new(self.tasklets.pins(), v);
         let idx = self.tasklets.current;
         let spare;
@@ -163,16 +187,7 @@ impl Vm {
     /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
     pub(super) fn channel_receive(&mut self, chan: Value, iterating: bool) -> PResult<Value> {
         let ch = self.chan_of(chan)?;
-        if self.tasklets.channel_cb.is_some() || !self.can_switch() {
-            let will_block = ch.balance() <= 0;
-            self.channel_callback(chan, false, will_block)?;
-            if will_block && ch.is_closing() {
-                return Err(closed_error(iterating));
-            }
-            if will_block && !self.can_switch() {
-                return Err(self.cannot_block("channel.receive()"));
-            }
-        }
+        self.before_exchange(chan, &ch, false, iterating)?;
         let idx = self.tasklets.current;
         let spare;
         let cell = match idx.and_then(|i| self.slot(i)) {
