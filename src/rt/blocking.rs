@@ -107,8 +107,43 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let mut f = Some(f);
+    let waited = park_until_done(|done: Done<R>| {
+        if let Some(f) = f.take() {
+            submit(Box::new(move || {
+                done.finish(catch_unwind(AssertUnwindSafe(f)))
+            }));
+        }
+    });
+    match (waited, f) {
+        (Some(outcome), _) => unwrap_outcome(outcome),
+        // Not parkable (outside a tasklet, or one being killed): run it here.
+        (None, Some(f)) => f(),
+        (None, None) => std::panic::resume_unwind(Box::new(sched::TaskletExit)),
+    }
+}
+
+/// The other half of [`park_until_done`]: whichever thread does the work finishes it once,
+/// which hands over the outcome and wakes the parked tasklet on its own scheduler.
+pub(crate) struct Done<R> {
+    slot: Arc<Mutex<Option<std::thread::Result<R>>>>,
+    remote: super::reactor::Remote,
+    key: super::slab::Key,
+}
+
+impl<R> Done<R> {
+    pub(crate) fn finish(self, outcome: std::thread::Result<R>) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        // The scheduler may be gone (its thread ended): the result has nobody to go to.
+        let _ = self.remote.post(RemoteMessage::Wake(self.key.to_u64()));
+    }
+}
+
+/// Parks the calling tasklet after handing `start` the [`Done`] that another thread will
+/// finish; returns the outcome it was finished with. `None` when the caller cannot park
+/// (outside a tasklet, or a tasklet being killed): then `start` was not called.
+pub(crate) fn park_until_done<R>(start: impl FnOnce(Done<R>)) -> Option<std::thread::Result<R>> {
     let setup = sched::with(|s| {
-        // A tasklet being killed runs destructors and cannot park: its job runs inline.
         let me = s.current_parkable()?;
         let remote = s.remote().ok()?;
         Some((
@@ -117,29 +152,29 @@ where
                 .insert((me.clone(), me.seq.get())),
             remote,
         ))
-    });
-    let Some((key, remote)) = setup else {
-        return f();
-    };
+    })?;
+    let (key, remote) = setup;
     let slot = Arc::new(Mutex::new(None));
-    let filled = slot.clone();
     sched::with(|s| s.jobs_in_flight.set(s.jobs_in_flight.get() + 1));
-    submit(Box::new(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(f));
-        *filled.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-        // The scheduler may be gone (its thread ended): the result has nobody to go to.
-        let _ = remote.post(RemoteMessage::Wake(key.to_u64()));
-    }));
+    start(Done {
+        slot: slot.clone(),
+        remote,
+        key,
+    });
     let guard = Forget(key);
     let _ = sched::with(|s| s.park());
     drop(guard);
     let outcome = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    // The only waker of this park is the `Done`'s own message, sent after it filled the
+    // slot; should that ever not hold, end the tasklet rather than invent a result.
+    Some(outcome.unwrap_or_else(|| Err(Box::new(sched::TaskletExit))))
+}
+
+/// The value of a finished job, or its panic resumed in the caller.
+pub(crate) fn unwrap_outcome<R>(outcome: std::thread::Result<R>) -> R {
     match outcome {
-        Some(Ok(value)) => value,
-        Some(Err(payload)) => std::panic::resume_unwind(payload),
-        // The only waker of this park is the job's own message, sent after it filled the
-        // slot; should that ever not hold, end the tasklet rather than invent a result.
-        None => std::panic::resume_unwind(Box::new(sched::TaskletExit)),
+        Ok(value) => value,
+        Err(payload) => std::panic::resume_unwind(payload),
     }
 }
 

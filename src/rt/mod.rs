@@ -17,6 +17,7 @@
 //! assert_eq!(sum.join().unwrap(), 6);
 //! ```
 
+mod batch;
 mod blocking;
 mod channel;
 pub mod net;
@@ -35,6 +36,7 @@ mod wait_queue;
 
 use std::time::{Duration, Instant};
 
+pub use batch::Batcher;
 pub use blocking::{blocking, set_blocking_threads};
 pub use channel::{Channel, Iter, RecvError, SendError};
 pub use reactor::{Remote, SchedulerGone};

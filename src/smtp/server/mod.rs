@@ -32,7 +32,8 @@ use crate::rt::{self, Remote, Runtime, RuntimeHandle, net::ListenOptions, net::T
 use limits::ConnectionLimits;
 use policy::{Policy, PolicyFactory};
 
-/// What every thread shares. Per-thread state (the group committer) is made on each thread.
+/// What every thread shares. Per-thread state (each thread's handle on the group commit,
+/// its policy) is made on each thread.
 pub(crate) struct Shared {
     pub config: Config,
     pub spool: Spool,
@@ -93,9 +94,10 @@ impl Server {
         for addr in &listen {
             bind(*addr)?;
         }
+        let commits = commit::group_commit(shared.clone());
         let runtime = Runtime::new()
             .threads(threads)
-            .start(move |index| thread_main(index, &shared, &listen, policy.as_ref()))?;
+            .start(move |index| thread_main(index, &shared, &commits, &listen, policy.as_ref()))?;
         Ok(Server { runtime })
     }
 
@@ -193,10 +195,11 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 fn thread_main(
     index: usize,
     shared: &Arc<Shared>,
+    commits: &Arc<commit::Commits>,
     listen: &[SocketAddr],
     policy: Option<&PolicyFactory>,
 ) {
-    let committer = commit::Committer::start(shared.clone());
+    let committer = commit::Committer::start(shared.clone(), commits.clone());
     let policy = policy.and_then(|make| make(index));
     let policy: Rc<PolicyCell> = Rc::new(RefCell::new(policy));
     POLICY.with(|p| *p.borrow_mut() = Rc::downgrade(&policy));
