@@ -286,17 +286,10 @@ mod tests {
             "../evil@localhost",
         ];
         let id = spool
-            .commit(PendingMessage {
-                envelope: Envelope {
-                    received: 100,
-                    client: None,
-                    helo: "h".into(),
-                    auth_user: None,
-                    from: "a@b.test".into(),
-                    rcpts: rcpts.iter().map(|r| Recipient::new(*r)).collect(),
-                },
-                body: b"Subject: t\r\n\r\nhello\r\n".to_vec(),
-            })
+            .commit(PendingMessage::for_test(
+                &rcpts,
+                b"Subject: t\r\n\r\nhello\r\n",
+            ))
             .unwrap();
         // carol's Maildir cannot be created: a file is in the way.
         fs::create_dir_all(dir.path().join("mail")).unwrap();

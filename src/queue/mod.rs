@@ -43,6 +43,24 @@ pub struct PendingMessage {
     pub body: Vec<u8>,
 }
 
+#[cfg(test)]
+impl PendingMessage {
+    /// A message from `a@b.test` to `rcpts`, for tests.
+    pub(crate) fn for_test(rcpts: &[&str], body: &[u8]) -> PendingMessage {
+        PendingMessage {
+            envelope: Envelope {
+                received: 100,
+                client: None,
+                helo: "h".into(),
+                auth_user: None,
+                from: "a@b.test".into(),
+                rcpts: rcpts.iter().map(|r| Recipient::new(*r)).collect(),
+            },
+            body: body.to_vec(),
+        }
+    }
+}
+
 /// A committed message, as read back from its record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMessage {

@@ -3,20 +3,9 @@ use std::path::Path;
 
 use super::*;
 use crate::deliver::deliver_local;
-use crate::queue::{Envelope, Recipient};
 
 fn message(rcpts: &[&str], body: &str) -> PendingMessage {
-    PendingMessage {
-        envelope: Envelope {
-            received: 100,
-            client: None,
-            helo: "h".into(),
-            auth_user: None,
-            from: "a@b.test".into(),
-            rcpts: rcpts.iter().map(|r| Recipient::new(*r)).collect(),
-        },
-        body: body.as_bytes().to_vec(),
-    }
+    PendingMessage::for_test(rcpts, body.as_bytes())
 }
 
 fn submit(msg: PendingMessage, hold: bool) -> Submission {
