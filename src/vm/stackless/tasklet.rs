@@ -208,11 +208,9 @@ impl Vm {
         {
             f.stack = stack;
         }
-        let first = match self.tasklets.schedule_cb {
-            Some(_) => self.schedule_callback(obj),
-            None => Ok(()),
-        };
-        let first = first.and_then(|()| self.begin_turn(idx, resume, hook));
+        let first = self
+            .schedule_callback(obj)
+            .and_then(|()| self.begin_turn(idx, resume, hook));
         let budget = self.tasklets.watchdog.or(self.tasklets.budget);
         let mut r = self.continue_turn(first, budget);
         // `atomic()` blocks preemption, not switches the script asks for.
@@ -322,10 +320,16 @@ impl Vm {
     }
 
     /// Calls `set_schedule_callback`'s function when another tasklet than the last one runs.
+    /// The check is inlined into every turn; the call is not.
+    #[inline(always)]
     fn schedule_callback(&mut self, next: Value) -> PResult<()> {
-        let Some(cb) = self.tasklets.schedule_cb else {
-            return Ok(());
-        };
+        match self.tasklets.schedule_cb {
+            None => Ok(()),
+            Some(cb) => self.call_schedule_callback(cb, next),
+        }
+    }
+
+    fn call_schedule_callback(&mut self, cb: Value, next: Value) -> PResult<()> {
         let prev = self.tasklets.last.unwrap_or(Value::None);
         if prev.is(next) {
             return Ok(());
