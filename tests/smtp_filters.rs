@@ -287,3 +287,80 @@ with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
         "nothing left in the queue"
     );
 }
+
+/// Takes a second over the message to drop, yielding all along (the instruction budget
+/// preempts it), so the retry scan at start runs while the decision is pending.
+const SLOW_POST_QUEUE: &str = r#"
+import time
+
+def run(inbox, outbox):
+    for ev in inbox:
+        if "drop me" in ev.message.subject:
+            start = time.time()
+            while time.time() - start < 1.0:
+                pass
+            ev.discard()
+            continue
+        ev.message.add_header("X-Post-Queue", ev.queue_id)
+        outbox.send(ev)
+"#;
+
+/// Messages a crash left held (their post-queue filters had not decided, or their
+/// quarantine was not done) get that work finished at start, not a delivery.
+#[test]
+fn held_messages_found_at_start_finish_their_work_instead_of_being_delivered() {
+    use stackmail::queue::{Envelope, Hold, PendingMessage, Recipient, Spool};
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path().join("spool")).unwrap();
+    let held = |subject: &str, hold: Hold| PendingMessage {
+        envelope: Envelope {
+            received: 1_764_094_000,
+            client: Some("192.0.2.7".parse().unwrap()),
+            helo: "client.test".into(),
+            auth_user: None,
+            from: "a@client.test".into(),
+            rcpts: vec![Recipient::new("erin@localhost")],
+            hold: Some(hold),
+        },
+        body: format!("Subject: {subject}\r\n\r\nbody\r\n").into_bytes(),
+    };
+    let ids: Vec<_> = [
+        held("drop me", Hold::PostQueue),
+        held("keep", Hold::PostQueue),
+        held("infected", Hold::Quarantine("virus found".into())),
+    ]
+    .into_iter()
+    .map(|m| spool.commit(m).unwrap())
+    .collect();
+    drop(spool);
+
+    let server = start(
+        dir.path(),
+        &[("post.py", SLOW_POST_QUEUE, "phases = [\"queue\"]")],
+    );
+    let quarantined = wait_for(&server.dir.join("spool/quarantine"), 1);
+    assert_eq!(quarantined.len(), 1);
+    let text = std::fs::read_to_string(&quarantined[0]).unwrap();
+    assert!(text.contains("Subject: infected"), "{text}");
+    assert!(text.contains(ids[2].as_str()), "{text}");
+    // Done once the queue is empty: the slow one discarded, the other delivered.
+    let start = Instant::now();
+    while !files(&server.dir.join("spool/msg")).is_empty()
+        && start.elapsed() < Duration::from_secs(20)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(files(&server.dir.join("spool/msg")).is_empty());
+    let mail = files(&server.dir.join("mail/erin/new"));
+    assert_eq!(
+        mail.len(),
+        1,
+        "only the kept message is delivered: {mail:?}"
+    );
+    let text = std::fs::read_to_string(&mail[0]).unwrap();
+    assert!(text.contains("Subject: keep"), "{text}");
+    assert!(
+        text.contains(&format!("X-Post-Queue: {}", ids[1])),
+        "the filters ran on it: {text}"
+    );
+}

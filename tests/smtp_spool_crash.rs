@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use stackmail::queue::{Envelope, PendingMessage, QueueId, Recipient, Spool};
+use stackmail::queue::{Envelope, Hold, PendingMessage, QueueId, Recipient, Spool};
 
 fn message(n: u64) -> PendingMessage {
     PendingMessage {
@@ -19,6 +19,7 @@ fn message(n: u64) -> PendingMessage {
             auth_user: None,
             from: format!("sender{n}@crash.test"),
             rcpts: vec![Recipient::new(format!("rcpt{n}@localhost"))],
+            hold: None,
         },
         // Big enough that a kill can land in the middle of a body write.
         body: format!(
@@ -120,7 +121,7 @@ fn local_config(root: &std::path::Path) -> stackmail::config::LocalConfig {
 /// the spool) mixed with held ones (which take it), each acknowledged id printed.
 #[test]
 fn child_deliverer() {
-    use stackmail::deliver::{Submission, deliver_or_queue};
+    use stackmail::deliver::deliver_or_queue;
     let Some(dir) = std::env::var_os("DIRECT_CRASH_CHILD") else {
         return;
     };
@@ -130,9 +131,10 @@ fn child_deliverer() {
     let mut n = 0u64;
     loop {
         let batch: Vec<_> = (n..n + 4)
-            .map(|n| Submission {
-                msg: message(n),
-                hold: n % 4 == 3,
+            .map(|n| {
+                let mut msg = message(n);
+                msg.envelope.hold = (n % 4 == 3).then_some(Hold::PostQueue);
+                msg
             })
             .collect();
         for (i, r) in deliver_or_queue(&spool, &local, "mx.test", batch)

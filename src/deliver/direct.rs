@@ -4,8 +4,8 @@
 //! message never enters the spool. That saves a spool file's write, rename, read and unlink
 //! per message, and a second trip through the helper pool per batch.
 //!
-//! Whatever cannot take that path is committed to the spool in the same call: held messages,
-//! those with a remote or unusable recipient, and those whose direct delivery did not reach
+//! Whatever cannot take that path is committed to the spool in the same call: held messages
+//! (their envelope's `hold` is set), those with a remote or unusable recipient, and those whose direct delivery did not reach
 //! every recipient (a Maildir that cannot be written). Their spool record keeps the recipients
 //! already delivered marked as such and the queue id their Maildir names derive from, so a
 //! retry delivers only the others, and a crash before the record is updated costs no second
@@ -21,14 +21,6 @@ use crate::config::LocalConfig;
 use crate::queue::{PendingMessage, QueueId, RcptStatus, Spool, SpoolError};
 
 use super::local::{Local, all_local, deliver_to_maildirs};
-
-/// A message that finished DATA.
-#[derive(Debug)]
-pub struct Submission {
-    pub msg: PendingMessage,
-    /// Keep it from delivery: post-queue work still has to look at it.
-    pub hold: bool,
-}
 
 /// Where an accepted message is, durably.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,14 +39,14 @@ impl Accepted {
     }
 }
 
-/// Makes every submission durable, in its recipients' Maildirs or in the spool; results in
-/// input order. `Ok` means the message may be answered 250. A failure affects only its own
+/// Makes every message that finished DATA durable, in its recipients' Maildirs or, when
+/// its envelope holds it or it cannot go there, in the spool; results in input order. `Ok` means the message may be answered 250. A failure affects only its own
 /// message. Blocking: run it on the helper pool.
 pub fn deliver_or_queue(
     spool: &Spool,
     local: &LocalConfig,
     hostname: &str,
-    batch: Vec<Submission>,
+    batch: Vec<PendingMessage>,
 ) -> Vec<Result<Accepted, SpoolError>> {
     let now = SystemTime::now();
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -62,11 +54,11 @@ pub fn deliver_or_queue(
         batch.iter().map(|_| None).collect();
     let mut direct: Vec<(usize, QueueId, PendingMessage)> = Vec::new();
     let mut queue: Vec<(usize, Option<QueueId>, PendingMessage)> = Vec::new();
-    for (i, sub) in batch.into_iter().enumerate() {
-        if !sub.hold && all_local(&sub.msg.envelope, local) {
-            direct.push((i, QueueId::generate(now), sub.msg));
+    for (i, msg) in batch.into_iter().enumerate() {
+        if msg.envelope.hold.is_none() && all_local(&msg.envelope, local) {
+            direct.push((i, QueueId::generate(now), msg));
         } else {
-            queue.push((i, None, sub.msg));
+            queue.push((i, None, msg));
         }
     }
 

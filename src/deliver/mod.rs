@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use direct::{Accepted, Submission, deliver_or_queue};
+pub use direct::{Accepted, deliver_or_queue};
 pub use local::{
     Local, all_local, deliver_local, deliver_local_batch, deliver_to_maildirs, retry_delay,
 };

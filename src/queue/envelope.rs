@@ -11,12 +11,17 @@
 //! auth -
 //! from alice@example.test
 //! size 1234
+//! hold post-queue
 //! rcpt pending 0 0 bob@example.test
 //! rcpt delivered 1 0 carol@example.test
 //! error 1 450 mailbox busy
 //! end 5c0e7f21a4b3d9e8
 //! <the message body, `size` bytes>
 //! ```
+//!
+//! The `hold` line is there only while the message is kept from delivery: `hold post-queue`
+//! until the post-queue filters have decided, `hold quarantine REASON` until it is moved to
+//! quarantine. Recovery finishes that work instead of delivering the message.
 //!
 //! Values are percent-escaped (`%`, CR, LF) so any string fits on its line. The `end` line
 //! carries an FNV-1a hash of the header before it, and the body must be exactly `size` bytes:
@@ -93,6 +98,17 @@ pub struct Envelope {
     /// The reverse path without brackets; empty for the null sender `<>`.
     pub from: String,
     pub rcpts: Vec<Recipient>,
+    /// Kept from delivery, and why; recorded so that a restart finishes what was pending.
+    pub hold: Option<Hold>,
+}
+
+/// Why a spooled message is kept from delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    /// The post-queue filters have not decided yet.
+    PostQueue,
+    /// A filter quarantined it (the reason it gave); it is on its way to `quarantine/`.
+    Quarantine(String),
 }
 
 impl Envelope {
@@ -117,6 +133,11 @@ pub(super) fn encode(id: &QueueId, size: u64, env: &Envelope) -> Vec<u8> {
         None => s.push_str("auth -\n"),
     }
     s.push_str(&format!("from {}\nsize {size}\n", escape(&env.from)));
+    match &env.hold {
+        Some(Hold::PostQueue) => s.push_str("hold post-queue\n"),
+        Some(Hold::Quarantine(why)) => s.push_str(&format!("hold quarantine {}\n", escape(why))),
+        None => {}
+    }
     for (i, r) in env.rcpts.iter().enumerate() {
         s.push_str(&format!(
             "rcpt {} {} {} {}\n",
@@ -197,8 +218,18 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(QueueId, u64, Envelope), String> {
     let from = unescape(field("from")?)?;
     let size = field("size")?.parse().map_err(|_| "bad size")?;
     let mut rcpts: Vec<Recipient> = Vec::new();
+    let mut hold = None;
     for line in lines {
-        if let Some(rest) = line.strip_prefix("rcpt ") {
+        if let Some(rest) = line.strip_prefix("hold ") {
+            if hold.is_some() || !rcpts.is_empty() {
+                return Err("misplaced hold line".into());
+            }
+            hold = Some(match rest.split_once(' ') {
+                None if rest == "post-queue" => Hold::PostQueue,
+                Some(("quarantine", why)) => Hold::Quarantine(unescape(why)?),
+                _ => return Err("bad hold line".into()),
+            });
+        } else if let Some(rest) = line.strip_prefix("rcpt ") {
             let mut parts = rest.splitn(4, ' ');
             let (Some(st), Some(att), Some(next), Some(addr)) =
                 (parts.next(), parts.next(), parts.next(), parts.next())
@@ -237,6 +268,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(QueueId, u64, Envelope), String> {
             auth_user,
             from,
             rcpts,
+            hold,
         },
     ))
 }

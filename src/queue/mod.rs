@@ -32,7 +32,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use envelope::{Envelope, RcptStatus, Recipient};
+pub use envelope::{Envelope, Hold, RcptStatus, Recipient};
 pub use id::QueueId;
 pub use recover::Recovery;
 
@@ -55,6 +55,7 @@ impl PendingMessage {
                 auth_user: None,
                 from: "a@b.test".into(),
                 rcpts: rcpts.iter().map(|r| Recipient::new(*r)).collect(),
+                hold: None,
             },
             body: body.to_vec(),
         }

@@ -11,6 +11,7 @@ fn msg(from: &str, rcpts: &[&str], body: &[u8]) -> PendingMessage {
             auth_user: None,
             from: from.into(),
             rcpts: rcpts.iter().map(|r| Recipient::new(*r)).collect(),
+            hold: None,
         },
         body: body.to_vec(),
     }
@@ -117,6 +118,47 @@ fn envelope_escapes_round_trip() {
     let bytes = envelope::encode(&id, 0, &m.envelope);
     let (id2, size, env) = envelope::decode(&bytes).unwrap();
     assert_eq!((id2, size, env), (id, 0, m.envelope));
+}
+
+#[test]
+fn holds_round_trip_and_a_bad_hold_line_is_refused() {
+    let id = QueueId::generate(std::time::SystemTime::now());
+    for hold in [
+        None,
+        Some(Hold::PostQueue),
+        Some(Hold::Quarantine(String::new())),
+        Some(Hold::Quarantine(
+            "virus %41\r\nrcpt delivered 0 0 x@y".into(),
+        )),
+    ] {
+        let mut m = msg("a@b.test", &["c@d.test"], b"");
+        m.envelope.hold = hold;
+        let bytes = envelope::encode(&id, 0, &m.envelope);
+        assert_eq!(envelope::decode(&bytes).unwrap().2, m.envelope);
+    }
+    // A record whose hold line is unknown, repeated or after the recipients is corrupt.
+    let m = msg("a@b.test", &["c@d.test"], b"");
+    let good = String::from_utf8(envelope::encode(&id, 0, &m.envelope)).unwrap();
+    let header = good.rsplit_once("end ").unwrap().0;
+    let (head, rcpts) = header.split_once("rcpt ").unwrap();
+    let sealed = |text: &str| {
+        let sum = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        format!("{text}end {sum:016x}\n")
+    };
+    assert!(
+        envelope::decode(sealed(&format!("{head}hold post-queue\nrcpt {rcpts}")).as_bytes())
+            .is_ok()
+    );
+    for bad in [
+        format!("{head}hold later\nrcpt {rcpts}"),
+        format!("{head}hold post-queue\nhold post-queue\nrcpt {rcpts}"),
+        format!("{head}rcpt {rcpts}hold post-queue\n"),
+    ] {
+        let record = sealed(&bad);
+        assert!(envelope::decode(record.as_bytes()).is_err(), "{record}");
+    }
 }
 
 #[test]

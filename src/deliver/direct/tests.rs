@@ -8,8 +8,9 @@ fn message(rcpts: &[&str], body: &str) -> PendingMessage {
     PendingMessage::for_test(rcpts, body.as_bytes())
 }
 
-fn submit(msg: PendingMessage, hold: bool) -> Submission {
-    Submission { msg, hold }
+fn submit(mut msg: PendingMessage, hold: bool) -> PendingMessage {
+    msg.envelope.hold = hold.then_some(crate::queue::Hold::PostQueue);
+    msg
 }
 
 fn new_files(root: &Path, user: &str) -> Vec<std::path::PathBuf> {

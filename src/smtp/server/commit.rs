@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::deliver::{Accepted, Submission, deliver_or_queue};
+use crate::deliver::{Accepted, deliver_or_queue};
 use crate::queue::{PendingMessage, QueueId, SpoolError};
 use crate::rt::{self, Batcher, Channel};
 
@@ -26,7 +26,7 @@ const MAX_BATCH: usize = 128;
 type Outcome = Result<QueueId, SpoolError>;
 
 /// The server's one group commit; each scheduler thread's [`Committer`] submits to it.
-pub(super) type Commits = Batcher<Submission, Result<Accepted, SpoolError>>;
+pub(super) type Commits = Batcher<PendingMessage, Result<Accepted, SpoolError>>;
 
 /// Starts nothing yet: the batch thread starts with the first message.
 pub(super) fn group_commit(shared: Arc<Shared>) -> Arc<Commits> {
@@ -79,9 +79,10 @@ impl Committer {
     }
 
     /// Commits `msg` with whatever else is waiting; returns once it is durable (or failed).
-    /// With `hold`, delivery is left to the caller.
-    pub fn commit(&self, msg: PendingMessage, hold: bool) -> Outcome {
-        match self.commits.submit(Submission { msg, hold }) {
+    /// When its envelope holds it, delivery is left to the caller.
+    pub fn commit(&self, msg: PendingMessage) -> Outcome {
+        let hold = msg.envelope.hold.is_some();
+        match self.commits.submit(msg) {
             Ok(Accepted::Queued(id)) => {
                 if !hold {
                     self.deliver_later(id.clone());

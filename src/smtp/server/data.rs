@@ -81,6 +81,7 @@ pub(super) fn pending_message(
                 .iter()
                 .map(|r| Recipient::new(r.to_string()))
                 .collect(),
+            hold: None,
         },
         body: full,
     }

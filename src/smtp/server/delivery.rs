@@ -50,6 +50,8 @@ fn deliver_now(shared: &Shared, ids: &[QueueId]) {
     let mut msgs = Vec::with_capacity(claimed.len());
     for id in &claimed {
         match shared.spool.read_message(id) {
+            // Post-queue work or a quarantine still has it (`post_queue`).
+            Ok((msg, _)) if msg.envelope.hold.is_some() => {}
             Ok(msg) => msgs.push(msg),
             // Delivered and removed by another pass between the listing and the claim.
             Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {

@@ -14,6 +14,7 @@ mod ehlo;
 mod limits;
 mod mail;
 pub mod policy;
+mod post_queue;
 mod rcpt;
 mod session;
 mod tls;
@@ -68,7 +69,14 @@ impl Server {
     /// Recovers the spool, binds every `server.listen` address and starts the threads.
     pub fn start(config: Config, policy: Option<PolicyFactory>) -> io::Result<Server> {
         let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
-        spool.recover().map_err(io::Error::other)?;
+        let recovery = spool.recover().map_err(io::Error::other)?;
+        // Their post-queue work or quarantine was cut short: thread 0 finishes it.
+        let held: Vec<_> = recovery
+            .messages
+            .into_iter()
+            .filter(|m| m.envelope.hold.is_some())
+            .map(|m| m.id)
+            .collect();
         let tls = match (&config.tls.cert, &config.tls.key) {
             (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
             _ => None,
@@ -95,9 +103,11 @@ impl Server {
             bind(*addr)?;
         }
         let commits = commit::group_commit(shared.clone());
-        let runtime = Runtime::new()
-            .threads(threads)
-            .start(move |index| thread_main(index, &shared, &commits, &listen, policy.as_ref()))?;
+        let held = std::sync::Mutex::new(held);
+        let runtime = Runtime::new().threads(threads).start(move |index| {
+            let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+            thread_main(index, &shared, &commits, &listen, policy.as_ref(), held)
+        })?;
         Ok(Server { runtime })
     }
 
@@ -198,6 +208,7 @@ fn thread_main(
     commits: &Arc<commit::Commits>,
     listen: &[SocketAddr],
     policy: Option<&PolicyFactory>,
+    held: Vec<crate::queue::QueueId>,
 ) {
     let committer = commit::Committer::start(shared.clone(), commits.clone());
     let policy = policy.and_then(|make| make(index));
@@ -216,6 +227,11 @@ fn thread_main(
         let committer = committer.clone();
         let policy = policy.clone();
         rt::spawn(move || accept_loop(&listener, &shared, &committer, &policy));
+    }
+    if !held.is_empty() {
+        let (shared, committer) = (shared.clone(), committer.clone());
+        let policy = policy.borrow().clone();
+        rt::spawn(move || post_queue::finish_recovered(held, &shared, &committer, policy));
     }
     if index == 0 {
         let shared = shared.clone();

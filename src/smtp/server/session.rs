@@ -14,9 +14,11 @@ use crate::smtp::proto::{Action, Event, Reply, ServerSession, Verdict};
 use super::commit::Committer;
 use super::data::Client;
 use super::limits::{ConnectionLimits, Refused};
-use super::policy::{self, Decision, Phase, Policy, Transaction};
+use super::policy::{Decision, Phase, Policy, Transaction};
+use super::post_queue::{PostQueue, apply_edits, spool_rcpts};
 use super::tls::Conn;
 use super::{Shared, auth, data, ehlo, mail, rcpt};
+use crate::queue::Hold;
 
 /// Read buffer per connection: small, since idle connections must stay cheap.
 const READ_BUF: usize = 4096;
@@ -336,12 +338,16 @@ fn message(
         msg.body.len(),
     );
     let post_queue = txn.wants(Phase::Queue).cloned();
-    let hold = quarantine.is_some() || post_queue.is_some();
+    msg.envelope.hold = match (quarantine, &post_queue) {
+        (Some(reason), _) => Some(Hold::Quarantine(reason)),
+        (None, Some(_)) => Some(Hold::PostQueue),
+        (None, None) => None,
+    };
     // Only post-queue work needs the message after the commit: no copy without it.
-    let (committed, msg) = if hold {
-        (committer.commit(msg.clone(), true), Some(msg))
+    let (committed, msg) = if msg.envelope.hold.is_some() {
+        (committer.commit(msg.clone()), Some(msg))
     } else {
-        (committer.commit(msg, false), None)
+        (committer.commit(msg), None)
     };
     match &committed {
         Ok(id) => tracing::info!(
@@ -363,7 +369,6 @@ fn message(
         let work = PostQueue {
             id: id.clone(),
             msg,
-            quarantine,
             policy: post_queue,
             txn: t,
         };
@@ -371,94 +376,4 @@ fn message(
         crate::rt::spawn(move || work.run(&shared, &committer));
     }
     data::verdict(&committed)
-}
-
-/// A durable message held from delivery, and what is left to do with it.
-struct PostQueue {
-    id: crate::queue::QueueId,
-    msg: crate::queue::PendingMessage,
-    quarantine: Option<String>,
-    policy: Option<Rc<dyn Policy>>,
-    txn: Transaction,
-}
-
-fn apply_edits(msg: &mut crate::queue::PendingMessage, outcome: &policy::Outcome) {
-    if let Some(m) = &outcome.message {
-        msg.body = m.clone();
-    }
-    msg.envelope.rcpts = spool_rcpts(&outcome.rcpts);
-}
-
-/// The policy's recipient list as the spool records it.
-fn spool_rcpts(rcpts: &[String]) -> Vec<crate::queue::Recipient> {
-    rcpts
-        .iter()
-        .map(|r| crate::queue::Recipient::new(r.clone()))
-        .collect()
-}
-
-impl PostQueue {
-    /// Runs the post-queue stages, applies what they decided to the spooled copy, then
-    /// releases the message to delivery.
-    fn run(self, shared: &Arc<Shared>, committer: &Committer) {
-        let PostQueue {
-            id,
-            mut msg,
-            mut quarantine,
-            policy,
-            mut txn,
-        } = self;
-        // Spool changes sync to disk: on the helper pool, not this scheduler thread.
-        let on_pool = |f: Box<dyn FnOnce(&crate::queue::Spool) + Send>| {
-            let spool = shared.spool.clone();
-            crate::rt::blocking(move || f(&spool));
-        };
-        if let (Some(p), None) = (&policy, &quarantine) {
-            txn.rcpts = msg
-                .envelope
-                .rcpts
-                .iter()
-                .map(|r| r.address.clone())
-                .collect();
-            txn.message = Some(msg.body.clone());
-            let before = txn.rcpts.clone();
-            let outcome = p.check(txn);
-            let edited = outcome.message.is_some() || outcome.rcpts != before;
-            match &outcome.decision {
-                Decision::Discard => {
-                    tracing::info!(queue_id = %id, "message discarded by a post-queue filter");
-                    on_pool(Box::new(move |spool| {
-                        if let Err(e) = spool.remove(&id) {
-                            tracing::error!(queue_id = %id, "discard: {e}");
-                        }
-                    }));
-                    return;
-                }
-                Decision::Quarantine(reason) => quarantine = Some(reason.clone()),
-                _ => {}
-            }
-            if edited {
-                apply_edits(&mut msg, &outcome);
-                let id = id.clone();
-                on_pool(Box::new(move |spool| {
-                    if let Err(e) = spool.rewrite(&id, &msg) {
-                        tracing::error!(queue_id = %id, "post-queue rewrite: {e}");
-                    }
-                }));
-            }
-        }
-        if let Some(reason) = quarantine {
-            on_pool(Box::new(move |spool| match spool.quarantine(&id) {
-                Ok(path) => tracing::info!(
-                    queue_id = %id,
-                    path = %path.display(),
-                    reason = %reason,
-                    "message quarantined"
-                ),
-                Err(e) => tracing::error!(queue_id = %id, "quarantine: {e}"),
-            }));
-            return;
-        }
-        committer.release(id);
-    }
 }
