@@ -343,6 +343,8 @@ fn held_messages_found_at_start_finish_their_work_instead_of_being_delivered() {
     let text = std::fs::read_to_string(&quarantined[0]).unwrap();
     assert!(text.contains("Subject: infected"), "{text}");
     assert!(text.contains(ids[2].as_str()), "{text}");
+    // Without its hold: an operator who moves it back to msg/ gets it delivered.
+    assert!(!text.contains("\nhold "), "{text}");
     // Done once the queue is empty: the slow one discarded, the other delivered.
     let start = Instant::now();
     while !files(&server.dir.join("spool/msg")).is_empty()

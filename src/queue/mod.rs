@@ -282,11 +282,22 @@ impl Spool {
     }
 
     /// Moves a committed message to `quarantine/`, where delivery never looks; an operator
-    /// releases it by moving the file back to `msg/`.
-    pub fn quarantine(&self, id: &QueueId) -> Result<PathBuf, SpoolError> {
+    /// releases it by moving the file back to `msg/`. The quarantined record is `msg`
+    /// without its hold, so that a released one is delivered rather than quarantined again.
+    /// Written before the original is removed: a crash between leaves both, and recovery
+    /// repeats the quarantine, which writes the same file.
+    pub fn quarantine(&self, id: &QueueId, msg: &PendingMessage) -> Result<PathBuf, SpoolError> {
+        let mut envelope = msg.envelope.clone();
+        envelope.hold = None;
+        let tmp = self.tmp_path(id);
+        let _ = fs::remove_file(&tmp);
+        let header = envelope::encode(id, msg.body.len() as u64, &envelope);
+        let f = write_new(&tmp, &[&header, &msg.body])?;
+        f.sync_data().map_err(io_err("fsync", &tmp))?;
         let dest = self.root.join("quarantine").join(id.as_str());
-        fs::rename(self.msg_path(id), &dest).map_err(io_err("rename", &dest))?;
+        fs::rename(&tmp, &dest).map_err(io_err("rename", &dest))?;
         sync_dir(&self.root.join("quarantine"))?;
+        self.remove(id)?;
         sync_dir(&self.root.join("msg"))?;
         Ok(dest)
     }

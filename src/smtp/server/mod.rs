@@ -70,7 +70,8 @@ impl Server {
     pub fn start(config: Config, policy: Option<PolicyFactory>) -> io::Result<Server> {
         let spool = Spool::open(&config.spool.dir).map_err(io::Error::other)?;
         let recovery = spool.recover().map_err(io::Error::other)?;
-        // Their post-queue work or quarantine was cut short: thread 0 finishes it.
+        // Their post-queue work or quarantine was cut short: the first thread to start
+        // finishes it.
         let held: Vec<_> = recovery
             .messages
             .into_iter()

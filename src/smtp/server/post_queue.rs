@@ -84,8 +84,8 @@ impl PostQueue {
                 apply_edits(&mut msg, &outcome);
             }
         }
-        if let Some(Hold::Quarantine(reason)) = msg.envelope.hold.take() {
-            on_pool(Box::new(move |spool| match spool.quarantine(&id) {
+        if let Some(Hold::Quarantine(reason)) = msg.envelope.hold.clone() {
+            on_pool(Box::new(move |spool| match spool.quarantine(&id, &msg) {
                 Ok(path) => tracing::info!(
                     queue_id = %id,
                     path = %path.display(),
@@ -96,6 +96,7 @@ impl PostQueue {
             }));
             return;
         }
+        msg.envelope.hold = None;
         // The record is written again without its hold (and with any edits) before the
         // release: until then a restart would run the filters again, never deliver.
         let spool = shared.spool.clone();
