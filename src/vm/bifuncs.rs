@@ -88,6 +88,21 @@ pub(super) fn bi_repr(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     Ok(vm.new_str(s))
 }
 
+/// `repr` with every non-ASCII character escaped, as `\xhh`, `\uhhhh` or `\Uhhhhhhhh`.
+pub(super) fn bi_ascii(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    let s = vm.repr(arg(args, 0))?;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c as u32 {
+            0..=0x7f => out.push(c),
+            n @ 0x80..=0xff => out.push_str(&format!("\\x{n:02x}")),
+            n @ 0x100..=0xffff => out.push_str(&format!("\\u{n:04x}")),
+            n => out.push_str(&format!("\\U{n:08x}")),
+        }
+    }
+    Ok(vm.new_str(out))
+}
+
 pub(super) fn bi_abs(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let v = arg(args, 0);
     Ok(match vm.num(v) {

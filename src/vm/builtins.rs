@@ -78,6 +78,7 @@ const FUNCS: &[(&str, NativeFn)] = &[
     ("open", super::file::bi_open),
     ("len", bi_len),
     ("repr", bi_repr),
+    ("ascii", bi_ascii),
     ("abs", bi_abs),
     ("isinstance", bi_isinstance),
     ("issubclass", bi_issubclass),

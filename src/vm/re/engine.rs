@@ -10,6 +10,8 @@ pub const I: u32 = 2;
 pub const M: u32 = 8;
 pub const S: u32 = 16;
 pub const X: u32 = 64;
+/// `re.ASCII`: `\w`, `\d`, `\s`, `\b` and case-insensitive matching know only ASCII.
+pub const A: u32 = 256;
 
 /// Steps per search before giving up.
 pub const STEP_LIMIT: u64 = 50_000_000;
@@ -42,9 +44,14 @@ struct Class {
     /// Made when compiled: for each ASCII char, bit 0 says whether it matches, bit 1 whether
     /// it matches ignoring case. Searches test nearly every char against a class.
     ascii: Option<Box<[u8; 128]>>,
+    /// Compiled under `re.ASCII`.
+    ascii_only: bool,
 }
 
-fn builtin_match(k: char, c: char) -> bool {
+fn builtin_match(k: char, c: char, ascii_only: bool) -> bool {
+    if ascii_only && !c.is_ascii() {
+        return false;
+    }
     match k {
         'd' => c.is_ascii_digit() || (c.is_numeric() && !c.is_ascii()),
         'w' => c.is_alphanumeric() || c == '_',
@@ -54,17 +61,19 @@ fn builtin_match(k: char, c: char) -> bool {
 }
 
 impl Class {
-    /// This class with its ASCII table filled in.
-    fn compiled(&self) -> Class {
+    /// This class with its ASCII table filled in, for a pattern with `flags`.
+    fn compiled(&self, flags: u32) -> Class {
+        let mut class = Class {
+            ascii_only: flags & A != 0,
+            ..self.clone()
+        };
         let mut table = [0u8; 128];
         for (i, slot) in table.iter_mut().enumerate() {
             let c = i as u8 as char;
-            *slot = self.matches(c, false) as u8 | (self.matches(c, true) as u8) << 1;
+            *slot = class.matches(c, false) as u8 | (class.matches(c, true) as u8) << 1;
         }
-        Class {
-            ascii: Some(Box::new(table)),
-            ..self.clone()
-        }
+        class.ascii = Some(Box::new(table));
+        class
     }
 
     fn matches(&self, c: char, icase: bool) -> bool {
@@ -78,13 +87,16 @@ impl Class {
                 || self
                     .builtins
                     .iter()
-                    .any(|(k, neg)| builtin_match(*k, c) != *neg)
+                    .any(|(k, neg)| builtin_match(*k, c, self.ascii_only) != *neg)
         };
         let mut r = test(c);
         if !r && icase {
-            let l = c.to_lowercase().next().unwrap_or(c);
-            let u = c.to_uppercase().next().unwrap_or(c);
-            r = test(l) || test(u);
+            r = if self.ascii_only {
+                c.is_ascii_alphabetic()
+                    && (test(c.to_ascii_lowercase()) || test(c.to_ascii_uppercase()))
+            } else {
+                case_group(c, |x| x != c && test(x))
+            };
         }
         r != self.negated
     }
@@ -126,7 +138,8 @@ pub fn parse(pattern: &str, flags: u32) -> Result<Parsed, String> {
                 'm' => f |= M,
                 's' => f |= S,
                 'x' => f |= X,
-                'a' | 'u' | 'L' => {}
+                'a' => f |= A,
+                'u' | 'L' => {}
                 ')' => break,
                 _ => return Err("unknown flag".into()),
             }
@@ -593,7 +606,7 @@ impl Comp {
             Node::Char(c) => self.insts.push(Inst::Char(*c)),
             Node::Any => self.insts.push(Inst::Any),
             Node::Class(cl) => {
-                self.classes.push(cl.compiled());
+                self.classes.push(cl.compiled(self.flags));
                 self.insts.push(Inst::Class(self.classes.len() - 1));
             }
             Node::Start => self.insts.push(Inst::Assert(0)),
@@ -704,8 +717,8 @@ enum Frame {
     RestoreReg(usize, usize),
 }
 
-fn is_word(c: Option<&char>) -> bool {
-    c.is_some_and(|c| c.is_alphanumeric() || *c == '_')
+fn is_word(c: Option<&char>, ascii_only: bool) -> bool {
+    c.is_some_and(|c| builtin_match('w', *c, ascii_only))
 }
 
 impl Prog {
@@ -722,6 +735,7 @@ impl Prog {
         scratch: &mut Scratch,
     ) -> Option<usize> {
         let icase = self.flags & I != 0;
+        let ascii = self.flags & A != 0;
         let Scratch { regs, stack } = scratch;
         regs.clear();
         regs.resize(self.nregs, usize::MAX);
@@ -754,7 +768,7 @@ impl Prog {
                     Inst::Char(c) => {
                         let ok = text
                             .get(pos)
-                            .is_some_and(|t| t == c || (icase && eq_icase(*t, *c)));
+                            .is_some_and(|t| t == c || (icase && eq_icase(*t, *c, ascii)));
                         if !ok {
                             break;
                         }
@@ -793,8 +807,8 @@ impl Prog {
                             2 => pos == 0,
                             3 => pos == text.len(),
                             4 | 5 => {
-                                let b = is_word(pos.checked_sub(1).and_then(|p| text.get(p)))
-                                    != is_word(text.get(pos));
+                                let before = pos.checked_sub(1).and_then(|p| text.get(p));
+                                let b = is_word(before, ascii) != is_word(text.get(pos), ascii);
                                 b == (*k == 4)
                             }
                             _ => false,
@@ -836,9 +850,13 @@ impl Prog {
                         if pos + len > text.len() {
                             break;
                         }
+                        // Backreferences compare simple lowercases only, as CPython's do:
+                        // `(s)\1` does not match "s\u{17f}" although `s` matches `\u{17f}`.
                         let ok = (0..len).all(|k| {
                             let (a, b) = (text[s + k], text[pos + k]);
-                            a == b || (icase && eq_icase(a, b))
+                            a == b
+                                || (icase && ascii && a.eq_ignore_ascii_case(&b))
+                                || (icase && !ascii && lower1(a) == lower1(b))
                         });
                         if !ok {
                             break;
@@ -989,20 +1007,130 @@ impl Prog {
 
     fn char_ok(&self, pc: usize, c: char, icase: bool) -> bool {
         match &self.insts[pc] {
-            Inst::Char(x) => *x == c || (icase && eq_icase(*x, c)),
+            Inst::Char(x) => *x == c || (icase && eq_icase(*x, c, self.flags & A != 0)),
             Inst::Class(i) => self.classes[*i].matches(c, icase),
             _ => true,
         }
     }
 }
 
-fn eq_icase(a: char, b: char) -> bool {
-    a.to_lowercase().eq(b.to_lowercase())
+/// The simple (one-character) lowercase mapping, which CPython's `re` folds with. The full
+/// mapping is one character for every character but U+0130, whose first is its simple one.
+fn lower1(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// Case-insensitive equality of pattern and subject characters, by CPython's rule: the same
+/// simple lowercase, or lowercases with the same uppercase (`s` and `\u{17f}`, `\u{3c3}` and
+/// `\u{3c2}`, `i` and `\u{131}`). Not full case folding: `\u{df}` never matches `s`.
+/// Under `re.ASCII` only ASCII letters fold.
+fn eq_icase(a: char, b: char, ascii_only: bool) -> bool {
+    if ascii_only {
+        return a.eq_ignore_ascii_case(&b);
+    }
+    let (a, b) = (lower1(a), lower1(b));
+    a == b || case_key(a).eq(case_key(b))
+}
+
+/// What [`eq_icase`] compares: the full uppercase of the simple lowercase.
+fn case_key(c: char) -> std::char::ToUppercase {
+    lower1(c).to_uppercase()
+}
+
+/// The characters outside ASCII that are [`eq_icase`] to an ASCII letter. A test checks
+/// this against the full table.
+const ASCII_CASE_EXTRA: [(char, char); 4] = [
+    ('i', '\u{130}'),
+    ('i', '\u{131}'),
+    ('k', '\u{212a}'),
+    ('s', '\u{17f}'),
+];
+
+/// Whether `f` holds for some character [`eq_icase`] to `c` (`c` included): what a class
+/// must contain to match `c` ignoring case. ASCII needs no table (class tables are built
+/// for every ASCII character when a pattern compiles); other characters look theirs up in
+/// one built on first use, from every character's case mappings.
+fn case_group(c: char, mut f: impl FnMut(char) -> bool) -> bool {
+    if c.is_ascii() {
+        let l = c.to_ascii_lowercase();
+        return f(l)
+            || f(l.to_ascii_uppercase())
+            || ASCII_CASE_EXTRA.iter().any(|&(a, x)| a == l && f(x));
+    }
+    let table = case_groups();
+    let key: Vec<char> = case_key(c).collect();
+    let from = table.partition_point(|(k, _)| k.as_slice() < key.as_slice());
+    let mut found = f(c);
+    for (k, x) in table.get(from..).unwrap_or_default() {
+        if *k != key || found {
+            break;
+        }
+        found = f(*x);
+    }
+    found
+}
+
+/// Every character a case mapping changes, or that is the result of one, with its
+/// [`case_key`], sorted by key: each key's run is one group of [`eq_icase`] characters.
+fn case_groups() -> &'static [(Vec<char>, char)] {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<char>, char)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: Vec<(Vec<char>, char)> = (0..=0x10ffffu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| {
+                let l = lower1(c);
+                l != c || case_key(c).ne(std::iter::once(c))
+            })
+            .map(|c| (case_key(c).collect(), c))
+            .collect();
+        // Characters that only receive mappings (`A` maps to nothing else) join their group.
+        let targets: Vec<char> = t
+            .iter()
+            .filter_map(|(k, _)| match k.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            })
+            .collect();
+        for c in targets {
+            let key: Vec<char> = case_key(c).collect();
+            t.push((key, c));
+        }
+        t.sort_unstable();
+        t.dedup();
+        t
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_case_groups_agree_with_the_full_table() {
+        for c in (0u8..128).map(char::from) {
+            let mut from_table: Vec<char> = Vec::new();
+            let key: Vec<char> = case_key(c).collect();
+            for (k, x) in case_groups() {
+                if *k == key && *x != c {
+                    from_table.push(*x);
+                }
+            }
+            if c.is_ascii_alphabetic() {
+                from_table.push(c);
+            }
+            from_table.sort_unstable();
+            from_table.dedup();
+            let mut shortcut: Vec<char> = Vec::new();
+            let _ = case_group(c, |x| {
+                shortcut.push(x);
+                false
+            });
+            shortcut.retain(|&x| x.is_alphabetic());
+            shortcut.sort_unstable();
+            shortcut.dedup();
+            assert_eq!(shortcut, from_table, "{c:?}");
+        }
+    }
 
     fn find(p: &str, t: &str) -> Option<(usize, usize)> {
         let prog = compile(parse(p, 0).unwrap()).unwrap();
