@@ -516,7 +516,8 @@ pub fn dict_update_from(vm: &mut Vm, d: Value, src: Value) -> PResult<()> {
 }
 
 pub fn parse_float(s: &str) -> PResult<f64> {
-    let t = s.trim();
+    let ascii = super::unicode::ascii_digits(s);
+    let t = ascii.as_deref().unwrap_or(s).trim();
     let l = t.to_ascii_lowercase();
     let v = match l.trim_start_matches(['+', '-']) {
         "inf" | "infinity" => Some(f64::INFINITY),
@@ -598,7 +599,8 @@ fn float_to_big(f: f64) -> BigInt {
 }
 
 pub fn parse_int(vm: &mut Vm, s: &str, base: u32) -> PResult<Value> {
-    let t = s.trim();
+    let ascii = super::unicode::ascii_digits(s);
+    let t = ascii.as_deref().unwrap_or(s).trim();
     let bad = || {
         value_err(format!(
             "invalid literal for int() with base {base}: {}",

@@ -58,6 +58,7 @@ mod re;
 pub mod stackless;
 mod subscr;
 pub mod symtable;
+mod unicode;
 mod unwind;
 pub mod value;
 

@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use super::super::error::{ExcKind, PResult, type_err, value_err};
 use super::super::interp::Vm;
+use super::super::unicode;
 use super::super::value::*;
 
 type Kw = [(Rc<str>, Value)];
@@ -34,8 +35,8 @@ pub const STR: &[(&str, NativeFn)] = &[
     ("partition", partition),
     ("rpartition", rpartition),
     ("isdigit", isdigit),
-    ("isdecimal", isdigit),
-    ("isnumeric", isdigit),
+    ("isdecimal", isdecimal),
+    ("isnumeric", isnumeric),
     ("isalpha", isalpha),
     ("isalnum", isalnum),
     ("isspace", isspace),
@@ -144,16 +145,16 @@ pub(super) fn split(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         }
         None => {
             let mut out = Vec::new();
-            let mut rest = s.trim_start();
+            let mut rest = s.trim_start_matches(unicode::is_space);
             let mut n = 0;
             while !rest.is_empty() {
                 if max >= 0 && n >= max {
                     out.push(rest.trim_end_matches(|_| false));
                     break;
                 }
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                let end = rest.find(unicode::is_space).unwrap_or(rest.len());
                 out.push(&rest[..end]);
-                rest = rest[end..].trim_start();
+                rest = rest[end..].trim_start_matches(unicode::is_space);
                 n += 1;
             }
             out
@@ -175,7 +176,7 @@ pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         }
         None => {
             let mut out = Vec::new();
-            let mut rest = s.trim_end();
+            let mut rest = s.trim_end_matches(unicode::is_space);
             let mut n = 0;
             while !rest.is_empty() {
                 if max >= 0 && n >= max {
@@ -183,11 +184,11 @@ pub(super) fn rsplit(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
                     break;
                 }
                 let start = rest
-                    .rfind(char::is_whitespace)
+                    .rfind(unicode::is_space)
                     .map(|i| i + rest[i..].chars().next().map_or(1, |c| c.len_utf8()))
                     .unwrap_or(0);
                 out.push(&rest[start..]);
-                rest = rest[..start].trim_end();
+                rest = rest[..start].trim_end_matches(unicode::is_space);
                 n += 1;
             }
             out
@@ -231,7 +232,7 @@ fn strip_impl(vm: &mut Vm, args: &[Value], left: bool, right: bool) -> PResult<V
     let chars = arg_str(vm, args, 1, "strip")?;
     let pred = |c: char| match &chars {
         Some(cs) => cs.contains(c),
-        None => c.is_whitespace(),
+        None => unicode::is_space(c),
     };
     let mut r: &str = &s;
     if left {
@@ -489,9 +490,14 @@ fn test(vm: &mut Vm, args: &[Value], f: impl Fn(&str) -> bool) -> PResult<Value>
     Ok(Value::Bool(!s.is_empty() && f(&s)))
 }
 pub(super) fn isdigit(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| {
-        s.chars().all(|c| c.is_ascii_digit() || c.is_numeric())
-    })
+    test(vm, args, |s| s.chars().all(unicode::is_digit))
+}
+pub(super) fn isdecimal(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    test(vm, args, |s| s.chars().all(unicode::is_decimal))
+}
+/// Rust's Numeric categories: CPython's Numeric_Type also takes some CJK ideographs.
+pub(super) fn isnumeric(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
+    test(vm, args, |s| s.chars().all(|c| c.is_numeric()))
 }
 pub(super) fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphabetic))
@@ -500,7 +506,7 @@ pub(super) fn isalnum(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphanumeric))
 }
 pub(super) fn isspace(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| s.chars().all(char::is_whitespace))
+    test(vm, args, |s| s.chars().all(unicode::is_space))
 }
 pub(super) fn isupper(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| {

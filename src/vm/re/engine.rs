@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use crate::vm::unicode;
+
 pub const I: u32 = 2;
 pub const M: u32 = 8;
 pub const S: u32 = 16;
@@ -53,9 +55,9 @@ fn builtin_match(k: char, c: char, ascii_only: bool) -> bool {
         return false;
     }
     match k {
-        'd' => c.is_ascii_digit() || (c.is_numeric() && !c.is_ascii()),
+        'd' => unicode::is_decimal(c),
         'w' => c.is_alphanumeric() || c == '_',
-        's' => c.is_whitespace(),
+        's' => unicode::is_space(c),
         _ => false,
     }
 }
@@ -177,7 +179,8 @@ impl P<'_> {
             return;
         }
         while let Some(c) = self.peek() {
-            if c.is_whitespace() {
+            // Verbose patterns skip ASCII whitespace only, as CPython's do.
+            if matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c') {
                 self.i += 1;
             } else if c == '#' {
                 while let Some(c) = self.peek() {
