@@ -211,7 +211,9 @@ impl<T, X> WaitQueue<T, X> {
         };
         let entry = match spare.take() {
             Some(mut entry) => {
-                *entry = fresh;
+                // `recycle` left nothing in it to drop: no tasklet, an empty inline slot.
+                debug_assert!(entry.task.is_none());
+                std::mem::forget(std::mem::replace(&mut *entry, fresh));
                 entry
             }
             None => Box::new(fresh),

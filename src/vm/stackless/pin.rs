@@ -35,10 +35,14 @@ enum Pin {
     /// A value the heap does not hold (an int, None...): there is nothing to keep alive, so
     /// the commonest messages travel without touching the table.
     Inline(Value),
-    Rooted {
-        table: Rc<PinTable>,
-        key: usize,
-    },
+    Rooted(Root),
+}
+
+/// A slot of the table, released when dropped. A type of its own, so that dropping an
+/// inline `Pinned` is only a test of its tag.
+struct Root {
+    table: Rc<PinTable>,
+    key: usize,
 }
 
 impl Pinned {
@@ -63,36 +67,34 @@ impl Pinned {
             }
         };
         drop(t);
-        Pinned(Pin::Rooted {
+        Pinned(Pin::Rooted(Root {
             table: table.clone(),
             key,
-        })
+        }))
     }
 
     #[inline]
     pub fn get(&self) -> Value {
         match &self.0 {
             Pin::Inline(v) => *v,
-            Pin::Rooted { table, key } => table
+            Pin::Rooted(r) => r
+                .table
                 .inner
                 .borrow()
                 .slots
-                .get(*key)
+                .get(r.key)
                 .copied()
                 .unwrap_or(Value::None),
         }
     }
 }
 
-impl Drop for Pin {
-    #[inline]
+impl Drop for Root {
     fn drop(&mut self) {
-        if let Pin::Rooted { table, key } = self {
-            let mut t = table.inner.borrow_mut();
-            if let Some(slot) = t.slots.get_mut(*key) {
-                *slot = Value::None;
-                t.free.push(*key);
-            }
+        let mut t = self.table.inner.borrow_mut();
+        if let Some(slot) = t.slots.get_mut(self.key) {
+            *slot = Value::None;
+            t.free.push(self.key);
         }
     }
 }
@@ -101,7 +103,7 @@ impl std::fmt::Debug for Pinned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Pin::Inline(v) => write!(f, "Pinned({v:?})"),
-            Pin::Rooted { key, .. } => write!(f, "Pinned({key})"),
+            Pin::Rooted(r) => write!(f, "Pinned({})", r.key),
         }
     }
 }
