@@ -9,7 +9,7 @@ use super::op::Code;
 use super::value::*;
 
 /// The most arguments [`Vm::call_from_stack`] hands a native without a vector.
-const NATIVE_ARGS: usize = 6;
+pub(super) const NATIVE_ARGS: usize = 6;
 
 impl Vm {
     pub fn make_function(
@@ -200,7 +200,7 @@ impl Vm {
     /// Calls native `f` with the caller's stack from `args_from` up (at most
     /// [`NATIVE_ARGS`] values) as its arguments, after popping the stack down to
     /// `drop_from`; the result is pushed. The arguments stay rooted while it runs.
-    fn call_native_from_stack(
+    pub(super) fn call_native_from_stack(
         &mut self,
         f: NativeFn,
         args_from: usize,
