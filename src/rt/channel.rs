@@ -366,10 +366,12 @@ impl<T, X> Channel<T, X> {
         self.script_send(x, Message::Exception, cell)
     }
 
+    /// Generic over `wrap` rather than taking a function pointer: the wrapping then inlines
+    /// instead of being an indirect call on every send.
     fn script_send<V>(
         &self,
         v: V,
-        wrap: fn(V) -> Message<T, X>,
+        wrap: impl FnOnce(V) -> Message<T, X>,
         cell: &ScriptCell<T, X>,
     ) -> Result<SendOutcome, SendError<V>> {
         let mut st = self.inner.borrow_mut();
