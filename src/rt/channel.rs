@@ -366,10 +366,12 @@ impl<T, X> Channel<T, X> {
         self.script_send(x, Message::Exception, cell)
     }
 
+    /// Generic over `wrap` rather than taking a function pointer: the wrapping then inlines
+    /// instead of being an indirect call on every send.
     fn script_send<V>(
         &self,
         v: V,
-        wrap: fn(V) -> Message<T, X>,
+        wrap: impl FnOnce(V) -> Message<T, X>,
         cell: &ScriptCell<T, X>,
     ) -> Result<SendOutcome, SendError<V>> {
         let mut st = self.inner.borrow_mut();
@@ -378,7 +380,7 @@ impl<T, X> Channel<T, X> {
         }
         if let Some((receiver, policy)) = take_peer(&mut st, Direction::Receive) {
             drop(st);
-            let (task, seq) = receiver.put(wrap(v));
+            let (task, seq) = receiver.put_keeping(wrap(v), Some(&cell.spare));
             sched::with(|s| serve(s, task, seq, policy));
             return Ok(SendOutcome::Sent {
                 yield_now: policy.1,
@@ -389,7 +391,7 @@ impl<T, X> Channel<T, X> {
         };
         *cell.message.borrow_mut() = wrap(v);
         st.direction = Direction::Send;
-        st.queue.push_script(me, cell.message.clone());
+        st.queue.push_script(me, cell.message.clone(), &cell.spare);
         Ok(SendOutcome::Parked)
     }
 
@@ -402,7 +404,7 @@ impl<T, X> Channel<T, X> {
         let mut st = self.inner.borrow_mut();
         if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
             drop(st);
-            let (message, task, seq) = sender.take();
+            let (message, task, seq) = sender.take_keeping(Some(&cell.spare));
             sched::with(|s| serve(s, task, seq, policy));
             let yield_now = policy.1;
             return into_result(message).map(|value| RecvOutcome::Received { value, yield_now });
@@ -415,7 +417,7 @@ impl<T, X> Channel<T, X> {
         };
         *cell.message.borrow_mut() = Message::Empty;
         st.direction = Direction::Receive;
-        st.queue.push_script(me, cell.message.clone());
+        st.queue.push_script(me, cell.message.clone(), &cell.spare);
         Ok(RecvOutcome::Parked)
     }
 

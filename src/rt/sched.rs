@@ -81,7 +81,7 @@ pub(crate) struct Scheduler {
     since_poll: Cell<u32>,
     /// The script tasklet a turn was handed off to (`hand_off`), which runs now in place of
     /// the one `run_script` started; held here so that `current` stays valid.
-    handed: RefCell<Option<Rc<Task>>>,
+    handed: Cell<Option<Rc<Task>>>,
 }
 
 impl Scheduler {
@@ -99,7 +99,7 @@ impl Scheduler {
             looping: Cell::new(false),
             stop_requested: Cell::new(false),
             since_poll: Cell::new(0),
-            handed: RefCell::new(None),
+            handed: Cell::new(None),
         }
     }
 

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use super::channel::Message;
 use super::task::Tasklet;
+use super::wait_queue::SpareEntry;
 use super::{JoinError, RecvError};
 
 /// What a script body did with its turn.
@@ -47,6 +48,7 @@ pub trait ScriptBody {
 /// script and the channel's wait queue, so a killed script cannot leave a dangling entry.
 pub struct ScriptCell<T, X = String> {
     pub(crate) message: Rc<RefCell<Message<T, X>>>,
+    pub(crate) spare: SpareEntry<T, X>,
 }
 
 impl<T, X> Default for ScriptCell<T, X> {
@@ -59,6 +61,7 @@ impl<T, X> ScriptCell<T, X> {
     pub fn new() -> Self {
         ScriptCell {
             message: Rc::new(RefCell::new(Message::Empty)),
+            spare: SpareEntry::default(),
         }
     }
 

@@ -12,7 +12,7 @@
 //! entry is half linked.
 #![allow(unsafe_code)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::rc::Rc;
 
@@ -87,6 +87,16 @@ impl<T, X> Peer<T, X> {
     /// Hands `message` to the waiter; returns the tasklet to wake and its park sequence.
     #[inline(always)]
     pub(crate) fn put(self, message: Message<T, X>) -> (Rc<Task>, u32) {
+        self.put_keeping(message, None)
+    }
+
+    /// As `put`; a boxed entry is kept in `spare` (a script caller's) rather than freed.
+    #[inline(always)]
+    pub(crate) fn put_keeping(
+        self,
+        message: Message<T, X>,
+        spare: Option<&SpareEntry<T, X>>,
+    ) -> (Rc<Task>, u32) {
         let Peer { entry, task, seq } = self;
         // SAFETY: the entry was linked until just now, so it is valid (module contract);
         // its waiter cannot run before it is woken with what this returns.
@@ -96,7 +106,7 @@ impl<T, X> Peer<T, X> {
                 *cell.borrow_mut() = message;
                 // SAFETY: shared slots are only in boxed entries, which the queue owned and
                 // handed over when it unlinked this one; `cell` is not used after this.
-                drop(unsafe { Box::from_raw(entry) });
+                recycle(unsafe { Box::from_raw(entry) }, spare);
             }
         }
         (task, seq)
@@ -105,6 +115,15 @@ impl<T, X> Peer<T, X> {
     /// Takes the waiter's message; returns it with the tasklet to wake and its sequence.
     #[inline(always)]
     pub(crate) fn take(self) -> (Message<T, X>, Rc<Task>, u32) {
+        self.take_keeping(None)
+    }
+
+    /// As `take`; a boxed entry is kept in `spare` (a script caller's) rather than freed.
+    #[inline(always)]
+    pub(crate) fn take_keeping(
+        self,
+        spare: Option<&SpareEntry<T, X>>,
+    ) -> (Message<T, X>, Rc<Task>, u32) {
         let Peer { entry, task, seq } = self;
         // SAFETY: as in `put`.
         let message = match unsafe { &mut (*entry).slot } {
@@ -112,11 +131,28 @@ impl<T, X> Peer<T, X> {
             Slot::Shared(cell) => {
                 let message = std::mem::replace(&mut *cell.borrow_mut(), Message::Empty);
                 // SAFETY: as in `put`.
-                drop(unsafe { Box::from_raw(entry) });
+                recycle(unsafe { Box::from_raw(entry) }, spare);
                 message
             }
         };
         (message, task, seq)
+    }
+}
+
+/// A script's unused boxed entry, for its next `push_script`: a script that serves a parked
+/// script and then parks itself (steady ping-pong) reuses the box, so it allocates nothing.
+pub(crate) type SpareEntry<T, X> = Cell<Option<Box<Entry<T, X>>>>;
+
+/// Frees an unlinked, served boxed entry, or keeps it in `spare`. Its slot lets go of the
+/// waiter's cell either way, so a spare holds no message alive.
+#[inline(always)]
+fn recycle<T, X>(mut entry: Box<Entry<T, X>>, spare: Option<&SpareEntry<T, X>>) {
+    match spare {
+        Some(spare) => {
+            entry.slot = Slot::Inline(Message::Empty);
+            drop(spare.replace(Some(entry)));
+        }
+        None => drop(entry),
     }
 }
 
@@ -158,15 +194,30 @@ impl<T, X> WaitQueue<T, X> {
         unsafe { self.link_back(entry) }
     }
 
-    /// Queues a script tasklet, whose entry the queue owns from now on.
-    pub(crate) fn push_script(&mut self, task: Rc<Task>, cell: Rc<RefCell<Message<T, X>>>) {
-        let entry = Box::new(Entry {
+    /// Queues a script tasklet, whose entry the queue owns from now on: in the box `spare`
+    /// holds, if any.
+    pub(crate) fn push_script(
+        &mut self,
+        task: Rc<Task>,
+        cell: Rc<RefCell<Message<T, X>>>,
+        spare: &SpareEntry<T, X>,
+    ) {
+        let fresh = Entry {
             prev: ptr::null_mut(),
             next: ptr::null_mut(),
             seq: task.seq.get(),
             task: Some(task),
             slot: Slot::Shared(cell),
-        });
+        };
+        let entry = match spare.take() {
+            Some(mut entry) => {
+                // `recycle` left nothing in it to drop: no tasklet, an empty inline slot.
+                debug_assert!(entry.task.is_none());
+                std::mem::forget(std::mem::replace(&mut *entry, fresh));
+                entry
+            }
+            None => Box::new(fresh),
+        };
         // SAFETY: a fresh box, owned by the queue until it is unlinked.
         unsafe { self.link_back(Box::into_raw(entry)) }
     }

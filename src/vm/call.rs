@@ -9,7 +9,7 @@ use super::op::Code;
 use super::value::*;
 
 /// The most arguments [`Vm::call_from_stack`] hands a native without a vector.
-const NATIVE_ARGS: usize = 6;
+pub(super) const NATIVE_ARGS: usize = 6;
 
 impl Vm {
     pub fn make_function(
@@ -200,7 +200,7 @@ impl Vm {
     /// Calls native `f` with the caller's stack from `args_from` up (at most
     /// [`NATIVE_ARGS`] values) as its arguments, after popping the stack down to
     /// `drop_from`; the result is pushed. The arguments stay rooted while it runs.
-    fn call_native_from_stack(
+    pub(super) fn call_native_from_stack(
         &mut self,
         f: NativeFn,
         args_from: usize,
@@ -209,12 +209,19 @@ impl Vm {
         let fi = self.frames.len() - 1;
         let stack = &mut self.frames[fi].stack;
         let mut buf = [Value::None; NATIVE_ARGS];
-        let n = stack.len() - args_from;
-        buf[..n].copy_from_slice(&stack[args_from..]);
+        let src = &stack[args_from..];
+        let n = src.len();
+        // Copied value by value up to the fixed bound, and rooted as a whole buffer: a copy
+        // of a run-time length would be a call to memcpy, which costs more than these few.
+        for i in 0..NATIVE_ARGS {
+            if i < n {
+                buf[i] = src[i];
+            }
+        }
         stack.truncate(drop_from);
         let args = &buf[..n];
         let mark = self.temp_roots.len();
-        self.temp_roots.extend_from_slice(args);
+        self.temp_roots.extend_from_slice(&buf);
         self.pending_hook = Hook::PUSH;
         let r = f(self, args, &[]);
         self.temp_roots.truncate(mark);

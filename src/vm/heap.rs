@@ -70,18 +70,20 @@ impl Heap {
         }
     }
 
+    #[inline]
     pub fn get(&self, r: Ref) -> &Obj {
         match self.slots.get(r.0 as usize) {
             Some(Some(o)) => o,
             // A dangling reference would be a collector bug; fail loudly but without UB.
-            _ => panic!("dangling heap reference {r:?}"),
+            _ => dangling(r),
         }
     }
 
+    #[inline]
     pub fn get_mut(&mut self, r: Ref) -> &mut Obj {
         match self.slots.get_mut(r.0 as usize) {
             Some(Some(o)) => o,
-            _ => panic!("dangling heap reference {r:?}"),
+            _ => dangling(r),
         }
     }
 
@@ -141,4 +143,11 @@ impl Heap {
         self.threshold = (self.live() * self.growth).max(self.min_threshold);
         freed
     }
+}
+
+/// Out of line, so that the accessors inline to a bounds check and a load.
+#[cold]
+#[inline(never)]
+fn dangling(r: Ref) -> ! {
+    panic!("dangling heap reference {r:?}")
 }

@@ -396,21 +396,27 @@ impl Vm {
                     return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
                 }
             }
-            self.run_simple(&mut budget);
-            if let Some(b) = &mut budget {
-                if *b == 0 {
-                    return Ok(RunOutcome::BudgetExhausted);
+            let r = match self.run_simple(&mut budget) {
+                Ok(true) => continue,
+                Ok(false) => {
+                    if let Some(b) = &mut budget {
+                        if *b == 0 {
+                            return Ok(RunOutcome::BudgetExhausted);
+                        }
+                        *b -= 1;
+                    }
+                    let fi = self.frames.len() - 1;
+                    let f = &mut self.frames[fi];
+                    let op = match f.code.ops.get(f.ip) {
+                        Some(op) => *op,
+                        None => Op::Return,
+                    };
+                    f.ip += 1;
+                    self.step(op, base)
                 }
-                *b -= 1;
-            }
-            let fi = self.frames.len() - 1;
-            let f = &mut self.frames[fi];
-            let op = match f.code.ops.get(f.ip) {
-                Some(op) => *op,
-                None => Op::Return,
+                Err(e) => Err(e),
             };
-            f.ip += 1;
-            match self.step(op, base) {
+            match r {
                 Ok(None) => {}
                 Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
                 Err(e) => {
@@ -430,14 +436,35 @@ impl Vm {
     /// the frame in hand, and stops before the first one that needs the whole VM: another
     /// type, an error to raise, an allocation, a call. Every instruction it runs counts
     /// against `budget` as in `run_loop`. It never allocates, so no collection falls due.
+    ///
+    /// Calls of cached native methods (`ch.send(x)`) are made from here too, as `step`
+    /// would make them, and the loop goes on after them: leaving and entering the loop
+    /// around each one cost more than the call. The error of such a call is returned for
+    /// `run_loop` to handle; `Ok(true)`: a call allocated enough for a collection to fall
+    /// due, so `run_loop` goes round to it before the next instruction.
     #[inline(never)]
-    fn run_simple(&mut self, budget: &mut Option<u64>) {
+    fn run_simple(&mut self, budget: &mut Option<u64>) -> PResult<bool> {
+        loop {
+            let Some((f, args_from, drop_from)) = self.run_simple_ops(budget) else {
+                return Ok(false);
+            };
+            self.call_native_from_stack(f, args_from, drop_from)?;
+            if self.heap.alarm {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// The loop of `run_simple`; stops before an instruction it does not run, or after a
+    /// `CallMethod` of a cached native method, which it returns with where its arguments
+    /// start and where the caller's stack is cut back to (as `call_from_stack` takes them).
+    #[inline(always)]
+    fn run_simple_ops(&mut self, budget: &mut Option<u64>) -> Option<(NativeFn, usize, usize)> {
         let builtins = self.builtins;
         let epoch = self.class_cache.epoch();
+        let marker = self.method_marker;
         let heap = &mut self.heap;
-        let Some(f) = self.frames.last_mut() else {
-            return;
-        };
+        let f = self.frames.last_mut()?;
         let code = &*f.code;
         // Constants are made on their first load; until then `LoadConst` takes the general
         // path, which makes them.
@@ -445,6 +472,7 @@ impl Vm {
         let (stack, fast) = (&mut f.stack, &mut f.fast);
         let mut ip = f.ip;
         let mut left = budget.unwrap_or(u64::MAX);
+        let mut call = None;
         while left > 0 {
             let Some(&op) = code.ops.get(ip) else { break };
             match op {
@@ -616,6 +644,29 @@ impl Vm {
                         }
                     }
                 }
+                // `[method, self, args...]` of a native method `LoadMethod` found cached.
+                Op::CallMethod(n) => {
+                    let n = n as usize;
+                    let len = stack.len();
+                    let Some(at) = len.checked_sub(n + 2) else {
+                        break;
+                    };
+                    let callee = stack[at];
+                    if n + 1 > super::call::NATIVE_ARGS || callee.is(marker) {
+                        break;
+                    }
+                    let Value::Obj(c) = callee else { break };
+                    let Obj::Native(native) = heap.get(c) else {
+                        break;
+                    };
+                    if native.bound.is_some() {
+                        break;
+                    }
+                    call = Some((native.f, at + 1, at));
+                    ip += 1;
+                    left -= 1;
+                    break;
+                }
                 _ => break,
             }
             ip += 1;
@@ -625,6 +676,7 @@ impl Vm {
         if let Some(b) = budget {
             *b = left;
         }
+        call
     }
 
     /// Executes one instruction. `Ok(Some(v))`: the frame at `base` returned `v`.

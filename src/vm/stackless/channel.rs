@@ -108,10 +108,16 @@ impl Vm {
         r.map(|_| ())
     }
 
-    /// Before a send or a receive: the channel callback, and the refusals that must come
-    /// before the exchange is tried. Without a callback, a tasklet that can switch needs no
-    /// look ahead: the exchange itself refuses a closed channel.
+    /// Without a channel callback, a tasklet that can switch needs no look ahead before an
+    /// exchange: the exchange itself refuses a closed channel.
     #[inline(always)]
+    fn needs_look_ahead(&self) -> bool {
+        self.tasklets.channel_cb.is_some() || !self.can_switch()
+    }
+
+    /// Before a send or a receive that needs a look ahead: the channel callback, and the
+    /// refusals that must come before the exchange is tried.
+    #[cold]
     fn before_exchange(
         &mut self,
         chan: Value,
@@ -119,9 +125,6 @@ impl Vm {
         sending: bool,
         iterating: bool,
     ) -> PResult<()> {
-        if self.tasklets.channel_cb.is_none() && self.can_switch() {
-            return Ok(());
-        }
         let will_block = if sending {
             ch.balance() >= 0
         } else {
@@ -145,12 +148,16 @@ impl Vm {
 
     /// `channel.send(v)` (or `send_exception` when `exception`).
     pub(super) fn channel_send(&mut self, chan: Value, v: Value, exception: bool) -> PResult<()> {
-        let ch = self.chan_of(chan)?;
-        self.before_exchange(chan, &ch, true, false)?;
+        if self.needs_look_ahead() {
+            let ch = self.chan_of(chan)?;
+            self.before_exchange(chan, &ch, true, false)?;
+        }
         let p = Pinned::new(self.tasklets.pins(), v);
         let idx = self.tasklets.current;
+        // The channel is used where it lies in the heap: only a parked sender keeps a handle.
+        let ch = chan_in(&self.heap, chan)?;
         let spare;
-        let cell = match idx.and_then(|i| self.slot(i)) {
+        let cell = match idx.and_then(|i| self.tasklets.slots.get(i)?.as_deref()) {
             Some(s) => &s.cell,
             None => {
                 spare = ScriptCell::new();
@@ -171,6 +178,7 @@ impl Vm {
                 }
             }
             Ok(SendOutcome::Parked) => {
+                let ch = ch.clone();
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
                     s.blocked_on = Some((ch, 1));
@@ -179,18 +187,28 @@ impl Vm {
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
             }
-            Err(SendError::Closed(_)) => Err(closed_error(false)),
-            Err(SendError::WouldBlock(_)) => Err(self.cannot_block("channel.send()")),
+            Err(e) => Err(self.send_refused(e)),
+        }
+    }
+
+    #[cold]
+    fn send_refused(&self, e: SendError<Pinned>) -> Exc {
+        match e {
+            SendError::Closed(_) => closed_error(false),
+            SendError::WouldBlock(_) => self.cannot_block("channel.send()"),
         }
     }
 
     /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
     pub(super) fn channel_receive(&mut self, chan: Value, iterating: bool) -> PResult<Value> {
-        let ch = self.chan_of(chan)?;
-        self.before_exchange(chan, &ch, false, iterating)?;
+        if self.needs_look_ahead() {
+            let ch = self.chan_of(chan)?;
+            self.before_exchange(chan, &ch, false, iterating)?;
+        }
         let idx = self.tasklets.current;
+        let ch = chan_in(&self.heap, chan)?;
         let spare;
-        let cell = match idx.and_then(|i| self.slot(i)) {
+        let cell = match idx.and_then(|i| self.tasklets.slots.get(i)?.as_deref()) {
             Some(s) => &s.cell,
             None => {
                 spare = ScriptCell::new();
@@ -211,6 +229,7 @@ impl Vm {
                 }
             }
             Ok(RecvOutcome::Parked) => {
+                let ch = ch.clone();
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
                     s.blocked_on = Some((ch, -1));
@@ -219,9 +238,16 @@ impl Vm {
                 }
                 Err(self.switch_out(ScriptStep::Park, Resume::Receive(iterating)))
             }
-            Err(RecvError::Exception(p)) => Err(self.exception_from(p.get())),
-            Err(RecvError::Closed) => Err(closed_error(iterating)),
-            Err(_) => Err(self.cannot_block("channel.receive()")),
+            Err(e) => Err(self.receive_refused(e, iterating)),
+        }
+    }
+
+    #[cold]
+    fn receive_refused(&mut self, e: RecvError<Pinned>, iterating: bool) -> Exc {
+        match e {
+            RecvError::Exception(p) => self.exception_from(p.get()),
+            RecvError::Closed => closed_error(iterating),
+            RecvError::WouldBlock => self.cannot_block("channel.receive()"),
         }
     }
 
@@ -239,6 +265,18 @@ impl Vm {
                     .map(|s| s.obj)
             })
             .collect()
+    }
+}
+
+/// The channel of a Python `channel` object, where it lies in the heap.
+#[inline(always)]
+fn chan_in(heap: &crate::vm::heap::Heap, v: Value) -> PResult<&Chan> {
+    match v.as_ref().map(|r| heap.get(r)) {
+        Some(Obj::Host(_, d)) => match d.downcast_ref::<ChanData>() {
+            Some(c) => Ok(&c.ch),
+            None => Err(not_channel()),
+        },
+        _ => Err(not_channel()),
     }
 }
 

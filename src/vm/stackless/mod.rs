@@ -282,6 +282,7 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
 }
 
 impl Vm {
+    #[inline]
     fn slot_mut(&mut self, idx: usize) -> &mut Slot {
         self.tasklets.slots[idx]
             .as_mut()
@@ -294,6 +295,7 @@ impl Vm {
 
     /// Can the running native end the tasklet's turn? Only from the tasklet's outermost
     /// loop: inside a callback from native code, the Rust stack holds the caller.
+    #[inline]
     fn can_switch(&self) -> bool {
         self.tasklets.current.is_some() && self.nested == 0
     }

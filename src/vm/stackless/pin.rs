@@ -29,13 +29,32 @@ impl PinTable {
 }
 
 /// A value of one VM kept alive while it travels outside the VM's frames.
-pub struct Pinned {
+pub struct Pinned(Pin);
+
+enum Pin {
+    /// A value the heap does not hold (an int, None...): there is nothing to keep alive, so
+    /// the commonest messages travel without touching the table.
+    Inline(Value),
+    Rooted(Root),
+}
+
+/// A slot of the table, released when dropped. A type of its own, so that dropping an
+/// inline `Pinned` is only a test of its tag.
+struct Root {
     table: Rc<PinTable>,
     key: usize,
 }
 
 impl Pinned {
+    #[inline]
     pub fn new(table: &Rc<PinTable>, v: Value) -> Pinned {
+        if !matches!(v, Value::Obj(_)) {
+            return Pinned(Pin::Inline(v));
+        }
+        Pinned::rooted(table, v)
+    }
+
+    fn rooted(table: &Rc<PinTable>, v: Value) -> Pinned {
         let mut t = table.inner.borrow_mut();
         let key = match t.free.pop() {
             Some(k) => {
@@ -48,24 +67,29 @@ impl Pinned {
             }
         };
         drop(t);
-        Pinned {
+        Pinned(Pin::Rooted(Root {
             table: table.clone(),
             key,
-        }
+        }))
     }
 
+    #[inline]
     pub fn get(&self) -> Value {
-        self.table
-            .inner
-            .borrow()
-            .slots
-            .get(self.key)
-            .copied()
-            .unwrap_or(Value::None)
+        match &self.0 {
+            Pin::Inline(v) => *v,
+            Pin::Rooted(r) => r
+                .table
+                .inner
+                .borrow()
+                .slots
+                .get(r.key)
+                .copied()
+                .unwrap_or(Value::None),
+        }
     }
 }
 
-impl Drop for Pinned {
+impl Drop for Root {
     fn drop(&mut self) {
         let mut t = self.table.inner.borrow_mut();
         if let Some(slot) = t.slots.get_mut(self.key) {
@@ -77,6 +101,9 @@ impl Drop for Pinned {
 
 impl std::fmt::Debug for Pinned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pinned({})", self.key)
+        match &self.0 {
+            Pin::Inline(v) => write!(f, "Pinned({v:?})"),
+            Pin::Rooted(r) => write!(f, "Pinned({})", r.key),
+        }
     }
 }
