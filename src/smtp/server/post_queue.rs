@@ -50,11 +50,6 @@ impl PostQueue {
             policy,
             mut txn,
         } = self;
-        // Spool changes sync to disk: on the helper pool, not this scheduler thread.
-        let on_pool = |f: Box<dyn FnOnce(&Spool) + Send>| {
-            let spool = shared.spool.clone();
-            rt::blocking(move || f(&spool));
-        };
         if let (Some(p), Some(Hold::PostQueue)) = (&policy, &msg.envelope.hold) {
             txn.rcpts = msg
                 .envelope
@@ -68,11 +63,13 @@ impl PostQueue {
             match &outcome.decision {
                 Decision::Discard => {
                     tracing::info!(queue_id = %id, "message discarded by a post-queue filter");
-                    on_pool(Box::new(move |spool| {
-                        if let Err(e) = spool.remove(&id) {
-                            tracing::error!(queue_id = %id, "discard: {e}");
-                        }
-                    }));
+                    let removed = {
+                        let id = id.clone();
+                        on_pool(shared, move |spool| spool.remove(&id))
+                    };
+                    if let Err(e) = removed {
+                        tracing::error!(queue_id = %id, "discard: {e}");
+                    }
                     return;
                 }
                 Decision::Quarantine(reason) => {
@@ -85,7 +82,11 @@ impl PostQueue {
             }
         }
         if let Some(Hold::Quarantine(reason)) = msg.envelope.hold.clone() {
-            on_pool(Box::new(move |spool| match spool.quarantine(&id, &msg) {
+            let quarantined = {
+                let id = id.clone();
+                on_pool(shared, move |spool| spool.quarantine(&id, &msg))
+            };
+            match quarantined {
                 Ok(path) => tracing::info!(
                     queue_id = %id,
                     path = %path.display(),
@@ -93,22 +94,31 @@ impl PostQueue {
                     "message quarantined"
                 ),
                 Err(e) => tracing::error!(queue_id = %id, "quarantine: {e}"),
-            }));
+            }
             return;
         }
         msg.envelope.hold = None;
         // The record is written again without its hold (and with any edits) before the
         // release: until then a restart would run the filters again, never deliver.
-        let spool = shared.spool.clone();
         let rewritten = {
             let id = id.clone();
-            rt::blocking(move || spool.rewrite(&id, &msg))
+            on_pool(shared, move |spool| spool.rewrite(&id, &msg))
         };
         match rewritten {
             Ok(()) => committer.release(id),
             Err(e) => tracing::error!(queue_id = %id, "post-queue rewrite: {e}; still held"),
         }
     }
+}
+
+/// Runs `f` on the spool on the helper pool: spool changes sync to disk, which must not stop
+/// this scheduler thread.
+fn on_pool<R: Send + 'static>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&Spool) -> R + Send + 'static,
+) -> R {
+    let spool = shared.spool.clone();
+    rt::blocking(move || f(&spool))
 }
 
 /// The transaction a recovered message's post-queue filters see, rebuilt from its envelope:
@@ -140,10 +150,9 @@ pub(super) fn finish_recovered(
     policy: Option<Rc<dyn Policy>>,
 ) {
     for id in ids {
-        let spool = shared.spool.clone();
         let read = {
             let id = id.clone();
-            rt::blocking(move || spool.read_message(&id))
+            on_pool(shared, move |spool| spool.read_message(&id))
         };
         let (queued, body) = match read {
             Ok(m) => m,
