@@ -298,7 +298,7 @@ fn unescape(s: &str) -> Result<String, String> {
 }
 
 /// FNV-1a, 64 bit: not cryptographic, only to catch torn writes and bit rot.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

@@ -141,12 +141,7 @@ fn holds_round_trip_and_a_bad_hold_line_is_refused() {
     let good = String::from_utf8(envelope::encode(&id, 0, &m.envelope)).unwrap();
     let header = good.rsplit_once("end ").unwrap().0;
     let (head, rcpts) = header.split_once("rcpt ").unwrap();
-    let sealed = |text: &str| {
-        let sum = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        format!("{text}end {sum:016x}\n")
-    };
+    let sealed = |text: &str| format!("{text}end {:016x}\n", envelope::fnv1a(text.as_bytes()));
     assert!(
         envelope::decode(sealed(&format!("{head}hold post-queue\nrcpt {rcpts}")).as_bytes())
             .is_ok()

@@ -93,11 +93,10 @@ pub(super) fn bi_ascii(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> 
     let s = vm.repr(arg(args, 0))?;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c as u32 {
-            0..=0x7f => out.push(c),
-            n @ 0x80..=0xff => out.push_str(&format!("\\x{n:02x}")),
-            n @ 0x100..=0xffff => out.push_str(&format!("\\u{n:04x}")),
-            n => out.push_str(&format!("\\U{n:08x}")),
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            super::format::escape_code_point(&mut out, c);
         }
     }
     Ok(vm.new_str(out))

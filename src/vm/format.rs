@@ -83,21 +83,24 @@ pub fn repr_str(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if !is_printable(c) => {
-                let n = c as u32;
-                let _ = if n < 0x100 {
-                    write!(out, "\\x{n:02x}")
-                } else if n < 0x10000 {
-                    write!(out, "\\u{n:04x}")
-                } else {
-                    write!(out, "\\U{n:08x}")
-                };
-            }
+            c if !is_printable(c) => escape_code_point(&mut out, c),
             c => out.push(c),
         }
     }
     out.push(q);
     out
+}
+
+/// `c` as `repr` writes a character it does not show: `\xhh`, `\uhhhh` or `\Uhhhhhhhh`.
+pub(super) fn escape_code_point(out: &mut String, c: char) {
+    let n = c as u32;
+    let _ = if n < 0x100 {
+        write!(out, "\\x{n:02x}")
+    } else if n < 0x10000 {
+        write!(out, "\\u{n:04x}")
+    } else {
+        write!(out, "\\U{n:08x}")
+    };
 }
 
 /// Python's `str.isprintable` for one char, approximated without Unicode tables: control,
