@@ -24,6 +24,10 @@ impl Drop for Server {
 }
 
 fn start(dir: &Path, filters: &[(&str, &str, &str)]) -> Server {
+    start_threads(dir, filters, 2)
+}
+
+fn start_threads(dir: &Path, filters: &[(&str, &str, &str)], threads: usize) -> Server {
     let mut stages = String::new();
     for (name, src, extra) in filters {
         let path = dir.join(name);
@@ -38,7 +42,7 @@ fn start(dir: &Path, filters: &[(&str, &str, &str)]) -> Server {
 [server]
 hostname = "mx.test"
 listen = ["127.0.0.1:0"]
-threads = 2
+threads = {threads}
 [spool]
 dir = "{spool}"
 [local]
@@ -168,6 +172,68 @@ print("helo", s.ehlo("spammer")[0])
     assert!(held.contains("please quarantine"), "{held}");
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(files(&server.dir.join("mail/alice/new")).len(), 1);
+}
+
+const SLEEPER: &str = r#"
+import time
+
+def run(inbox, outbox):
+    for ev in inbox:
+        if "slow" in ev.message.subject:
+            with open(MARK, "w") as f:
+                f.write("asleep")
+            time.sleep(3)
+            ev.message.add_header("X-Slept", "yes")
+        outbox.send(ev)
+"#;
+
+#[test]
+fn a_filter_in_time_sleep_leaves_the_other_sessions_on_its_thread_running() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("asleep");
+    let script = format!("MARK = {:?}\n{SLEEPER}", mark.display().to_string());
+    // One scheduler thread: every session shares the thread of the sleeping filter.
+    let server = start_threads(
+        dir.path(),
+        &[(
+            "sleeper.py",
+            &script,
+            "phases = [\"data\"]\nworkers = 2\ntimeout = 30",
+        )],
+        1,
+    );
+    let out = smtp_common::python(&format!(
+        r#"
+import os, smtplib, threading, time
+port, mark = {port}, {mark:?}
+order = []
+def send(subject, rcpt):
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+        s.sendmail("a@client.test", [rcpt], "Subject: %s\r\n\r\nhello\r\n" % subject)
+    order.append(subject)
+slow = threading.Thread(target=send, args=("slow", "alice@localhost"))
+slow.start()
+deadline = time.time() + 20
+while not os.path.exists(mark) and time.time() < deadline:
+    time.sleep(0.01)
+print("filter asleep", os.path.exists(mark))
+send("quick", "bob@localhost")
+slow.join()
+print(" ".join(order))
+"#,
+        port = server.port,
+        mark = mark.display().to_string(),
+    ));
+    // A sleep that stopped the thread would hold the quick session (even its greeting)
+    // until the slow message's 250.
+    assert_eq!(out, "filter asleep True\nquick slow\n");
+    let slow = wait_for(&server.dir.join("mail/alice/new"), 1);
+    let text = std::fs::read_to_string(&slow[0]).unwrap();
+    assert!(text.contains("X-Slept: yes\r\n"), "{text}");
+    assert_eq!(wait_for(&server.dir.join("mail/bob/new"), 1).len(), 1);
 }
 
 const BROKEN: &str = r#"

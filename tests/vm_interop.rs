@@ -7,6 +7,7 @@ mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use stackmail::rt;
 use stackmail::vm::interp::Vm;
@@ -243,4 +244,56 @@ def waiter(ch, out):
     );
     let s = vm.borrow_mut().repr(out).expect("repr");
     assert_eq!(s, "['finally ran']");
+}
+
+#[test]
+fn a_script_in_time_sleep_parks_on_a_timer_and_a_kill_disarms_it() {
+    const SRC: &str = r#"
+import time
+
+def sleeper(out):
+    try:
+        out.append("sleep")
+        time.sleep(0.05)
+        out.append("woke")
+        time.sleep(30)
+        out.append("slept")
+    finally:
+        out.append("finally")
+"#;
+    let vm = vm_with(SRC);
+    // As the daemon sets it: `stackmail run` keeps CPython's thread-stopping sleep.
+    vm.borrow_mut().tasklets.park_on_sleep = true;
+    let out = vm.borrow_mut().new_list(Vec::new());
+    let f = script_fn(&vm, "sleeper");
+    let sleeper = stackless::spawn_call(&vm, f, vec![out]);
+    let listed = move |vm: &Rc<RefCell<Vm>>| vm.borrow_mut().repr(out).expect("repr");
+    let native = {
+        let (vm, sleeper) = (vm.clone(), sleeper.clone());
+        rt::spawn(move || {
+            // Runs while the script sleeps: a thread-stopping sleep would not let it in
+            // before "woke".
+            let mut v = vm.borrow_mut();
+            let (append, native) = (
+                v.get_attr(out, "append").expect("append"),
+                v.new_str("native"),
+            );
+            v.call_sync(append, vec![native], Vec::new())
+                .expect("appended");
+            drop(v);
+            while !listed(&vm).contains("woke") {
+                rt::sleep(Duration::from_millis(5));
+            }
+            rt::sleep(Duration::from_millis(20));
+            sleeper.kill().expect("kills the sleeper");
+        })
+    };
+    let started = Instant::now();
+    rt::run();
+    assert!(native.is_finished());
+    assert!(!sleeper.is_alive());
+    assert_eq!(listed(&vm), "['sleep', 'native', 'woke', 'finally']");
+    // `run` returns once nothing is left to wait for: the killed sleeper's 30 s timer was
+    // disarmed, not left to fire.
+    assert!(started.elapsed() < Duration::from_secs(20));
 }

@@ -43,8 +43,8 @@ pub use reactor::{Remote, SchedulerGone};
 pub use runtime::{FIRST_STACK, Runtime, RuntimeHandle};
 pub use sched::TaskletExit;
 pub use script::{
-    RecvOutcome, ScriptBody, ScriptCell, ScriptStep, SendOutcome, hand_off, script_result,
-    spawn_script,
+    RecvOutcome, ScriptBody, ScriptCell, ScriptStep, ScriptTimer, SendOutcome, hand_off,
+    script_result, spawn_script, wake_at,
 };
 pub use signal::{Signal, WaitError};
 pub use stack::DEFAULT_STACK_SIZE;

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Instant;
 
 use super::channel::Message;
 use super::task::Tasklet;
@@ -163,4 +164,24 @@ pub fn script_result(tasklet: &Tasklet) -> Option<Result<(), JoinError>> {
 /// changed) otherwise: the body returns `step` as usual.
 pub fn hand_off(step: ScriptStep, owner: u32) -> Option<u32> {
     super::sched::with(|s| s.hand_off(step, owner))
+}
+
+/// A timer armed by [`wake_at`]; dropping it disarms the timer if it has not fired.
+pub struct ScriptTimer {
+    _cancel: super::CancelTimer,
+}
+
+/// Arms a timer that makes the running script tasklet runnable at `deadline` if it is then
+/// still parked: how a script sleeps without stopping the thread. The body ends its turn
+/// with [`ScriptStep::Park`] right after, and drops the guard when the tasklet next runs
+/// (woken by the timer or by anything else). None outside a script tasklet.
+pub fn wake_at(deadline: Instant) -> Option<ScriptTimer> {
+    super::sched::with(|s| {
+        let me = s.current().filter(|t| t.is_script)?;
+        let seq = me.seq.get();
+        let key = s.timers.borrow_mut().insert(deadline, (me, seq));
+        Some(ScriptTimer {
+            _cancel: super::CancelTimer(key),
+        })
+    })
 }

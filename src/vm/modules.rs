@@ -479,13 +479,16 @@ fn time_perf(_vm: &mut Vm, _args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn time_sleep(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    // Part 2 turns this into a scheduler park; for `stackmail run` a real sleep is right.
     let s = f(vm, args, 0)?;
     if s < 0.0 {
         return value_err("sleep length must be non-negative");
     }
+    let d = std::time::Duration::from_secs_f64(s.min(3600.0));
+    if let Some(switch) = vm.sleep_parked(d) {
+        return Err(switch);
+    }
     vm.flush_out();
-    std::thread::sleep(std::time::Duration::from_secs_f64(s.min(3600.0)));
+    std::thread::sleep(d);
     Ok(Value::None)
 }
 

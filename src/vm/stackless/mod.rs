@@ -123,6 +123,12 @@ pub struct Tasklets {
     switch: Option<ScriptStep>,
     /// Instructions per turn for every tasklet (the daemon's budget); `None`: unlimited.
     pub budget: Option<u64>,
+    /// `time.sleep()` in a tasklet parks it on a timer instead of sleeping the thread (the
+    /// daemon, where the thread serves other work). Off for `stackmail run`, as in CPython.
+    pub park_on_sleep: bool,
+    /// The timers of tasklets parked in `time.sleep()`, by slot; a tasklet's is dropped
+    /// (disarmed) when it next runs, however it was woken.
+    sleepers: std::collections::HashMap<usize, rt::ScriptTimer>,
     /// `run(timeout=N)` is pending: the per-turn budget of the watchdog.
     watchdog: Option<u64>,
     /// The tasklet waiting in `stackless.run()`.
@@ -310,6 +316,20 @@ impl Vm {
             ExcKind::RuntimeError,
             format!("{what} would block {why}; the tasklet cannot switch here"),
         )
+    }
+
+    /// `time.sleep(d)` in the running tasklet when it parks instead (see
+    /// [`Tasklets::park_on_sleep`]): ends its turn until the deadline. None: sleep the
+    /// thread, as outside a tasklet, or while native code is on the stack.
+    pub(crate) fn sleep_parked(&mut self, d: std::time::Duration) -> Option<Exc> {
+        if !self.tasklets.park_on_sleep || !self.can_switch() {
+            return None;
+        }
+        let idx = self.tasklets.current?;
+        let deadline = rt::timer::deadline_after(std::time::Instant::now(), d);
+        let timer = rt::wake_at(deadline)?;
+        self.tasklets.sleepers.insert(idx, timer);
+        Some(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
     }
 
     /// Ends the running tasklet's turn: `resume` is what it gets back when it runs again.

@@ -99,6 +99,7 @@ impl Vm {
     pub(super) fn free_slot(&mut self, idx: usize) {
         if let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::take) {
             s.handle.slot.set(None);
+            self.tasklets.sleepers.remove(&idx);
             // The slot may be reused: its key must not reach it through the old tasklet.
             if let Some(t) = &s.rt {
                 t.set_script_key(0);
@@ -183,6 +184,9 @@ impl Vm {
             return ScriptStep::Done;
         };
         let pending = s.pending_frames.take();
+        if !self.tasklets.sleepers.is_empty() {
+            self.tasklets.sleepers.remove(&idx);
+        }
         // Swapped, not moved: both vectors keep their buffers.
         std::mem::swap(&mut self.frames, &mut s.frames);
         s.blocked_on = None;
