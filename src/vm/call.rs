@@ -198,8 +198,9 @@ impl Vm {
     }
 
     /// Calls native `f` with the caller's stack from `args_from` up (at most
-    /// [`NATIVE_ARGS`] values) as its arguments, after popping the stack down to
-    /// `drop_from`; the result is pushed. The arguments stay rooted while it runs.
+    /// [`NATIVE_ARGS`] values) as its arguments, then pops the stack down to `drop_from`
+    /// and pushes the result. The arguments stay on the stack while it runs, which keeps
+    /// them rooted.
     pub(super) fn call_native_from_stack(
         &mut self,
         f: NativeFn,
@@ -207,24 +208,24 @@ impl Vm {
         drop_from: usize,
     ) -> PResult<()> {
         let fi = self.frames.len() - 1;
-        let stack = &mut self.frames[fi].stack;
         let mut buf = [Value::None; NATIVE_ARGS];
-        let src = &stack[args_from..];
+        let src = &self.frames[fi].stack[args_from..];
         let n = src.len();
-        // Copied value by value up to the fixed bound, and rooted as a whole buffer: a copy
-        // of a run-time length would be a call to memcpy, which costs more than these few.
+        // Copied value by value up to the fixed bound: a copy of a run-time length would be
+        // a call to memcpy, which costs more than these few.
         for i in 0..NATIVE_ARGS {
             if i < n {
                 buf[i] = src[i];
             }
         }
-        stack.truncate(drop_from);
-        let args = &buf[..n];
-        let mark = self.temp_roots.len();
-        self.temp_roots.extend_from_slice(&buf);
         self.pending_hook = Hook::PUSH;
-        let r = f(self, args, &[]);
-        self.temp_roots.truncate(mark);
+        let r = f(self, &buf[..n], &[]);
+        // The caller's frame is where it was: natives push frames above it or run nested
+        // loops that pop only their own, and a switch moves the frame stack away only
+        // after this returns.
+        if let Some(frame) = self.frames.get_mut(fi) {
+            frame.stack.truncate(drop_from);
+        }
         match r {
             Ok(v) => {
                 self.push(v);
