@@ -69,6 +69,7 @@ pub fn deliver_or_queue(
                 id,
                 envelope: &mut msg.envelope,
                 body: &msg.body,
+                spooled: false,
             })
             .collect();
         deliver_to_maildirs(&mut items, local, hostname, secs);

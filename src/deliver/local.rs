@@ -73,6 +73,7 @@ pub fn deliver_local_batch(
             id: &msg.id,
             envelope: &mut msg.envelope,
             body,
+            spooled: true,
         })
         .collect();
     let changed = deliver_to_maildirs(&mut batch, local, hostname, now);
@@ -94,6 +95,11 @@ pub struct Local<'a> {
     pub id: &'a QueueId,
     pub envelope: &'a mut Envelope,
     pub body: &'a [u8],
+    /// Read back from the spool: a copy may be in the Maildir already (published before a
+    /// crash or a failed record update left its recipient pending), perhaps moved to `cur/`
+    /// by a reader since, so delivery looks for it first. A message fresh from DATA has a
+    /// new queue id, so none can exist.
+    pub spooled: bool,
 }
 
 /// One recipient's delivery in flight.
@@ -147,7 +153,7 @@ pub fn deliver_to_maildirs(
             });
             let staged = opened.and_then(|i| {
                 let md = &maildirs[i].1;
-                md.stage(&name, msg.body, rcpt.attempts > 0)
+                md.stage(&name, msg.body, msg.spooled || rcpt.attempts > 0)
                     .map(|st| (i, st))
             });
             let (maildir, staged, outcome) = match staged {
@@ -346,6 +352,41 @@ mod tests {
         msg.envelope.rcpts[3].status = Failed;
         assert_eq!(spool.update(&msg).unwrap(), UpdateOutcome::Removed);
         assert!(spool.recover().unwrap().messages.is_empty());
+    }
+
+    #[test]
+    fn a_copy_published_before_a_crash_and_read_since_is_not_delivered_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().join("spool")).unwrap();
+        let local = LocalConfig {
+            domains: vec!["localhost".into()],
+            maildir: dir
+                .path()
+                .join("mail/{user}")
+                .to_string_lossy()
+                .into_owned(),
+        };
+        let id = spool
+            .commit(PendingMessage::for_test(
+                &["bob@localhost"],
+                b"Subject: t\r\n\r\nhello\r\n",
+            ))
+            .unwrap();
+        let mut msg = spool.load(&id).unwrap();
+        // A pass published bob's copy, then the daemon died before the record said so (its
+        // recipient is still pending, no attempt counted); bob's reader has since moved the
+        // copy to cur/.
+        let name = maildir_name(msg.envelope.received, id.as_str(), 0, "mx.test");
+        let bob = dir.path().join("mail/bob");
+        Maildir::open(&bob).unwrap();
+        fs::write(bob.join("cur").join(format!("{name}:2,S")), b"read").unwrap();
+        assert_eq!(msg.envelope.rcpts[0].attempts, 0);
+        assert_eq!(
+            deliver_local(&spool, &mut msg, &local, "mx.test", 1000).unwrap(),
+            UpdateOutcome::Removed
+        );
+        assert_eq!(fs::read_dir(bob.join("new")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(bob.join("cur")).unwrap().count(), 1);
     }
 
     #[test]
