@@ -81,7 +81,15 @@ pub fn deliver_local_batch(
     msgs.iter()
         .zip(changed)
         .map(|((msg, body), changed)| {
-            if changed {
+            // A record with nothing left to do (the direct path spools one whose recipients
+            // all failed there) is removed even though this pass changed nothing.
+            let finished = || {
+                msg.envelope
+                    .rcpts
+                    .iter()
+                    .all(|r| r.status != RcptStatus::Pending)
+            };
+            if changed || finished() {
                 spool.update_with_body(msg, body)
             } else {
                 Ok(UpdateOutcome::Kept)
@@ -387,6 +395,31 @@ mod tests {
         );
         assert_eq!(fs::read_dir(bob.join("new")).unwrap().count(), 0);
         assert_eq!(fs::read_dir(bob.join("cur")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_record_with_every_recipient_done_leaves_the_spool() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().join("spool")).unwrap();
+        let local = LocalConfig {
+            domains: vec!["localhost".into()],
+            maildir: dir
+                .path()
+                .join("mail/{user}")
+                .to_string_lossy()
+                .into_owned(),
+        };
+        // As the direct path spools a message whose only recipient failed there.
+        let mut pending = PendingMessage::for_test(&["bob@localhost"], b"Subject: t\r\n\r\nx\r\n");
+        pending.envelope.rcpts[0].status = RcptStatus::Failed;
+        let id = spool.commit(pending).unwrap();
+        let msg = spool.load(&id).unwrap();
+        let body = spool.read_message(&id).unwrap().1;
+        let mut batch = vec![(msg, body)];
+        let outcome = deliver_local_batch(&spool, &mut batch, &local, "mx.test", 1000);
+        assert_eq!(outcome.len(), 1);
+        assert_eq!(outcome[0].as_ref().unwrap(), &UpdateOutcome::Removed);
+        assert!(spool.recover().unwrap().messages.is_empty());
     }
 
     #[test]
