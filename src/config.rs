@@ -79,13 +79,22 @@ impl ServerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SpoolConfig {
     pub dir: PathBuf,
+    /// Seconds between two retry scans of the spool.
+    pub retry_scan: u64,
 }
 
 impl Default for SpoolConfig {
     fn default() -> Self {
         SpoolConfig {
             dir: "var/spool".into(),
+            retry_scan: 30,
         }
+    }
+}
+
+impl SpoolConfig {
+    pub fn retry_scan(&self) -> Duration {
+        Duration::from_secs(self.retry_scan)
     }
 }
 
@@ -452,6 +461,9 @@ impl Config {
             return invalid(
                 "server.command_timeout, data_timeout and max_bad_commands must be at least 1",
             );
+        }
+        if self.spool.retry_scan == 0 {
+            return invalid("spool.retry_scan must be at least 1 second");
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return invalid("tls.cert and tls.key must be set together");

@@ -24,10 +24,15 @@ impl Drop for Server {
 }
 
 fn start(dir: &Path, filters: &[(&str, &str, &str)]) -> Server {
-    start_threads(dir, filters, 2)
+    start_with(dir, filters, 2, 30)
 }
 
-fn start_threads(dir: &Path, filters: &[(&str, &str, &str)], threads: usize) -> Server {
+fn start_with(
+    dir: &Path,
+    filters: &[(&str, &str, &str)],
+    threads: usize,
+    retry_scan: u64,
+) -> Server {
     let mut stages = String::new();
     for (name, src, extra) in filters {
         let path = dir.join(name);
@@ -45,6 +50,7 @@ listen = ["127.0.0.1:0"]
 threads = {threads}
 [spool]
 dir = "{spool}"
+retry_scan = {retry_scan}
 [local]
 domains = ["localhost", "example.test"]
 maildir = "{mail}/{{user}}"
@@ -196,7 +202,7 @@ fn a_filter_in_time_sleep_leaves_the_other_sessions_on_its_thread_running() {
     let mark = dir.path().join("asleep");
     let script = format!("MARK = {:?}\n{SLEEPER}", mark.display().to_string());
     // One scheduler thread: every session shares the thread of the sleeping filter.
-    let server = start_threads(
+    let server = start_with(
         dir.path(),
         &[(
             "sleeper.py",
@@ -204,6 +210,7 @@ fn a_filter_in_time_sleep_leaves_the_other_sessions_on_its_thread_running() {
             "phases = [\"data\"]\nworkers = 2\ntimeout = 30",
         )],
         1,
+        30,
     );
     let out = smtp_common::python(&format!(
         r#"
@@ -234,6 +241,98 @@ print(" ".join(order))
     let text = std::fs::read_to_string(&slow[0]).unwrap();
     assert!(text.contains("X-Slept: yes\r\n"), "{text}");
     assert_eq!(wait_for(&server.dir.join("mail/bob/new"), 1).len(), 1);
+}
+
+const FLAKY_SCANNER: &str = r#"
+def run(inbox, outbox):
+    for ev in inbox:
+        try:
+            with open(MARK) as f:
+                f.read()
+        except OSError:
+            with open(MARK, "w") as f:
+                f.write("failed once")
+            raise RuntimeError("scanner unavailable")
+        ev.message.add_header("X-Scanned", "second try")
+        outbox.send(ev)
+"#;
+
+#[test]
+fn a_post_queue_stage_that_fails_leaves_the_message_held_until_a_retry_decides() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("failed-once");
+    let script = format!("MARK = {:?}\n{FLAKY_SCANNER}", mark.display().to_string());
+    let server = start_with(
+        dir.path(),
+        &[("scanner.py", &script, "phases = [\"queue\"]")],
+        2,
+        1,
+    );
+    let out = smtp_common::python(&format!(
+        r#"
+import smtplib
+with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
+    s.sendmail("a@client.test", ["alice@localhost"], "Subject: scan me\r\n\r\nhello\r\n")
+print("sent")
+"#,
+        port = server.port
+    ));
+    assert_eq!(out, "sent\n");
+    // The first run raised: the message was not delivered unscanned but stayed held, and a
+    // later retry scan ran the stage again.
+    let mail = wait_for(&server.dir.join("mail/alice/new"), 1);
+    assert_eq!(mail.len(), 1);
+    assert!(mark.exists(), "the stage failed once");
+    let text = std::fs::read_to_string(&mail[0]).unwrap();
+    assert!(text.contains("X-Scanned: second try\r\n"), "{text}");
+    assert!(files(&server.dir.join("spool/msg")).is_empty());
+}
+
+const DROP_ALL: &str = r#"
+def run(inbox, outbox):
+    for ev in inbox:
+        for r in list(ev.rcpts):
+            ev.remove_rcpt(r)
+        outbox.send(ev)
+"#;
+
+#[test]
+fn a_post_queue_stage_that_removes_every_recipient_drops_the_message() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        &[("drop_all.py", DROP_ALL, "phases = [\"queue\"]")],
+    );
+    let out = smtp_common::python(&format!(
+        r#"
+import smtplib
+with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
+    s.sendmail("a@client.test", ["alice@localhost"], "Subject: nobody\r\n\r\nhello\r\n")
+print("sent")
+"#,
+        port = server.port
+    ));
+    assert_eq!(out, "sent\n");
+    let spool = server.dir.join("spool");
+    let start = Instant::now();
+    while !files(&spool.join("msg")).is_empty() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        files(&spool.join("msg")).is_empty(),
+        "the record is removed"
+    );
+    assert!(
+        files(&spool.join("corrupt")).is_empty(),
+        "not kept as a bad record"
+    );
+    assert!(files(&server.dir.join("mail/alice/new")).is_empty());
 }
 
 const BROKEN: &str = r#"

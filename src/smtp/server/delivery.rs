@@ -5,15 +5,14 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::deliver::deliver_local_batch;
 use crate::queue::{QueueId, SpoolError};
 use crate::rt;
 
-use super::Shared;
-
-const RETRY_SCAN: Duration = Duration::from_secs(30);
+use super::commit::Committer;
+use super::{PolicyCell, Shared, post_queue};
 
 /// Messages being delivered now: the spool allows one writer per record, and the retry
 /// scan must not pick up a message whose first delivery is still running.
@@ -33,13 +32,14 @@ impl InFlight {
     }
 }
 
-/// Delivers `ids` on a helper thread; the calling tasklet parks meanwhile.
-pub(super) fn deliver(shared: &Arc<Shared>, ids: Vec<QueueId>) {
+/// Delivers `ids` on a helper thread; the calling tasklet parks meanwhile. Returns those
+/// it found held (post-queue work or a quarantine has them).
+pub(super) fn deliver(shared: &Arc<Shared>, ids: Vec<QueueId>) -> Vec<QueueId> {
     let shared = shared.clone();
-    rt::blocking(move || deliver_now(&shared, &ids));
+    rt::blocking(move || deliver_now(&shared, &ids))
 }
 
-fn deliver_now(shared: &Shared, ids: &[QueueId]) {
+fn deliver_now(shared: &Shared, ids: &[QueueId]) -> Vec<QueueId> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -48,10 +48,11 @@ fn deliver_now(shared: &Shared, ids: &[QueueId]) {
         .filter(|id| shared.deliveries.claim(id))
         .collect();
     let mut msgs = Vec::with_capacity(claimed.len());
+    let mut held = Vec::new();
     for id in &claimed {
         match shared.spool.read_message(id) {
             // Post-queue work or a quarantine still has it (`post_queue`).
-            Ok((msg, _)) if msg.envelope.hold.is_some() => {}
+            Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
             Ok(msg) => msgs.push(msg),
             // Delivered and removed by another pass between the listing and the claim.
             Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -69,18 +70,29 @@ fn deliver_now(shared: &Shared, ids: &[QueueId]) {
     for id in claimed {
         shared.deliveries.release(id);
     }
+    held
 }
 
-/// Every `RETRY_SCAN`, and once at start, tries every queued message that is due.
-pub(super) fn retry_loop(shared: &Arc<Shared>) {
+/// Every `spool.retry_scan` seconds, and once at start, tries every queued message that is due, and
+/// starts again the work of held messages whose post-queue work ended without a decision
+/// (a stage that failed, a spool write that did not go through), with this thread's policy.
+pub(super) fn retry_loop(shared: &Arc<Shared>, committer: &Committer, policy: &PolicyCell) {
     loop {
         let scan = shared.clone();
         let ids = rt::blocking(move || scan.spool.queued_ids());
-        match ids {
+        let held = match ids {
             Ok(ids) if !ids.is_empty() => deliver(shared, ids),
-            Ok(_) => {}
-            Err(e) => tracing::error!("retry scan: {e}"),
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                tracing::error!("retry scan: {e}");
+                Vec::new()
+            }
+        };
+        let stalled = shared.held.stalled(held);
+        if !stalled.is_empty() {
+            let policy = policy.borrow().clone();
+            post_queue::finish_held(stalled, shared, committer, policy);
         }
-        rt::sleep(RETRY_SCAN);
+        rt::sleep(shared.config.spool.retry_scan());
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub spool: Spool,
     pub limits: ConnectionLimits,
     pub deliveries: delivery::InFlight,
+    /// Held messages with post-queue work running, and those the retry scan found held.
+    pub held: post_queue::Held,
     /// Set when `tls.cert` and `tls.key` are configured: STARTTLS is offered.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Set when `auth.users_file` is configured: AUTH is offered (after TLS, or on loopback
@@ -96,6 +98,7 @@ impl Server {
             config,
             spool,
             deliveries: delivery::InFlight::default(),
+            held: post_queue::Held::default(),
             tls,
             users,
         });
@@ -232,11 +235,11 @@ fn thread_main(
     if !held.is_empty() {
         let (shared, committer) = (shared.clone(), committer.clone());
         let policy = policy.borrow().clone();
-        rt::spawn(move || post_queue::finish_recovered(held, &shared, &committer, policy));
+        rt::spawn(move || post_queue::finish_held(held, &shared, &committer, policy));
     }
     if index == 0 {
-        let shared = shared.clone();
-        rt::spawn(move || delivery::retry_loop(&shared));
+        let (shared, committer) = (shared.clone(), committer.clone());
+        rt::spawn(move || delivery::retry_loop(&shared, &committer, &policy));
     }
 }
 

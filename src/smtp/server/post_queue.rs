@@ -2,12 +2,14 @@
 //! committed with a `hold` in its envelope, which keeps delivery (and the retry scan) away
 //! from it until this work is done; the hold is cleared, in the spool, only when the message
 //! is released to delivery. A restart finds the messages still held and finishes their work
-//! ([`finish_recovered`]), so a crash never turns a filter's discard or quarantine into a
-//! delivery.
+//! ([`finish_held`]), so a crash never turns a filter's discard or quarantine into a
+//! delivery; so does the retry scan for work that ended without a decision (a stage that
+//! failed or timed out, a spool write that did not go through).
 
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::queue::{Hold, PendingMessage, QueueId, Recipient, Spool};
 use crate::rt;
@@ -24,6 +26,50 @@ pub(super) struct PostQueue {
     pub policy: Option<Rc<dyn Policy>>,
     /// The transaction as the filters see it at phase queue.
     pub txn: Transaction,
+}
+
+/// Which held messages have post-queue work running, and which the last retry scan found
+/// held: a message held in two scans in a row, with no work running, was left held by work
+/// that ended without a decision, and the scan starts that work again. (Two scans, so that
+/// a message committed just before a scan is never taken from the work its session is
+/// about to start.)
+#[derive(Default)]
+pub(crate) struct Held {
+    running: Mutex<HashSet<QueueId>>,
+    seen: Mutex<HashSet<QueueId>>,
+}
+
+impl Held {
+    fn start(&self, id: &QueueId) -> Running<'_> {
+        lock(&self.running).insert(id.clone());
+        Running(self, id.clone())
+    }
+
+    /// The scan found `held`: those of them it found last time too, with no work running.
+    pub(super) fn stalled(&self, held: Vec<QueueId>) -> Vec<QueueId> {
+        let now: HashSet<QueueId> = held.into_iter().collect();
+        let before = std::mem::replace(&mut *lock(&self.seen), now.clone());
+        let running = lock(&self.running);
+        let mut stalled: Vec<QueueId> = now
+            .into_iter()
+            .filter(|id| before.contains(id) && !running.contains(id))
+            .collect();
+        stalled.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        stalled
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Marks a message's post-queue work as running until dropped, however the work ends.
+struct Running<'a>(&'a Held, QueueId);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.running).remove(&self.1);
+    }
 }
 
 /// Applies a filter's edits (message, recipients) to the message to be spooled.
@@ -50,6 +96,7 @@ impl PostQueue {
             policy,
             mut txn,
         } = self;
+        let _running = shared.held.start(&id);
         if let (Some(p), Some(Hold::PostQueue)) = (&policy, &msg.envelope.hold) {
             txn.rcpts = msg
                 .envelope
@@ -62,23 +109,25 @@ impl PostQueue {
             let outcome = p.check(txn);
             match &outcome.decision {
                 Decision::Discard => {
-                    tracing::info!(queue_id = %id, "message discarded by a post-queue filter");
-                    let removed = {
-                        let id = id.clone();
-                        on_pool(shared, move |spool| spool.remove(&id))
-                    };
-                    if let Err(e) = removed {
-                        tracing::error!(queue_id = %id, "discard: {e}");
-                    }
-                    return;
+                    return discard(shared, &id, "discarded by a post-queue filter");
                 }
                 Decision::Quarantine(reason) => {
                     msg.envelope.hold = Some(Hold::Quarantine(reason.clone()));
                 }
-                _ => {}
+                // A stage that raised or timed out (`on_error = "tempfail"`; scripts cannot
+                // refuse at this phase): the message stays held, and the retry scan runs the
+                // stages again.
+                Decision::Tempfail(_, text) | Decision::Reject(_, text) => {
+                    tracing::warn!(queue_id = %id, reason = %text, "post-queue filters did not decide; message stays held for the next retry scan");
+                    return;
+                }
+                Decision::Continue | Decision::Accept => {}
             }
             if outcome.message.is_some() || outcome.rcpts != before {
                 apply_edits(&mut msg, &outcome);
+            }
+            if msg.envelope.rcpts.is_empty() {
+                return discard(shared, &id, "no recipients left after post-queue filtering");
             }
         }
         if let Some(Hold::Quarantine(reason)) = msg.envelope.hold.clone() {
@@ -111,6 +160,18 @@ impl PostQueue {
     }
 }
 
+/// Drops a held message from the spool, with a log line saying why.
+fn discard(shared: &Arc<Shared>, id: &QueueId, why: &str) {
+    tracing::info!(queue_id = %id, "message {why}");
+    let removed = {
+        let id = id.clone();
+        on_pool(shared, move |spool| spool.remove(&id))
+    };
+    if let Err(e) = removed {
+        tracing::error!(queue_id = %id, "discard: {e}");
+    }
+}
+
 /// Runs `f` on the spool on the helper pool: spool changes sync to disk, which must not stop
 /// this scheduler thread.
 fn on_pool<R: Send + 'static>(
@@ -140,10 +201,11 @@ fn recovered_transaction(id: &QueueId, msg: &PendingMessage) -> Transaction {
     }
 }
 
-/// Finishes the work of the messages a restart found held, with this thread's policy: a
-/// quarantine is carried out, the post-queue filters run again (or, if the policy no longer
-/// has any, the message is released as it is).
-pub(super) fn finish_recovered(
+/// Finishes the work of held messages (found by a restart, or left held by work that did
+/// not decide) with this thread's policy: a quarantine is carried out, the post-queue
+/// filters run again (or, if the config no longer has any, the message is released as it
+/// is; if it has some but this thread could not load them, it stays held).
+pub(super) fn finish_held(
     ids: Vec<QueueId>,
     shared: &Arc<Shared>,
     committer: &Committer,
@@ -165,14 +227,28 @@ pub(super) fn finish_recovered(
             envelope: queued.envelope,
             body,
         };
+        let stages = policy.clone().filter(|p| p.wants(Phase::Queue));
+        if msg.envelope.hold == Some(Hold::PostQueue) && stages.is_none() && configured(shared) {
+            tracing::error!(queue_id = %id, "post-queue filters are configured but not loaded on this thread; message stays held");
+            continue;
+        }
         tracing::info!(queue_id = %id, hold = ?msg.envelope.hold, "finishing held message");
         let txn = recovered_transaction(&id, &msg);
         PostQueue {
             id,
             msg,
-            policy: policy.clone().filter(|p| p.wants(Phase::Queue)),
+            policy: stages,
             txn,
         }
         .run(shared, committer);
     }
+}
+
+/// Whether the config has post-queue stages.
+fn configured(shared: &Shared) -> bool {
+    shared
+        .config
+        .filter
+        .iter()
+        .any(|f| f.phases.contains(&crate::filter::Phase::Queue))
 }
