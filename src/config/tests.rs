@@ -71,6 +71,10 @@ fn bad_values_are_errors() {
             "{text:?} should be refused"
         );
     }
+    let err = Config::from_toml("[spool]\nretry_scan = 0\n").unwrap_err();
+    assert!(err.to_string().contains("spool.retry_scan"), "{err}");
+    let ok = Config::from_toml("[spool]\nretry_scan = 5\n").unwrap();
+    assert_eq!(ok.spool.retry_scan(), Duration::from_secs(5));
 }
 
 #[test]
