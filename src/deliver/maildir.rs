@@ -102,11 +102,38 @@ impl Maildir {
     }
 
     fn create(&self) -> Result<(), DeliveryError> {
+        let parent = |p: &Path| match p.parent() {
+            Some(d) if d.as_os_str().is_empty() => Some(PathBuf::from(".")),
+            other => other.map(Path::to_path_buf),
+        };
+        // Below the first ancestor that exists, every directory is new.
+        let mut existing = self.root.clone();
+        while !existing.is_dir() {
+            match parent(&existing) {
+                Some(p) => existing = p,
+                None => break,
+            }
+        }
         for sub in ["tmp", "new", "cur"] {
             let dir = self.root.join(sub);
             fs::create_dir_all(&dir).map_err(transient("create", &dir))?;
         }
-        Ok(())
+        // The first delivery's 250 waits for `new/`'s fsync only: the entries of the new
+        // directories on the way to it are synced here, from the Maildir up to the first
+        // directory that already existed, so that a power loss cannot take `new/` away.
+        let mut dir = self.root.clone();
+        loop {
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(transient("fsync", &dir))?;
+            if dir == existing {
+                return Ok(());
+            }
+            match parent(&dir) {
+                Some(p) => dir = p,
+                None => return Ok(()),
+            }
+        }
     }
 
     pub fn root(&self) -> &Path {
