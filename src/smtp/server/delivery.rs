@@ -39,42 +39,48 @@ pub(super) fn deliver(shared: &Arc<Shared>, ids: Vec<QueueId>) -> Vec<QueueId> {
     rt::blocking(move || deliver_now(&shared, &ids))
 }
 
+/// Messages read and delivered together: a delivery pass shares its fsyncs among them, and
+/// a retry scan over a large queue holds no more than this many bodies at once.
+const CHUNK: usize = 256;
+
 fn deliver_now(shared: &Shared, ids: &[QueueId]) -> Vec<QueueId> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let claimed: Vec<&QueueId> = ids
-        .iter()
-        .filter(|id| shared.deliveries.claim(id))
-        .collect();
-    let mut msgs = Vec::with_capacity(claimed.len());
     let mut held = Vec::new();
-    for id in &claimed {
-        match shared.spool.read_message(id) {
-            // Post-queue work or a quarantine still has it (`post_queue`).
-            Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
-            Ok(msg) => msgs.push(msg),
-            // Delivered and removed by another pass between the listing and the claim.
-            Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+    for chunk in ids.chunks(CHUNK) {
+        let claimed: Vec<&QueueId> = chunk
+            .iter()
+            .filter(|id| shared.deliveries.claim(id))
+            .collect();
+        let mut msgs = Vec::with_capacity(claimed.len());
+        for id in &claimed {
+            match shared.spool.read_message(id) {
+                // Post-queue work or a quarantine still has it (`post_queue`).
+                Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
+                Ok(msg) => msgs.push(msg),
+                // Delivered and removed by another pass between the listing and the claim.
+                Err(SpoolError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
             }
-            Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
         }
-    }
-    let (local, host) = (&shared.config.local, &shared.config.server.hostname);
-    let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
-    for ((msg, _), result) in msgs.iter().zip(results) {
-        if let Err(e) = result {
-            tracing::error!(queue_id = %msg.id, "delivery: {e}");
+        let (local, host) = (&shared.config.local, &shared.config.server.hostname);
+        let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
+        for ((msg, _), result) in msgs.iter().zip(results) {
+            if let Err(e) = result {
+                tracing::error!(queue_id = %msg.id, "delivery: {e}");
+            }
         }
-    }
-    for id in claimed {
-        shared.deliveries.release(id);
+        for id in claimed {
+            shared.deliveries.release(id);
+        }
     }
     held
 }
 
-/// Every `spool.retry_scan` seconds, and once at start, tries every queued message that is due, and
-/// starts again the work of held messages whose post-queue work ended without a decision
+/// Every `spool.retry_scan` seconds, and once at start, tries every queued message that is
+/// due, and starts again the work of held messages whose post-queue work ended without a decision
 /// (a stage that failed, a spool write that did not go through), with this thread's policy.
 pub(super) fn retry_loop(shared: &Arc<Shared>, committer: &Committer, policy: &PolicyCell) {
     loop {
