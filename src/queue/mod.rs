@@ -371,8 +371,9 @@ impl Spool {
     }
 
     /// Removes a message. The unlink is not fsynced: if a power loss undoes it, the message
-    /// is only delivered again, and idempotent Maildir names catch that copy. This saves one
-    /// fsync per message.
+    /// comes back, and its next delivery finds the copies made before by their names (in
+    /// `new/`, or `cur/` once read); only a copy the reader has deleted since is made again.
+    /// This saves one fsync per message.
     pub fn remove(&self, id: &QueueId) -> Result<(), SpoolError> {
         let path = self.msg_path(id);
         match fs::remove_file(&path) {
