@@ -87,6 +87,18 @@ fn wait_for(dir: &Path, n: usize) -> Vec<PathBuf> {
     }
 }
 
+/// Waits (at most 20 s) for `dir` to be empty; false if it never was.
+fn wait_empty(dir: &Path) -> bool {
+    let start = Instant::now();
+    while !files(dir).is_empty() {
+        if start.elapsed() > Duration::from_secs(20) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 const POLICY: &str = r#"
 import re
 SPAM = re.compile(r"\b(lottery|viagra)\b", re.I)
@@ -243,6 +255,76 @@ print(" ".join(order))
     assert_eq!(wait_for(&server.dir.join("mail/bob/new"), 1).len(), 1);
 }
 
+const FIFO_READER: &str = r#"
+def run(inbox, outbox):
+    for ev in inbox:
+        if "slow" in ev.message.subject:
+            with open(MARK, "w") as f:
+                f.write("reading")
+            with open(FIFO) as f:
+                ev.message.add_header("X-Read", f.read().strip())
+        outbox.send(ev)
+"#;
+
+#[test]
+fn a_filter_waiting_on_a_file_leaves_the_other_sessions_on_its_thread_running() {
+    if !common::have_peer("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mark, fifo) = (dir.path().join("reading"), dir.path().join("fifo"));
+    let script = format!(
+        "MARK = {:?}\nFIFO = {:?}\n{FIFO_READER}",
+        mark.display().to_string(),
+        fifo.display().to_string()
+    );
+    let server = start_with(
+        dir.path(),
+        &[(
+            "reader.py",
+            &script,
+            "phases = [\"data\"]\nworkers = 2\ntimeout = 30",
+        )],
+        1,
+        30,
+    );
+    // The read of the named pipe lasts until the client writes to it, after its quick
+    // message: a read that stopped the thread would hold that message (even its greeting).
+    let out = smtp_common::python(&format!(
+        r#"
+import os, smtplib, threading, time
+port, mark, fifo = {port}, {mark:?}, {fifo:?}
+os.mkfifo(fifo)
+order = []
+def send(subject, rcpt):
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+            s.sendmail("a@client.test", [rcpt], "Subject: %s\r\n\r\nhello\r\n" % subject)
+        order.append(subject)
+    except Exception as e:
+        order.append("%s failed (%s)" % (subject, type(e).__name__))
+slow = threading.Thread(target=send, args=("slow", "alice@localhost"))
+slow.start()
+deadline = time.time() + 20
+while not os.path.exists(mark) and time.time() < deadline:
+    time.sleep(0.01)
+print("filter reading", os.path.exists(mark))
+send("quick", "bob@localhost")
+with open(fifo, "w") as f:
+    f.write("from the pipe\n")
+slow.join()
+print(" ".join(order))
+"#,
+        port = server.port,
+        mark = mark.display().to_string(),
+        fifo = fifo.display().to_string(),
+    ));
+    assert_eq!(out, "filter reading True\nquick slow\n");
+    let slow = wait_for(&server.dir.join("mail/alice/new"), 1);
+    let text = std::fs::read_to_string(&slow[0]).unwrap();
+    assert!(text.contains("X-Read: from the pipe\r\n"), "{text}");
+}
+
 const FLAKY_SCANNER: &str = r#"
 def run(inbox, outbox):
     for ev in inbox:
@@ -288,7 +370,10 @@ print("sent")
     assert!(mark.exists(), "the stage failed once");
     let text = std::fs::read_to_string(&mail[0]).unwrap();
     assert!(text.contains("X-Scanned: second try\r\n"), "{text}");
-    assert!(files(&server.dir.join("spool/msg")).is_empty());
+    assert!(
+        wait_empty(&server.dir.join("spool/msg")),
+        "delivered, so removed"
+    );
 }
 
 const DROP_ALL: &str = r#"
@@ -320,14 +405,7 @@ print("sent")
     ));
     assert_eq!(out, "sent\n");
     let spool = server.dir.join("spool");
-    let start = Instant::now();
-    while !files(&spool.join("msg")).is_empty() && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        files(&spool.join("msg")).is_empty(),
-        "the record is removed"
-    );
+    assert!(wait_empty(&spool.join("msg")), "the record is removed");
     assert!(
         files(&spool.join("corrupt")).is_empty(),
         "not kept as a bad record"

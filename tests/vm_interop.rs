@@ -263,7 +263,7 @@ def sleeper(out):
 "#;
     let vm = vm_with(SRC);
     // As the daemon sets it: `stackmail run` keeps CPython's thread-stopping sleep.
-    vm.borrow_mut().tasklets.park_on_sleep = true;
+    vm.borrow_mut().tasklets.shares_thread = true;
     let out = vm.borrow_mut().new_list(Vec::new());
     let f = script_fn(&vm, "sleeper");
     let sleeper = stackless::spawn_call(&vm, f, vec![out]);

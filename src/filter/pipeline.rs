@@ -89,7 +89,7 @@ impl Pipeline {
         super::install(&mut vm);
         register_outbox(&mut vm);
         vm.tasklets.budget = Some(TURN_BUDGET);
-        vm.tasklets.park_on_sleep = true;
+        vm.tasklets.shares_thread = true;
         let vm = Rc::new(RefCell::new(vm));
         stackless::install(&vm);
         let mut stages = Vec::new();

@@ -170,6 +170,60 @@ pub(crate) fn park_until_done<R>(start: impl FnOnce(Done<R>)) -> Option<std::thr
     Some(outcome.unwrap_or_else(|| Err(Box::new(sched::TaskletExit))))
 }
 
+/// A job a script tasklet waits for, from [`start_for_script`]: the script ends its turn
+/// with `Park` right after starting it, is woken when the job is done, and then takes the
+/// outcome. Dropped before that (the tasklet was killed), it withdraws the wake-up; the job
+/// still runs to its end.
+pub struct ScriptJob<R> {
+    slot: Arc<Mutex<Option<std::thread::Result<R>>>>,
+    _forget: Forget,
+}
+
+impl<R> ScriptJob<R> {
+    /// The job's result (`Err` with the payload if it panicked); None while it runs.
+    pub fn take(&self) -> Option<std::thread::Result<R>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// Runs `f` on a helper thread for the running script tasklet, which must end its turn with
+/// `Park` at once (a script has no stack to suspend). `Err(f)` outside a script tasklet:
+/// the caller runs `f` itself.
+pub fn start_for_script<F, R>(f: F) -> Result<ScriptJob<R>, F>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let setup = sched::with(|s| {
+        let me = s
+            .current()
+            .filter(|t| t.is_script && t.state.get() != super::task::State::Dying)?;
+        let remote = s.remote().ok()?;
+        let key = s
+            .blocked_on_jobs
+            .borrow_mut()
+            .insert((me.clone(), me.seq.get()));
+        s.jobs_in_flight.set(s.jobs_in_flight.get() + 1);
+        Some((key, remote))
+    });
+    let Some((key, remote)) = setup else {
+        return Err(f);
+    };
+    let slot = Arc::new(Mutex::new(None));
+    let done = Done {
+        slot: slot.clone(),
+        remote,
+        key,
+    };
+    submit(Box::new(move || {
+        done.finish(catch_unwind(AssertUnwindSafe(f)))
+    }));
+    Ok(ScriptJob {
+        slot,
+        _forget: Forget(key),
+    })
+}
+
 /// The value of a finished job, or its panic resumed in the caller.
 pub(crate) fn unwrap_outcome<R>(outcome: std::thread::Result<R>) -> R {
     match outcome {

@@ -37,7 +37,7 @@ mod wait_queue;
 use std::time::{Duration, Instant};
 
 pub use batch::Batcher;
-pub use blocking::{blocking, set_blocking_threads};
+pub use blocking::{ScriptJob, blocking, set_blocking_threads, start_for_script};
 pub use channel::{Channel, Iter, RecvError, SendError};
 pub use reactor::{Remote, SchedulerGone};
 pub use runtime::{FIRST_STACK, Runtime, RuntimeHandle};

@@ -1,6 +1,8 @@
-//! `open(path, mode)`: whole-file reads and writes for scripts run with `stackmail run`
-//! (saving a pickled tasklet, reading test data). Text is UTF-8; no seeking, no buffering
+//! `open(path, mode)`: whole-file reads and writes for scripts (saving a pickled tasklet,
+//! reading test data or a list a filter uses). Text is UTF-8; no seeking, no buffering
 //! subtleties: what is written goes to the file when it is closed (or the `with` ends).
+//! In the daemon the file system calls run on a helper thread while the calling tasklet
+//! waits (`Vm::run_off_thread`), so a slow disk does not stop the SMTP sessions.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -74,9 +76,6 @@ pub(super) fn bi_open(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         "a" => (true, true),
         _ => return value_err(format!("invalid mode: '{mode}'")),
     };
-    if !write && let Err(e) = std::fs::metadata(&*path) {
-        return os_error(&path, e);
-    }
     let f = File {
         path: path.to_string(),
         binary,
@@ -84,8 +83,22 @@ pub(super) fn bi_open(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
         append,
         closed: std::cell::Cell::new(false),
     };
-    let c = class(vm);
-    Ok(vm.alloc(Obj::Host(c, Rc::new(f))))
+    let opened = move |vm: &mut Vm| {
+        let c = class(vm);
+        Ok(vm.alloc(Obj::Host(c, Rc::new(f))))
+    };
+    if write {
+        return opened(vm);
+    }
+    // As CPython's, a read-mode open fails at once when the file is not there.
+    let p = path.to_string();
+    vm.run_off_thread(
+        move || std::fs::metadata(&p).map(|_| ()),
+        move |vm, found| match found {
+            Ok(()) => opened(vm),
+            Err(e) => os_error(&path, e),
+        },
+    )
 }
 
 fn this(vm: &Vm, v: Value) -> PResult<Rc<File>> {
@@ -103,21 +116,27 @@ fn f_read(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     if f.closed.get() || f.pending.borrow().is_some() {
         return value_err("file not open for reading");
     }
-    let data = match std::fs::read(&f.path) {
-        Ok(d) => d,
-        Err(e) => return os_error(&f.path, e),
-    };
-    if f.binary {
-        Ok(vm.alloc(Obj::Bytes(data.into())))
-    } else {
-        match String::from_utf8(data) {
-            Ok(s) => Ok(vm.new_str(s)),
-            Err(_) => err(
-                ExcKind::UnicodeDecodeError,
-                "'utf-8' codec can't decode the file",
-            ),
-        }
-    }
+    let path = f.path.clone();
+    vm.run_off_thread(
+        move || std::fs::read(&path),
+        move |vm, read| {
+            let data = match read {
+                Ok(d) => d,
+                Err(e) => return os_error(&f.path, e),
+            };
+            if f.binary {
+                Ok(vm.alloc(Obj::Bytes(data.into())))
+            } else {
+                match String::from_utf8(data) {
+                    Ok(s) => Ok(vm.new_str(s)),
+                    Err(_) => err(
+                        ExcKind::UnicodeDecodeError,
+                        "'utf-8' codec can't decode the file",
+                    ),
+                }
+            }
+        },
+    )
 }
 
 fn f_write(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
@@ -146,22 +165,28 @@ fn f_close(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     if f.closed.replace(true) {
         return Ok(Value::None);
     }
-    if let Some(data) = f.pending.borrow_mut().take() {
-        let r = if f.append {
-            use std::io::Write;
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(&f.path)
-                .and_then(|mut h| h.write_all(&data))
-        } else {
-            std::fs::write(&f.path, &data)
-        };
-        if let Err(e) = r {
-            return os_error(&f.path, e);
-        }
-    }
-    Ok(Value::None)
+    let Some(data) = f.pending.borrow_mut().take() else {
+        return Ok(Value::None);
+    };
+    let (path, append) = (f.path.clone(), f.append);
+    vm.run_off_thread(
+        move || {
+            if append {
+                use std::io::Write;
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&path)
+                    .and_then(|mut h| h.write_all(&data))
+            } else {
+                std::fs::write(&path, &data)
+            }
+        },
+        move |_, written| match written {
+            Ok(()) => Ok(Value::None),
+            Err(e) => os_error(&f.path, e),
+        },
+    )
 }
 
 fn f_enter(_: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {

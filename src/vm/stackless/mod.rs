@@ -43,6 +43,9 @@ pub type Chan = rt::Channel<Pinned, Pinned>;
 /// A call to make: (function, args, keyword args).
 type Call = (Value, Vec<Value>, Vec<(Rc<str>, Value)>);
 
+/// Makes the value a tasklet gets from the result of its job on a helper thread.
+type JobDone = Box<dyn FnOnce(&mut Vm) -> PResult<Value>>;
+
 /// What a tasklet gets when it next runs.
 enum Resume {
     /// Call this (function, args, keyword args): the tasklet has not started. Before
@@ -59,6 +62,9 @@ enum Resume {
     /// A tasklet loaded from a pickle was blocked on a channel: do that operation again
     /// (receive, or send `value`), delivering through the hook as the original call would.
     Reblock(Box<Reblock>),
+    /// A job on a helper thread has finished (`run_off_thread`): this makes the value to
+    /// deliver from its result.
+    Job(JobDone),
     /// Nothing to deliver.
     Nothing,
 }
@@ -123,9 +129,10 @@ pub struct Tasklets {
     switch: Option<ScriptStep>,
     /// Instructions per turn for every tasklet (the daemon's budget); `None`: unlimited.
     pub budget: Option<u64>,
-    /// `time.sleep()` in a tasklet parks it on a timer instead of sleeping the thread (the
-    /// daemon, where the thread serves other work). Off for `stackmail run`, as in CPython.
-    pub park_on_sleep: bool,
+    /// The thread serves other work (the daemon): `time.sleep()` in a tasklet parks it on a
+    /// timer, and file IO parks it on a helper-thread job, instead of stopping the thread.
+    /// Off for `stackmail run`, where they stop the thread as in CPython.
+    pub shares_thread: bool,
     /// The timers of tasklets parked in `time.sleep()`, by slot; a tasklet's is dropped
     /// (disarmed) when it next runs, however it was woken.
     sleepers: std::collections::HashMap<usize, rt::ScriptTimer>,
@@ -203,7 +210,8 @@ impl Slot {
             }
             Resume::Value(v) | Resume::Raise(v) => out.push(*v),
             Resume::Reblock(r) => out.extend([r.chan, r.value]),
-            Resume::Receive(_) | Resume::Nothing => {}
+            // Holds no VM values (see `run_off_thread`).
+            Resume::Job(_) | Resume::Receive(_) | Resume::Nothing => {}
         }
         hook_trace(&s.hook, out);
     }
@@ -318,11 +326,38 @@ impl Vm {
         )
     }
 
+    /// A native's blocking `work` (file IO), run on a helper thread when the running tasklet
+    /// may park meanwhile (see [`Tasklets::shares_thread`]): its turn ends, and when it runs
+    /// again `then` makes the native's result from `work`'s. Otherwise both run here, now.
+    /// `then` must hold no VM values: the collector does not see it while the tasklet waits.
+    pub(crate) fn run_off_thread<R: Send + 'static>(
+        &mut self,
+        work: impl FnOnce() -> R + Send + 'static,
+        then: impl FnOnce(&mut Vm, R) -> PResult<Value> + 'static,
+    ) -> PResult<Value> {
+        if !self.tasklets.shares_thread || !self.can_switch() {
+            return then(self, work());
+        }
+        match rt::start_for_script(work) {
+            Ok(job) => {
+                let done = move |vm: &mut Vm| match job.take() {
+                    Some(Ok(r)) => then(vm, r),
+                    _ => super::error::err(
+                        ExcKind::RuntimeError,
+                        "a file operation on a helper thread failed",
+                    ),
+                };
+                Err(self.switch_out(ScriptStep::Park, Resume::Job(Box::new(done))))
+            }
+            Err(work) => then(self, work()),
+        }
+    }
+
     /// `time.sleep(d)` in the running tasklet when it parks instead (see
-    /// [`Tasklets::park_on_sleep`]): ends its turn until the deadline. None: sleep the
+    /// [`Tasklets::shares_thread`]): ends its turn until the deadline. None: sleep the
     /// thread, as outside a tasklet, or while native code is on the stack.
     pub(crate) fn sleep_parked(&mut self, d: std::time::Duration) -> Option<Exc> {
-        if !self.tasklets.park_on_sleep || !self.can_switch() {
+        if !self.tasklets.shares_thread || !self.can_switch() {
             return None;
         }
         let idx = self.tasklets.current?;

@@ -123,7 +123,7 @@ fn clone_resume(r: &Resume) -> Option<(u8, Value, bool)> {
         Resume::Receive(it) => Some((GETS_NOTHING, Value::None, *it)),
         Resume::Value(v) => Some((GETS_VALUE, *v, false)),
         Resume::Raise(v) => Some((GETS_RAISE, *v, false)),
-        Resume::Start(_) | Resume::Reblock(_) => None,
+        Resume::Start(_) | Resume::Reblock(_) | Resume::Job(_) => None,
     }
 }
 

@@ -274,6 +274,10 @@ impl Vm {
             }
             Resume::Value(v) => self.deliver(hook, v),
             Resume::Raise(e) => Err(Exc::Obj(e)),
+            Resume::Job(done) => {
+                let v = done(self)?;
+                self.deliver(hook, v)
+            }
             Resume::Nothing => Ok(()),
             Resume::Reblock(r) => {
                 let Reblock {
