@@ -523,3 +523,82 @@ fn handing_off_lets_timers_and_io_in() {
     let t = table.borrow();
     assert!(t.done.iter().all(|&d| d > 1), "{:?}", t.done);
 }
+
+/// Waits, as a script, for a job on a helper thread that lasts until `gate` opens.
+struct ScriptJobWaiter {
+    name: &'static str,
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    job: Option<rt::ScriptJob<u32>>,
+    log: Log,
+}
+
+impl ScriptBody for ScriptJobWaiter {
+    fn resume(&mut self) -> ScriptStep {
+        if let Some(job) = self.job.take() {
+            let got = job.take().map(|r| r.expect("the job did not panic"));
+            say(&self.log, format!("{}: got {got:?}", self.name));
+            return ScriptStep::Done;
+        }
+        let gate = self.gate.clone();
+        let work = move || {
+            let (open, cv) = &*gate;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = cv.wait(open).unwrap();
+            }
+            7
+        };
+        match rt::start_for_script(work) {
+            Ok(job) => {
+                self.job = Some(job);
+                say(&self.log, format!("{}: waits on its job", self.name));
+                ScriptStep::Park
+            }
+            // Would block the thread: the script would run it itself; here it gives up.
+            Err(_) => {
+                say(&self.log, format!("{}: must run it itself", self.name));
+                ScriptStep::Done
+            }
+        }
+    }
+}
+
+#[test]
+fn script_jobs_park_their_tasklet_and_leave_half_the_helper_pool_to_the_server() {
+    // Two helper threads: script jobs may take one.
+    rt::set_blocking_threads(2);
+    let log: Log = Rc::default();
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    for name in ["a", "b"] {
+        rt::spawn_script(Box::new(ScriptJobWaiter {
+            name,
+            gate: gate.clone(),
+            job: None,
+            log: log.clone(),
+        }));
+    }
+    // Runs while a's job blocks: a script waiting on a job does not hold the thread. The
+    // server's own blocking work still finds a helper thread.
+    let opener = {
+        let (log, gate) = (log.clone(), gate.clone());
+        rt::spawn(move || {
+            say(&log, "native: runs".into());
+            let n = rt::blocking(|| 40) + 2;
+            say(&log, format!("native: blocking job gave {n}"));
+            *gate.0.lock().unwrap() = true;
+            gate.1.notify_all();
+        })
+    };
+    rt::run();
+    assert!(opener.is_finished());
+    assert_eq!(
+        *log.borrow(),
+        [
+            "a: waits on its job",
+            "b: must run it itself",
+            "native: runs",
+            "native: blocking job gave 42",
+            "a: got Some(7)",
+        ]
+    );
+}

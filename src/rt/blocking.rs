@@ -186,14 +186,24 @@ impl<R> ScriptJob<R> {
     }
 }
 
+/// Script jobs running or queued, in the whole process.
+static SCRIPT_JOBS: AtomicUsize = AtomicUsize::new(0);
+
 /// Runs `f` on a helper thread for the running script tasklet, which must end its turn with
-/// `Park` at once (a script has no stack to suspend). `Err(f)` outside a script tasklet:
-/// the caller runs `f` itself.
+/// `Park` at once (a script has no stack to suspend). `Err(f)` outside a script tasklet, or
+/// when script jobs already fill half the pool: the caller runs `f` itself. Scripts can
+/// wait on anything (a named pipe, a dead network mount), and the other half of the pool is
+/// kept for the server's own work, such as making the spool durable.
 pub fn start_for_script<F, R>(f: F) -> Result<ScriptJob<R>, F>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let cap = (MAX_THREADS.load(Ordering::Relaxed) / 2).max(1);
+    if SCRIPT_JOBS.fetch_add(1, Ordering::Relaxed) >= cap {
+        SCRIPT_JOBS.fetch_sub(1, Ordering::Relaxed);
+        return Err(f);
+    }
     let setup = sched::with(|s| {
         let me = s
             .current()
@@ -207,6 +217,7 @@ where
         Some((key, remote))
     });
     let Some((key, remote)) = setup else {
+        SCRIPT_JOBS.fetch_sub(1, Ordering::Relaxed);
         return Err(f);
     };
     let slot = Arc::new(Mutex::new(None));
@@ -216,7 +227,9 @@ where
         key,
     };
     submit(Box::new(move || {
-        done.finish(catch_unwind(AssertUnwindSafe(f)))
+        let outcome = catch_unwind(AssertUnwindSafe(f));
+        SCRIPT_JOBS.fetch_sub(1, Ordering::Relaxed);
+        done.finish(outcome)
     }));
     Ok(ScriptJob {
         slot,
