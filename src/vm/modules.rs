@@ -480,8 +480,17 @@ fn time_perf(_vm: &mut Vm, _args: &[Value], _kw: &Kw) -> PResult<Value> {
 
 fn time_sleep(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     let s = f(vm, args, 0)?;
+    if s.is_nan() {
+        return value_err("Invalid value NaN (not a number)");
+    }
     if s < 0.0 {
         return value_err("sleep length must be non-negative");
+    }
+    if s > 9.2e9 {
+        return super::error::err(
+            ExcKind::OverflowError,
+            "timestamp out of range for platform time_t",
+        );
     }
     let d = std::time::Duration::from_secs_f64(s.min(3600.0));
     if let Some(switch) = vm.sleep_parked(d) {

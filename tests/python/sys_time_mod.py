@@ -3,6 +3,11 @@ import time
 t0 = time.time()
 p0 = time.perf_counter()
 time.sleep(0.01)
+for bad in [float("nan"), -1, 1e300]:
+    try:
+        time.sleep(bad)
+    except (ValueError, OverflowError) as e:
+        print(type(e).__name__, e)
 print(time.time() >= t0, time.perf_counter() > p0, type(t0).__name__)
 print(len(sys.argv) >= 1, sys.maxsize > 2 ** 31)
 sys.stdout.write("written\n")
