@@ -3,7 +3,8 @@
 //! when post-queue work releases a held one, and by a retry loop for the deferred ones and
 //! those recovered at start.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,20 +16,46 @@ use super::commit::Committer;
 use super::{PolicyCell, Shared, post_queue};
 
 /// Messages being delivered now: the spool allows one writer per record, and the retry
-/// scan must not pick up a message whose first delivery is still running.
+/// scan must not pick up a message whose first delivery is still running. A pass that finds
+/// a message claimed leaves a note instead (it may come from a release whose delivery would
+/// otherwise wait for the next scan), and the pass holding the claim goes over the message
+/// again before it lets go.
 #[derive(Default)]
-pub(crate) struct InFlight(Mutex<HashSet<QueueId>>);
+pub(crate) struct InFlight(Mutex<HashMap<QueueId, bool>>);
 
 impl InFlight {
-    fn claim(&self, id: &QueueId) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<QueueId, bool>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn release(&self, id: &QueueId) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    /// True if the caller now holds the claim; false (and a note left) if another pass does.
+    fn claim(&self, id: &QueueId) -> bool {
+        match self.lock().entry(id.clone()) {
+            Entry::Occupied(mut again) => {
+                *again.get_mut() = true;
+                false
+            }
+            Entry::Vacant(v) => {
+                v.insert(false);
+                true
+            }
+        }
+    }
+
+    /// Lets go of the claim, unless another pass asked for the message meanwhile: then the
+    /// caller keeps it, and gets true, to go over the message once more.
+    fn release(&self, id: &QueueId) -> bool {
+        let mut claims = self.lock();
+        match claims.get_mut(id) {
+            Some(again) if *again => {
+                *again = false;
+                true
+            }
+            _ => {
+                claims.remove(id);
+                false
+            }
+        }
     }
 }
 
@@ -44,44 +71,51 @@ pub(super) fn deliver(shared: &Arc<Shared>, ids: Vec<QueueId>) -> Vec<QueueId> {
 const CHUNK: usize = 256;
 
 fn deliver_now(shared: &Shared, ids: &[QueueId]) -> Vec<QueueId> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     let mut held = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let claimed: Vec<&QueueId> = chunk
+        let mut claimed: Vec<QueueId> = chunk
             .iter()
             .filter(|id| shared.deliveries.claim(id))
+            .cloned()
             .collect();
-        let mut msgs = Vec::with_capacity(claimed.len());
-        for id in &claimed {
-            match shared.spool.read_message(id) {
-                // Post-queue work or a quarantine still has it (`post_queue`).
-                Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
-                Ok(msg) => msgs.push(msg),
-                // Delivered and removed by another pass between the listing and the claim.
-                Err(SpoolError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
-            }
-        }
-        let (local, host) = (&shared.config.local, &shared.config.server.hostname);
-        let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
-        for ((msg, _), result) in msgs.iter().zip(results) {
-            if let Err(e) = result {
-                tracing::error!(queue_id = %msg.id, "delivery: {e}");
-            }
-        }
-        for id in claimed {
-            shared.deliveries.release(id);
+        while !claimed.is_empty() {
+            deliver_claimed(shared, &claimed, &mut held);
+            claimed.retain(|id| shared.deliveries.release(id));
         }
     }
     held
 }
 
+/// One delivery pass over messages this pass has claimed; adds those held to `held`.
+fn deliver_claimed(shared: &Shared, claimed: &[QueueId], held: &mut Vec<QueueId>) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut msgs = Vec::with_capacity(claimed.len());
+    for id in claimed {
+        match shared.spool.read_message(id) {
+            // Post-queue work or a quarantine still has it (`post_queue`).
+            Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
+            Ok(msg) => msgs.push(msg),
+            // Delivered and removed by another pass between the listing and the claim.
+            Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            }
+            Err(e) => tracing::error!(queue_id = %id, "delivery: {e}"),
+        }
+    }
+    let (local, host) = (&shared.config.local, &shared.config.server.hostname);
+    let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
+    for ((msg, _), result) in msgs.iter().zip(results) {
+        if let Err(e) = result {
+            tracing::error!(queue_id = %msg.id, "delivery: {e}");
+        }
+    }
+}
+
 /// Every `spool.retry_scan` seconds, and once at start, tries every queued message that is
-/// due, and starts again the work of held messages whose post-queue work ended without a decision
-/// (a stage that failed, a spool write that did not go through), with this thread's policy.
+/// due, and starts again the work of held messages whose post-queue work ended without a
+/// decision (a stage that failed, a spool write that did not go through), with this
+/// thread's policy.
 pub(super) fn retry_loop(shared: &Arc<Shared>, committer: &Committer, policy: &PolicyCell) {
     loop {
         let scan = shared.clone();
@@ -100,5 +134,23 @@ pub(super) fn retry_loop(shared: &Arc<Shared>, committer: &Committer, policy: &P
             post_queue::finish_held(stalled, shared, committer, policy);
         }
         rt::sleep(shared.config.spool.retry_scan());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_that_finds_a_message_claimed_makes_the_holder_go_over_it_again() {
+        let claims = InFlight::default();
+        let id = QueueId::generate(SystemTime::now());
+        assert!(claims.claim(&id));
+        // A release's delivery comes while the retry scan holds the message.
+        assert!(!claims.claim(&id));
+        assert!(claims.release(&id), "the holder goes over it once more");
+        assert!(!claims.release(&id), "then lets go");
+        assert!(claims.claim(&id), "and the claim is free");
+        assert!(!claims.release(&id));
     }
 }
