@@ -40,9 +40,9 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    fn start(&self, id: &QueueId) -> Running<'_> {
-        lock(&self.running).insert(id.clone());
-        Running(self, id.clone())
+    /// Marks the work on `id` as running; false if it was already.
+    fn claim(&self, id: &QueueId) -> bool {
+        lock(&self.running).insert(id.clone())
     }
 
     /// The scan found `held`: those of them it found last time too, with no work running.
@@ -63,12 +63,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Marks a message's post-queue work as running until dropped, however the work ends.
-struct Running<'a>(&'a Held, QueueId);
+/// Ends the mark of a message's post-queue work as running when dropped, however the work
+/// ends.
+struct Running(Arc<Shared>, QueueId);
 
-impl Drop for Running<'_> {
+impl Drop for Running {
     fn drop(&mut self) {
-        lock(&self.0.running).remove(&self.1);
+        lock(&self.0.held.running).remove(&self.1);
     }
 }
 
@@ -96,7 +97,9 @@ impl PostQueue {
             policy,
             mut txn,
         } = self;
-        let _running = shared.held.start(&id);
+        // (Already marked when `finish_held` started it.)
+        shared.held.claim(&id);
+        let _running = Running(shared.clone(), id.clone());
         if let (Some(p), Some(Hold::PostQueue)) = (&policy, &msg.envelope.hold) {
             txn.rcpts = msg
                 .envelope
@@ -212,6 +215,11 @@ pub(super) fn finish_held(
     policy: Option<Rc<dyn Policy>>,
 ) {
     for id in ids {
+        // Work that started since the scan found it held is left alone.
+        if !shared.held.claim(&id) {
+            continue;
+        }
+        let claimed = Running(shared.clone(), id.clone());
         let read = {
             let id = id.clone();
             on_pool(shared, move |spool| spool.read_message(&id))
@@ -234,13 +242,19 @@ pub(super) fn finish_held(
         }
         tracing::info!(queue_id = %id, hold = ?msg.envelope.hold, "finishing held message");
         let txn = recovered_transaction(&id, &msg);
-        PostQueue {
+        let work = PostQueue {
             id,
             msg,
             policy: stages,
             txn,
-        }
-        .run(shared, committer);
+        };
+        // Each in a tasklet of its own, as a session starts it: a stage that takes its whole
+        // timeout holds up only this message, not the scan.
+        let (shared, committer) = (shared.clone(), committer.clone());
+        rt::spawn(move || {
+            work.run(&shared, &committer);
+            drop(claimed);
+        });
     }
 }
 
