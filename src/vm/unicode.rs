@@ -4,7 +4,9 @@
 //! - a decimal (`isdecimal`, `\d`, the digits `int()` and `float()` take) is general category
 //!   Nd only, where Rust's `is_numeric` also takes `²`, `½` and `Ⅻ`;
 //! - a digit (`isdigit`) is a decimal or a character of Numeric_Type Digit (superscripts,
-//!   circled digits).
+//!   circled digits);
+//! - a numeric (`isnumeric`) is also one of the CJK ideographs that have a numeric value
+//!   (`一`, `万`), which are letters by category.
 //!
 //! The tables hold CPython 3.11's Unicode data (Unicode 14).
 
@@ -41,6 +43,22 @@ const OTHER_DIGITS: [(u32, u32); 20] = [
     (0x11052, 0x1105a),
     (0x1f100, 0x1f10a),
 ];
+
+/// The characters of Numeric_Type Numeric outside the number categories (CJK ideographs).
+const IDEOGRAPH_NUMERALS: [u32; 81] = [
+    0x3405, 0x3483, 0x382a, 0x3b4d, 0x4e00, 0x4e03, 0x4e07, 0x4e09, 0x4e5d, 0x4e8c, 0x4e94, 0x4e96,
+    0x4ebf, 0x4ec0, 0x4edf, 0x4ee8, 0x4f0d, 0x4f70, 0x5104, 0x5146, 0x5169, 0x516b, 0x516d, 0x5341,
+    0x5343, 0x5344, 0x5345, 0x534c, 0x53c1, 0x53c2, 0x53c3, 0x53c4, 0x56db, 0x58f1, 0x58f9, 0x5e7a,
+    0x5efe, 0x5eff, 0x5f0c, 0x5f0d, 0x5f0e, 0x5f10, 0x62fe, 0x634c, 0x67d2, 0x6f06, 0x7396, 0x767e,
+    0x8086, 0x842c, 0x8cae, 0x8cb3, 0x8d30, 0x9621, 0x9646, 0x964c, 0x9678, 0x96f6, 0xf96b, 0xf973,
+    0xf978, 0xf9b2, 0xf9d1, 0xf9d3, 0xf9fd, 0x20001, 0x20064, 0x200e2, 0x20121, 0x2092a, 0x20983,
+    0x2098c, 0x2099c, 0x20aea, 0x20afd, 0x20b19, 0x22390, 0x22998, 0x23b1b, 0x2626d, 0x2f890,
+];
+
+/// `str.isnumeric` for one character.
+pub fn is_numeric(c: char) -> bool {
+    c.is_numeric() || IDEOGRAPH_NUMERALS.binary_search(&(c as u32)).is_ok()
+}
 
 /// `str.isspace` for one character.
 pub fn is_space(c: char) -> bool {

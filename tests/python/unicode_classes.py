@@ -1,9 +1,10 @@
 # Where Python's character classes differ from the obvious ones: decimals are category Nd only,
-# digits add superscripts and circled digits, whitespace includes U+001C-U+001F. str methods,
-# split/strip, re's \d and \s, and int()/float() all agree on them.
+# digits add superscripts and circled digits, numerics add the CJK numeral ideographs,
+# whitespace includes U+001C-U+001F. str methods, split/strip, re's \d and \s, and
+# int()/float() all agree on them.
 import re
 
-for s in ["123", "\u00b2", "\u0663", "\u2460", "\u00bd", "\u2167", "\U0001d7ce", "\u0e53\u0e54", "", "1a", "\u00b9\u00b2\u00b3"]:
+for s in ["123", "\u00b2", "\u0663", "\u2460", "\u00bd", "\u2167", "\U0001d7ce", "\u0e53\u0e54", "", "1a", "\u00b9\u00b2\u00b3", "\u4e00\u4e8c\u4e09", "\u842c", "\U0002626d", "\u4e01"]:
     print(ascii(s), s.isdigit(), s.isdecimal(), s.isnumeric())
 for s in ["\x1c", "\x1f", " \t", "\u3000", "\x85", "", "a ", "\u200b"]:
     print(ascii(s), s.isspace(), s.split(), len(s.strip()))

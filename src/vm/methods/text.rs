@@ -497,7 +497,7 @@ pub(super) fn isdecimal(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value>
 }
 /// Rust's Numeric categories: CPython's Numeric_Type also takes some CJK ideographs.
 pub(super) fn isnumeric(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
-    test(vm, args, |s| s.chars().all(|c| c.is_numeric()))
+    test(vm, args, |s| s.chars().all(crate::vm::unicode::is_numeric))
 }
 pub(super) fn isalpha(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
     test(vm, args, |s| s.chars().all(char::is_alphabetic))
