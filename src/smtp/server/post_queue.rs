@@ -40,11 +40,6 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// Marks the work on `id` as running; false if it was already.
-    fn claim(&self, id: &QueueId) -> bool {
-        lock(&self.running).insert(id.clone())
-    }
-
     /// The scan found `held`: those of them it found last time too, with no work running.
     pub(super) fn stalled(&self, held: Vec<QueueId>) -> Vec<QueueId> {
         let now: HashSet<QueueId> = held.into_iter().collect();
@@ -63,9 +58,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Ends the mark of a message's post-queue work as running when dropped, however the work
-/// ends.
+/// The mark of a message's post-queue work as running, until dropped however the work ends.
 struct Running(Arc<Shared>, QueueId);
+
+impl Running {
+    /// None if the work on `id` is marked as running already.
+    fn claim(shared: &Arc<Shared>, id: &QueueId) -> Option<Running> {
+        lock(&shared.held.running)
+            .insert(id.clone())
+            .then(|| Running(shared.clone(), id.clone()))
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -90,16 +93,21 @@ impl PostQueue {
     /// Runs the post-queue filters if the hold is theirs, applies what they decided to the
     /// spooled copy, then quarantines the message, drops it, or clears its hold and releases
     /// it to delivery.
+    /// Nothing is done if other work on the message is running.
     pub fn run(self, shared: &Arc<Shared>, committer: &Committer) {
+        match Running::claim(shared, &self.id) {
+            Some(running) => self.run_claimed(shared, committer, running),
+            None => tracing::debug!(queue_id = %self.id, "post-queue work already running"),
+        }
+    }
+
+    fn run_claimed(self, shared: &Arc<Shared>, committer: &Committer, _running: Running) {
         let PostQueue {
             id,
             mut msg,
             policy,
             mut txn,
         } = self;
-        // (Already marked when `finish_held` started it.)
-        shared.held.claim(&id);
-        let _running = Running(shared.clone(), id.clone());
         if let (Some(p), Some(Hold::PostQueue)) = (&policy, &msg.envelope.hold) {
             txn.rcpts = msg
                 .envelope
@@ -214,48 +222,81 @@ pub(super) fn finish_held(
     committer: &Committer,
     policy: Option<Rc<dyn Policy>>,
 ) {
+    // Each message in a tasklet of its own, as a session starts it, so that a stage that
+    // takes its whole timeout holds up only that message; at most `MAX_HELD_RUNS` at once,
+    // each reading its message when it starts, which bounds the bodies held in memory.
+    let active = Rc::new(std::cell::Cell::new(0usize));
+    let freed: rt::Channel<()> = rt::Channel::new();
     for id in ids {
+        while active.get() >= MAX_HELD_RUNS {
+            let _ = freed.receive();
+        }
         // Work that started since the scan found it held is left alone.
-        if !shared.held.claim(&id) {
+        let Some(running) = Running::claim(shared, &id) else {
             continue;
-        }
-        let claimed = Running(shared.clone(), id.clone());
-        let read = {
-            let id = id.clone();
-            on_pool(shared, move |spool| spool.read_message(&id))
         };
-        let (queued, body) = match read {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(queue_id = %id, "recovering held message: {e}");
-                continue;
-            }
-        };
-        let msg = PendingMessage {
-            envelope: queued.envelope,
-            body,
-        };
-        let stages = policy.clone().filter(|p| p.wants(Phase::Queue));
-        if msg.envelope.hold == Some(Hold::PostQueue) && stages.is_none() && configured(shared) {
-            tracing::error!(queue_id = %id, "post-queue filters are configured but not loaded on this thread; message stays held");
-            continue;
-        }
-        tracing::info!(queue_id = %id, hold = ?msg.envelope.hold, "finishing held message");
-        let txn = recovered_transaction(&id, &msg);
-        let work = PostQueue {
-            id,
-            msg,
-            policy: stages,
-            txn,
-        };
-        // Each in a tasklet of its own, as a session starts it: a stage that takes its whole
-        // timeout holds up only this message, not the scan.
-        let (shared, committer) = (shared.clone(), committer.clone());
+        active.set(active.get() + 1);
+        let (shared, committer, policy) = (shared.clone(), committer.clone(), policy.clone());
+        let (active, freed) = (active.clone(), freed.clone());
         rt::spawn(move || {
-            work.run(&shared, &committer);
-            drop(claimed);
+            finish_one(id, running, &shared, &committer, policy);
+            active.set(active.get() - 1);
+            if freed.balance() < 0 {
+                let _ = freed.send(());
+            }
         });
     }
+}
+
+/// Post-queue work started again at once by [`finish_held`].
+const MAX_HELD_RUNS: usize = 16;
+
+fn finish_one(
+    id: QueueId,
+    running: Running,
+    shared: &Arc<Shared>,
+    committer: &Committer,
+    policy: Option<Rc<dyn Policy>>,
+) {
+    let read = {
+        let id = id.clone();
+        on_pool(shared, move |spool| spool.read_message(&id))
+    };
+    let (queued, body) = match read {
+        Ok(m) => m,
+        // Discarded or quarantined since the scan found it.
+        Err(crate::queue::SpoolError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return;
+        }
+        Err(e) => {
+            tracing::error!(queue_id = %id, "held message: {e}");
+            return;
+        }
+    };
+    let msg = PendingMessage {
+        envelope: queued.envelope,
+        body,
+    };
+    // Released since the scan found it held: its work is done, and delivery has it.
+    if msg.envelope.hold.is_none() {
+        return;
+    }
+    let stages = policy.filter(|p| p.wants(Phase::Queue));
+    if msg.envelope.hold == Some(Hold::PostQueue) && stages.is_none() && configured(shared) {
+        tracing::error!(queue_id = %id, "post-queue filters are configured but not loaded on this thread; message stays held");
+        return;
+    }
+    tracing::info!(queue_id = %id, hold = ?msg.envelope.hold, "finishing held message");
+    let txn = recovered_transaction(&id, &msg);
+    PostQueue {
+        id,
+        msg,
+        policy: stages,
+        txn,
+    }
+    .run_claimed(shared, committer, running);
 }
 
 /// Whether the config has post-queue stages.
