@@ -554,18 +554,14 @@ impl ScriptBody for ScriptJobWaiter {
                 say(&self.log, format!("{}: waits on its job", self.name));
                 ScriptStep::Park
             }
-            // Would block the thread: the script would run it itself; here it gives up.
-            Err(_) => {
-                say(&self.log, format!("{}: must run it itself", self.name));
-                ScriptStep::Done
-            }
+            Err(_) => panic!("a script tasklet can always start a job"),
         }
     }
 }
 
 #[test]
 fn script_jobs_park_their_tasklet_and_leave_half_the_helper_pool_to_the_server() {
-    // Two helper threads: script jobs may take one.
+    // Two helper threads: script jobs may take one; b's job waits for a's.
     rt::set_blocking_threads(2);
     let log: Log = Rc::default();
     let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
@@ -595,10 +591,11 @@ fn script_jobs_park_their_tasklet_and_leave_half_the_helper_pool_to_the_server()
         *log.borrow(),
         [
             "a: waits on its job",
-            "b: must run it itself",
+            "b: waits on its job",
             "native: runs",
             "native: blocking job gave 42",
             "a: got Some(7)",
+            "b: got Some(7)",
         ]
     );
 }

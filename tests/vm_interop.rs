@@ -297,3 +297,58 @@ def sleeper(out):
     // disarmed, not left to fire.
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn a_script_waiting_on_a_file_cannot_be_run_early() {
+    const SRC: &str = r#"
+import stackless
+
+def reader(path, out):
+    with open(path) as f:
+        out.append(f.read())
+
+def poker(t, go, out):
+    go.receive()
+    try:
+        t.insert()
+        out.append("inserted")
+    except RuntimeError as e:
+        out.append(str(e))
+
+def main(path, go, out):
+    t = stackless.tasklet(reader)(path, out)
+    stackless.tasklet(poker)(t, go, out)
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let vm = vm_with(SRC);
+    vm.borrow_mut().tasklets.shares_thread = true;
+    let go = ScriptChannel::new(&vm);
+    let (path, out) = {
+        let mut v = vm.borrow_mut();
+        (
+            v.new_str(fifo.display().to_string()),
+            v.new_list(Vec::new()),
+        )
+    };
+    let f = script_fn(&vm, "main");
+    stackless::spawn_call(&vm, f, vec![path, go.object(), out]);
+    let native = rt::spawn(move || {
+        // The reader is parked on its read of the pipe by now.
+        rt::sleep(Duration::from_millis(100));
+        go.send(go.pin(Value::None)).expect("poker receives");
+        rt::blocking(move || std::fs::write(&fifo, "from the pipe")).expect("written");
+    });
+    rt::run();
+    assert!(native.is_finished());
+    let listed = vm.borrow_mut().repr(out).expect("repr");
+    assert_eq!(
+        listed,
+        "['You cannot run a blocked tasklet', 'from the pipe']"
+    );
+}

@@ -186,24 +186,57 @@ impl<R> ScriptJob<R> {
     }
 }
 
-/// Script jobs running or queued, in the whole process.
-static SCRIPT_JOBS: AtomicUsize = AtomicUsize::new(0);
+/// Script jobs get a lane of their own: at most half the pool's threads run them, and the
+/// others wait in `waiting` (in the order they came) until one of those is done. Scripts can
+/// wait on anything (a named pipe, a dead network mount), which must never leave the server's
+/// own work, such as making the spool durable, without a thread.
+struct ScriptLane {
+    running: usize,
+    waiting: VecDeque<Job>,
+}
 
-/// Runs `f` on a helper thread for the running script tasklet, which must end its turn with
-/// `Park` at once (a script has no stack to suspend). `Err(f)` outside a script tasklet, or
-/// when script jobs already fill half the pool: the caller runs `f` itself. Scripts can
-/// wait on anything (a named pipe, a dead network mount), and the other half of the pool is
-/// kept for the server's own work, such as making the spool durable.
+static SCRIPT_LANE: Mutex<ScriptLane> = Mutex::new(ScriptLane {
+    running: 0,
+    waiting: VecDeque::new(),
+});
+
+fn script_lane() -> std::sync::MutexGuard<'static, ScriptLane> {
+    SCRIPT_LANE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `job` in the script lane, now or once a script job before it is done.
+fn submit_script(job: Job) {
+    let cap = (MAX_THREADS.load(Ordering::Relaxed) / 2).max(1);
+    let mut lane = script_lane();
+    if lane.running < cap {
+        lane.running += 1;
+        drop(lane);
+        submit(job);
+    } else {
+        lane.waiting.push_back(job);
+    }
+}
+
+/// A script job is done: the next one waiting takes its place in the lane.
+fn script_job_done() {
+    let mut lane = script_lane();
+    match lane.waiting.pop_front() {
+        Some(next) => {
+            drop(lane);
+            submit(next);
+        }
+        None => lane.running -= 1,
+    }
+}
+
+/// Runs `f` in the script lane of the helper pool (see [`ScriptLane`]) for the running script
+/// tasklet, which must end its turn with `Park` at once (a script has no stack to suspend).
+/// `Err(f)` outside a script tasklet: the caller runs `f` itself.
 pub fn start_for_script<F, R>(f: F) -> Result<ScriptJob<R>, F>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let cap = (MAX_THREADS.load(Ordering::Relaxed) / 2).max(1);
-    if SCRIPT_JOBS.fetch_add(1, Ordering::Relaxed) >= cap {
-        SCRIPT_JOBS.fetch_sub(1, Ordering::Relaxed);
-        return Err(f);
-    }
     let setup = sched::with(|s| {
         let me = s
             .current()
@@ -217,7 +250,6 @@ where
         Some((key, remote))
     });
     let Some((key, remote)) = setup else {
-        SCRIPT_JOBS.fetch_sub(1, Ordering::Relaxed);
         return Err(f);
     };
     let slot = Arc::new(Mutex::new(None));
@@ -226,10 +258,9 @@ where
         remote,
         key,
     };
-    submit(Box::new(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(f));
-        SCRIPT_JOBS.fetch_sub(1, Ordering::Relaxed);
-        done.finish(outcome)
+    submit_script(Box::new(move || {
+        done.finish(catch_unwind(AssertUnwindSafe(f)));
+        script_job_done();
     }));
     Ok(ScriptJob {
         slot,

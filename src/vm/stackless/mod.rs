@@ -191,6 +191,12 @@ impl Tasklets {
 }
 
 impl Slot {
+    /// Waiting on a channel, or on a file job on a helper thread (whose result it must get:
+    /// run or switch to early, it would not have it).
+    fn is_blocked(&self) -> bool {
+        self.blocked_on.is_some() || matches!(self.resume, Resume::Job(_))
+    }
+
     fn trace(&self, out: &mut Vec<Value>) {
         let s = self;
         out.push(s.obj);

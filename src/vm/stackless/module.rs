@@ -338,7 +338,7 @@ fn t_setup(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 fn t_insert(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let idx = vm.live_slot(arg(args, 0), "run")?;
     let s = vm.slot_mut(idx);
-    if s.blocked_on.is_some() {
+    if s.is_blocked() {
         return err(ExcKind::RuntimeError, "You cannot run a blocked tasklet");
     }
     if s.rt.is_none() {
@@ -358,7 +358,7 @@ fn t_remove(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let Some(idx) = vm.tasklet_slot(t) else {
         return Ok(t);
     };
-    if vm.slot_mut(idx).blocked_on.is_some() {
+    if vm.slot_mut(idx).is_blocked() {
         return err(
             ExcKind::RuntimeError,
             "You cannot remove a blocked tasklet.",
@@ -456,7 +456,7 @@ fn t_paused(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let idx = vm.tasklet_slot(arg(args, 0));
     Ok(Value::Bool(idx.is_some_and(|i| {
         vm.slot(i)
-            .is_some_and(|s| s.rt.is_some() && s.blocked_on.is_none())
+            .is_some_and(|s| s.rt.is_some() && !s.is_blocked())
             && !vm.is_scheduled(i)
     })))
 }
