@@ -102,38 +102,27 @@ impl Maildir {
     }
 
     fn create(&self) -> Result<(), DeliveryError> {
-        let parent = |p: &Path| match p.parent() {
-            Some(d) if d.as_os_str().is_empty() => Some(PathBuf::from(".")),
-            other => other.map(Path::to_path_buf),
-        };
-        // Below the first ancestor that exists, every directory is new.
-        let mut existing = self.root.clone();
-        while !existing.is_dir() {
-            match parent(&existing) {
-                Some(p) => existing = p,
-                None => break,
-            }
-        }
         for sub in ["tmp", "new", "cur"] {
             let dir = self.root.join(sub);
             fs::create_dir_all(&dir).map_err(transient("create", &dir))?;
         }
-        // The first delivery's 250 waits for `new/`'s fsync only: the entries of the new
-        // directories on the way to it are synced here, from the Maildir up to the first
-        // directory that already existed, so that a power loss cannot take `new/` away.
-        let mut dir = self.root.clone();
-        loop {
-            File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(transient("fsync", &dir))?;
-            if dir == existing {
-                return Ok(());
-            }
-            match parent(&dir) {
-                Some(p) => dir = p,
-                None => return Ok(()),
+        // The first delivery's 250 waits for `new/`'s fsync only: the entries of the
+        // directories on the way to it are synced here, every one up to the filesystem's
+        // root (another delivery may have made some of them a moment ago, unsynced). This
+        // happens once per mailbox. Above the Maildir, a directory the server may not read
+        // is left to the system (as it was made before the server ran, most likely).
+        let path = fs::canonicalize(&self.root).map_err(transient("create", &self.root))?;
+        File::open(&path)
+            .and_then(|d| d.sync_all())
+            .map_err(transient("fsync", &path))?;
+        for dir in path.ancestors().skip(1) {
+            match File::open(dir) {
+                Ok(d) => d.sync_all().map_err(transient("fsync", dir))?,
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+                Err(e) => return Err(transient("fsync", dir)(e)),
             }
         }
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
