@@ -416,15 +416,31 @@ impl Vm {
                 }
                 Err(e) => Err(e),
             };
-            match r {
-                Ok(None) => {}
-                Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
-                Err(e) => {
-                    if self.frames.len() <= base || (base == 0 && matches!(e, Exc::Switch)) {
-                        return Err(e);
+            let mut r = r;
+            loop {
+                match r {
+                    Ok(None) => break,
+                    Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
+                    // The turn of the running tasklet ended; another tasklet's may begin here.
+                    Err(Exc::Switch) if base == 0 => {
+                        let Some((first, turn_budget)) = self.hand_on() else {
+                            return Err(Exc::Switch);
+                        };
+                        budget = turn_budget;
+                        if first.is_ok() && self.frames.is_empty() {
+                            let v = self.nested_result.take().unwrap_or(Value::None);
+                            return Ok(RunOutcome::Finished(v));
+                        }
+                        r = first.map(|()| None);
                     }
-                    if let Some(v) = self.unwind(e, base)? {
-                        return Ok(RunOutcome::Finished(v));
+                    Err(e) => {
+                        if self.frames.len() <= base {
+                            return Err(e);
+                        }
+                        if let Some(v) = self.unwind(e, base)? {
+                            return Ok(RunOutcome::Finished(v));
+                        }
+                        break;
                     }
                 }
             }

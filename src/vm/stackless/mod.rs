@@ -131,6 +131,8 @@ pub struct Tasklets {
     sleepers: std::collections::HashMap<usize, rt::ScriptTimer>,
     /// `run(timeout=N)` is pending: the per-turn budget of the watchdog.
     watchdog: Option<u64>,
+    /// The budget of the running turn, fixed when it began.
+    turn_budget: Option<u64>,
     /// The tasklet waiting in `stackless.run()`.
     run_caller: Option<usize>,
     schedule_cb: Option<Value>,

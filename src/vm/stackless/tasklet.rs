@@ -175,14 +175,73 @@ impl Vm {
     }
 
     /// One turn of the tasklet in `idx`: its frames become the VM's frame stack, run until
-    /// it finishes, blocks or yields, and go back into its slot.
+    /// it finishes, blocks or yields, and go back into its slot. The loop may hand the turn
+    /// on to other tasklets of this VM ([`Vm::hand_on`]); the step returned is the last one's.
     fn one_turn(&mut self, idx: usize) -> ScriptStep {
         if !self.frames.is_empty() || self.tasklets.current.is_some() {
             return ScriptStep::Yield;
         }
-        let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(first) = self.start_turn(idx) else {
             return ScriptStep::Done;
         };
+        let mut r = self.continue_turn(first);
+        // From here on, the tasklet concerned is the one running now, which the loop may
+        // have handed the turn on to; none runs if a hand-on found its slot gone.
+        let idx = loop {
+            let Some(idx) = self.tasklets.current else {
+                return ScriptStep::Done;
+            };
+            // `atomic()` blocks preemption, not switches the script asks for.
+            if matches!(r, Ok(RunOutcome::BudgetExhausted))
+                && self.slot(idx).is_some_and(|s| s.atomic > 0)
+            {
+                r = self.run_loop(0, self.tasklets.turn_budget);
+            } else {
+                break idx;
+            }
+        };
+        let step = match r {
+            Ok(RunOutcome::Finished(_)) => ScriptStep::Done,
+            Ok(RunOutcome::BudgetExhausted) => {
+                if self.tasklets.watchdog.is_some() && self.tasklets.main != Some(idx) {
+                    self.watchdog_fired(idx)
+                } else {
+                    ScriptStep::Yield
+                }
+            }
+            Err(Exc::Switch) => self.tasklets.switch.take().unwrap_or(ScriptStep::Yield),
+            Err(e) => {
+                let v = self.exception_value(e);
+                if !self.is_tasklet_exit(v) {
+                    self.pass_to_main(idx, v);
+                }
+                ScriptStep::Done
+            }
+        };
+        self.end_turn(idx, step);
+        step
+    }
+
+    /// Called by the loop when a native of the running tasklet ended its turn
+    /// (`Exc::Switch`): if the scheduler hands the turn on to another tasklet of this VM
+    /// (`rt::hand_off`), the running one is parked and the next one's turn begins here,
+    /// without leaving the loop. Returns how its first step went (what the loop does with an
+    /// error raised there) and its instruction budget; None if the turn goes back to the
+    /// scheduler, or if no tasklet runs now (the loop returns `Exc::Switch` either way).
+    pub(crate) fn hand_on(&mut self) -> Option<(PResult<()>, Option<u64>)> {
+        let idx = self.tasklets.current?;
+        let step = self.tasklets.switch.unwrap_or(ScriptStep::Yield);
+        let next = rt::hand_off(step, self.tasklets.owner)?;
+        self.tasklets.switch = None;
+        self.end_turn(idx, step);
+        let first = self.start_turn(next as usize)?;
+        Some((first, self.tasklets.turn_budget))
+    }
+
+    /// Makes the frames of the tasklet in `idx` the VM's frame stack and takes its first
+    /// step: delivers what it resumes with. None if it has no slot.
+    fn start_turn(&mut self, idx: usize) -> Option<PResult<()>> {
+        let s = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut)?;
         let pending = s.pending_frames.take();
         if !self.tasklets.sleepers.is_empty() {
             self.tasklets.sleepers.remove(&idx);
@@ -205,44 +264,24 @@ impl Vm {
         }
         self.tasklets.current = Some(idx);
         self.tasklets.switch = None;
-        // The running frame's operand stack was given up when it parked (below).
+        self.tasklets.turn_budget = self.tasklets.watchdog.or(self.tasklets.budget);
+        // The running frame's operand stack was given up when it parked (`end_turn`).
         if let Some(f) = self.frames.last_mut()
             && f.stack.capacity() == 0
             && let Some(stack) = self.stack_pool.pop()
         {
             f.stack = stack;
         }
-        let first = self
-            .schedule_callback(obj)
-            .and_then(|()| self.begin_turn(idx, resume, hook));
-        let budget = self.tasklets.watchdog.or(self.tasklets.budget);
-        let mut r = self.continue_turn(first, budget);
-        // `atomic()` blocks preemption, not switches the script asks for.
-        while matches!(r, Ok(RunOutcome::BudgetExhausted))
-            && self.slot(idx).is_some_and(|s| s.atomic > 0)
-        {
-            r = self.run_loop(0, budget);
-        }
-        let step = match r {
-            Ok(RunOutcome::Finished(_)) => ScriptStep::Done,
-            Ok(RunOutcome::BudgetExhausted) => {
-                if self.tasklets.watchdog.is_some() && self.tasklets.main != Some(idx) {
-                    self.watchdog_fired(idx)
-                } else {
-                    ScriptStep::Yield
-                }
-            }
-            Err(Exc::Switch) => self.tasklets.switch.take().unwrap_or(ScriptStep::Yield),
-            Err(e) => {
-                let v = self.exception_value(e);
-                if !self.is_tasklet_exit(v) {
-                    self.pass_to_main(idx, v);
-                }
-                ScriptStep::Done
-            }
-        };
-        self.tasklets.current = None;
+        let callback = self.schedule_callback(obj);
+        // Set only now: the callback is told which tasklet ran before.
         self.tasklets.last = Some(obj);
+        Some(callback.and_then(|()| self.begin_turn(idx, resume, hook)))
+    }
+
+    /// Ends the turn of the tasklet in `idx` with `step`: its frames go back into its slot,
+    /// or, when it is done, the slot is freed.
+    fn end_turn(&mut self, idx: usize, step: ScriptStep) {
+        self.tasklets.current = None;
         if step == ScriptStep::Done {
             self.frames.clear();
             self.free_slot(idx);
@@ -263,7 +302,6 @@ impl Vm {
                 }
             }
         }
-        step
     }
 
     fn begin_turn(&mut self, idx: usize, resume: Resume, hook: Hook) -> PResult<()> {
@@ -308,7 +346,8 @@ impl Vm {
     }
 
     /// Runs the loop after the turn's first step, which may already have finished it.
-    fn continue_turn(&mut self, first: PResult<()>, budget: Option<u64>) -> PResult<RunOutcome> {
+    fn continue_turn(&mut self, first: PResult<()>) -> PResult<RunOutcome> {
+        let budget = self.tasklets.turn_budget;
         match first {
             Ok(()) if self.frames.is_empty() => Ok(RunOutcome::Finished(
                 self.nested_result.take().unwrap_or(Value::None),
