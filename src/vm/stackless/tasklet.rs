@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 use super::{Reblock, Resume, Slot, TaskletRef};
 use crate::rt::{self, RecvError, ScriptBody, ScriptCell, ScriptStep};
 use crate::vm::error::{Exc, ExcKind, PResult};
-use crate::vm::interp::{Hook, RunOutcome, Vm};
+use crate::vm::interp::{Hook, RunOutcome, Target, Transform, Vm};
 use crate::vm::value::*;
 
 /// What the scheduler resumes: a handle on the VM and on the tasklet's slot.
@@ -40,6 +40,21 @@ impl ScriptBody for Body {
         let exc = vm.tasklet_exit();
         vm.prepare_throw(idx, exc);
         vm.run_tasklet(idx)
+    }
+}
+
+/// What a parked tasklet resumes with when that is a value for its operand stack: the value
+/// its native returns, or one a sender left in its cell (taken out, and kept as `tempval`).
+#[inline(always)]
+fn resume_value(s: &mut Slot) -> Option<Value> {
+    match s.resume {
+        Resume::Value(v) => Some(v),
+        Resume::Receive(_) => {
+            let v = s.cell.take_value()?.get();
+            s.tempval = v;
+            Some(v)
+        }
+        _ => None,
     }
 }
 
@@ -240,7 +255,47 @@ impl Vm {
 
     /// Makes the frames of the tasklet in `idx` the VM's frame stack and takes its first
     /// step: delivers what it resumes with. None if it has no slot.
+    #[inline]
     fn start_turn(&mut self, idx: usize) -> Option<PResult<()>> {
+        let t = &mut self.tasklets;
+        let s = t.slots.get_mut(idx)?.as_mut()?;
+        // The common turn, done here without the general bookkeeping: a started tasklet
+        // resumes with a value for its operand stack, and there is no callback to call,
+        // timer to disarm or loaded generator to unpack. `resume_value` comes last: it
+        // takes a received value out of the cell.
+        if t.schedule_cb.is_none()
+            && t.sleepers.is_empty()
+            && s.pending_frames.is_none()
+            && !s.frames.is_empty()
+            && matches!(s.hook.target, Target::Push)
+            && matches!(s.hook.transform, Transform::None)
+            && let Some(v) = resume_value(s)
+        {
+            std::mem::swap(&mut self.frames, &mut s.frames);
+            s.blocked_on = None;
+            s.blocked_obj = Value::None;
+            // A value or a receive: nothing to drop, which the compiler cannot tell here.
+            std::mem::forget(std::mem::replace(&mut s.resume, Resume::Nothing));
+            t.current = Some(idx);
+            t.switch = None;
+            t.turn_budget = t.watchdog.or(t.budget);
+            t.last = Some(s.obj);
+            if let Some(f) = self.frames.last_mut() {
+                if f.stack.capacity() == 0
+                    && let Some(stack) = self.stack_pool.pop()
+                {
+                    f.stack = stack;
+                }
+                f.stack.push(v);
+            }
+            return Some(Ok(()));
+        }
+        self.start_turn_slow(idx)
+    }
+
+    /// `start_turn` in general.
+    #[inline(never)]
+    fn start_turn_slow(&mut self, idx: usize) -> Option<PResult<()>> {
         let s = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut)?;
         let pending = s.pending_frames.take();
         if !self.tasklets.sleepers.is_empty() {
