@@ -78,6 +78,11 @@ impl Vm {
         }
     }
 
+    /// The channel a blocked tasklet waits on, from its `blocked_obj`.
+    pub(super) fn blocked_chan(&self, obj: Value) -> Option<&Chan> {
+        chan_in(&self.heap, obj).ok()
+    }
+
     /// `set_channel_callback`'s function, called before every channel action with
     /// (channel, tasklet, sending, will_block), as Stackless does.
     #[inline(always)]
@@ -178,10 +183,9 @@ impl Vm {
                 }
             }
             Ok(SendOutcome::Parked) => {
-                let ch = ch.clone();
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
-                    s.blocked_on = Some((ch, 1));
+                    s.blocked = 1;
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
@@ -229,10 +233,9 @@ impl Vm {
                 }
             }
             Ok(RecvOutcome::Parked) => {
-                let ch = ch.clone();
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
-                    s.blocked_on = Some((ch, -1));
+                    s.blocked = -1;
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }

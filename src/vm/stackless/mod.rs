@@ -82,9 +82,9 @@ struct Slot {
     /// Where the result of the native that switched goes.
     hook: Hook,
     cell: ScriptCell<Pinned, Pinned>,
-    /// The channel it waits on while blocked, and the direction (1 send, -1 receive).
-    blocked_on: Option<(Chan, i8)>,
-    /// While blocked: the Python channel object (for pickling).
+    /// The direction it waits in on a channel while blocked (1 send, -1 receive), else 0.
+    blocked: i8,
+    /// While blocked: the Python channel object, which holds the channel (`blocked_chan`).
     blocked_obj: Value,
     /// Loaded from a pickle: its frames, one per (not running) generator object, taken out
     /// when it first runs (the loader fills the generators after making the tasklet).
@@ -263,8 +263,9 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
         // Everything else is blocked or done: main goes on, out of `run()` or with a
         // deadlock error if it is itself blocked on a channel.
         let t = s.rt.clone();
-        if let Some((ch, _)) = s.blocked_on.take() {
-            if let Some(t) = &t {
+        if std::mem::take(&mut s.blocked) != 0 {
+            let obj = s.blocked_obj;
+            if let (Some(ch), Some(t)) = (v.blocked_chan(obj), &t) {
                 ch.withdraw(t);
             }
             let e = v.new_exception(

@@ -338,7 +338,7 @@ fn t_setup(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
 fn t_insert(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let idx = vm.live_slot(arg(args, 0), "run")?;
     let s = vm.slot_mut(idx);
-    if s.blocked_on.is_some() {
+    if s.blocked != 0 {
         return err(ExcKind::RuntimeError, "You cannot run a blocked tasklet");
     }
     if s.rt.is_none() {
@@ -358,7 +358,7 @@ fn t_remove(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let Some(idx) = vm.tasklet_slot(t) else {
         return Ok(t);
     };
-    if vm.slot_mut(idx).blocked_on.is_some() {
+    if vm.slot_mut(idx).blocked != 0 {
         return err(
             ExcKind::RuntimeError,
             "You cannot remove a blocked tasklet.",
@@ -438,8 +438,7 @@ fn t_blocked(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let dir = vm
         .tasklet_slot(t)
         .and_then(|i| vm.slot(i))
-        .and_then(|s| s.blocked_on.as_ref())
-        .map_or(0, |b| b.1);
+        .map_or(0, |s| s.blocked);
     Ok(if vm.tasklet_ref(t).is_some_and(|r| r.has_blocked.get()) {
         Value::Int(dir as i64)
     } else {
@@ -455,9 +454,7 @@ fn t_scheduled(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
 fn t_paused(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let idx = vm.tasklet_slot(arg(args, 0));
     Ok(Value::Bool(idx.is_some_and(|i| {
-        vm.slot(i)
-            .is_some_and(|s| s.rt.is_some() && s.blocked_on.is_none())
-            && !vm.is_scheduled(i)
+        vm.slot(i).is_some_and(|s| s.rt.is_some() && s.blocked == 0) && !vm.is_scheduled(i)
     })))
 }
 

@@ -88,7 +88,7 @@ impl Vm {
             },
             hook: Hook::NESTED,
             cell: ScriptCell::new(),
-            blocked_on: None,
+            blocked: 0,
             blocked_obj: Value::None,
             pending_frames: None,
             tempval: Value::None,
@@ -157,9 +157,13 @@ impl Vm {
     /// the channel it waits on. The caller decides where it goes in the run queue.
     pub(super) fn prepare_throw(&mut self, idx: usize, exc: Value) {
         let s = self.slot_mut(idx);
-        if let (Some((ch, _)), Some(t)) = (s.blocked_on.take(), &s.rt) {
-            ch.withdraw(t);
+        if std::mem::take(&mut s.blocked) != 0 {
+            let (obj, t) = (s.blocked_obj, s.rt.clone());
+            if let (Some(ch), Some(t)) = (self.blocked_chan(obj), &t) {
+                ch.withdraw(t);
+            }
         }
+        let s = self.slot_mut(idx);
         // An unstarted tasklet never runs its function: the exception ends it at once.
         s.resume = Resume::Raise(exc);
     }
@@ -272,7 +276,7 @@ impl Vm {
             && let Some(v) = resume_value(s)
         {
             std::mem::swap(&mut self.frames, &mut s.frames);
-            s.blocked_on = None;
+            s.blocked = 0;
             s.blocked_obj = Value::None;
             // A value or a receive: nothing to drop, which the compiler cannot tell here.
             std::mem::forget(std::mem::replace(&mut s.resume, Resume::Nothing));
@@ -303,7 +307,7 @@ impl Vm {
         }
         // Swapped, not moved: both vectors keep their buffers.
         std::mem::swap(&mut self.frames, &mut s.frames);
-        s.blocked_on = None;
+        s.blocked = 0;
         s.blocked_obj = Value::None;
         let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
         let hook = s.hook;
