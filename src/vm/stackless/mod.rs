@@ -336,6 +336,8 @@ impl Vm {
     }
 
     /// Ends the running tasklet's turn: `resume` is what it gets back when it runs again.
+    /// Inlined: every channel operation that blocks ends with it.
+    #[inline(always)]
     fn switch_out(&mut self, step: ScriptStep, resume: Resume) -> Exc {
         let hook = self.pending_hook;
         if let Some(idx) = self.tasklets.current {
