@@ -152,6 +152,9 @@ impl Vm {
     }
 
     /// `channel.send(v)` (or `send_exception` when `exception`).
+    // Inlined into its few callers, `channel.send` first: the exchange itself is inlined
+    // here, and another call level costs a good part of it.
+    #[inline(always)]
     pub(super) fn channel_send(&mut self, chan: Value, v: Value, exception: bool) -> PResult<()> {
         if self.needs_look_ahead() {
             let ch = self.chan_of(chan)?;
@@ -204,6 +207,8 @@ impl Vm {
     }
 
     /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
+    // Inlined into its few callers, as `channel_send`.
+    #[inline(always)]
     pub(super) fn channel_receive(&mut self, chan: Value, iterating: bool) -> PResult<Value> {
         if self.needs_look_ahead() {
             let ch = self.chan_of(chan)?;
