@@ -75,6 +75,19 @@ impl<T, X> ScriptCell<T, X> {
         }
     }
 
+    /// As `take_received`, but only a value is taken: anything else stays in the cell.
+    #[inline]
+    pub fn take_value(&self) -> Option<T> {
+        let mut message = self.message.borrow_mut();
+        if !matches!(*message, Message::Value(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut *message, Message::Empty) {
+            Message::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// After a send parked: the value still waiting in the cell, if a receiver has not
     /// taken it yet (a VM pickling a blocked sender reads it here).
     pub fn with_pending<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {

@@ -196,6 +196,8 @@ impl<T, X> WaitQueue<T, X> {
 
     /// Queues a script tasklet, whose entry the queue owns from now on: in the box `spare`
     /// holds, if any.
+    // Inlined: a script that parks queues itself on every such operation.
+    #[inline]
     pub(crate) fn push_script(
         &mut self,
         task: Rc<Task>,

@@ -181,6 +181,17 @@ pub enum RunOutcome {
     BudgetExhausted,
 }
 
+/// Why `run_simple` stopped.
+enum SimpleStop {
+    /// Before an instruction it does not run, which `run_loop` runs.
+    Op,
+    /// A call allocated enough for a collection to fall due: `run_loop` goes round to it
+    /// before the next instruction.
+    Collect,
+    /// `run_loop` returns this.
+    Return(PResult<RunOutcome>),
+}
+
 /// A loaded source file: (filename, text, its module-level code when compiled in this VM).
 pub type Source = (Rc<str>, Rc<str>, Option<Rc<Code>>);
 
@@ -396,9 +407,10 @@ impl Vm {
                     return Err(Exc::Fatal("MemoryError: memory budget exhausted".into()));
                 }
             }
-            let r = match self.run_simple(&mut budget) {
-                Ok(true) => continue,
-                Ok(false) => {
+            let r = match self.run_simple(&mut budget, base) {
+                Ok(SimpleStop::Collect) => continue,
+                Ok(SimpleStop::Return(r)) => return r,
+                Ok(SimpleStop::Op) => {
                     if let Some(b) = &mut budget {
                         if *b == 0 {
                             return Ok(RunOutcome::BudgetExhausted);
@@ -416,15 +428,31 @@ impl Vm {
                 }
                 Err(e) => Err(e),
             };
-            match r {
-                Ok(None) => {}
-                Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
-                Err(e) => {
-                    if self.frames.len() <= base || (base == 0 && matches!(e, Exc::Switch)) {
-                        return Err(e);
+            let mut r = r;
+            loop {
+                match r {
+                    Ok(None) => break,
+                    Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
+                    // The turn of the running tasklet ended; another tasklet's may begin here.
+                    Err(Exc::Switch) if base == 0 => {
+                        let Some((first, turn_budget)) = self.hand_on() else {
+                            return Err(Exc::Switch);
+                        };
+                        budget = turn_budget;
+                        if first.is_ok() && self.frames.is_empty() {
+                            let v = self.nested_result.take().unwrap_or(Value::None);
+                            return Ok(RunOutcome::Finished(v));
+                        }
+                        r = first.map(|()| None);
                     }
-                    if let Some(v) = self.unwind(e, base)? {
-                        return Ok(RunOutcome::Finished(v));
+                    Err(e) => {
+                        if self.frames.len() <= base {
+                            return Err(e);
+                        }
+                        if let Some(v) = self.unwind(e, base)? {
+                            return Ok(RunOutcome::Finished(v));
+                        }
+                        break;
                     }
                 }
             }
@@ -440,17 +468,32 @@ impl Vm {
     /// Calls of cached native methods (`ch.send(x)`) are made from here too, as `step`
     /// would make them, and the loop goes on after them: leaving and entering the loop
     /// around each one cost more than the call. The error of such a call is returned for
-    /// `run_loop` to handle; `Ok(true)`: a call allocated enough for a collection to fall
-    /// due, so `run_loop` goes round to it before the next instruction.
+    /// `run_loop` to handle. When such a call ends a tasklet's turn in its outermost loop
+    /// (`base` 0) and the next tasklet's turn begins in place (`hand_on`), the loop goes on
+    /// with the new frames, as `run_loop` would.
     #[inline(never)]
-    fn run_simple(&mut self, budget: &mut Option<u64>) -> PResult<bool> {
+    fn run_simple(&mut self, budget: &mut Option<u64>, base: usize) -> PResult<SimpleStop> {
         loop {
             let Some((f, args_from, drop_from)) = self.run_simple_ops(budget) else {
-                return Ok(false);
+                return Ok(SimpleStop::Op);
             };
-            self.call_native_from_stack(f, args_from, drop_from)?;
+            match self.call_native_from_stack(f, args_from, drop_from) {
+                Ok(()) => {}
+                Err(Exc::Switch) if base == 0 => {
+                    let Some((first, turn_budget)) = self.hand_on() else {
+                        return Ok(SimpleStop::Return(Err(Exc::Switch)));
+                    };
+                    *budget = turn_budget;
+                    first?;
+                    if self.frames.is_empty() {
+                        let v = self.nested_result.take().unwrap_or(Value::None);
+                        return Ok(SimpleStop::Return(Ok(RunOutcome::Finished(v))));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
             if self.heap.alarm {
-                return Ok(true);
+                return Ok(SimpleStop::Collect);
             }
         }
     }

@@ -78,6 +78,11 @@ impl Vm {
         }
     }
 
+    /// The channel a blocked tasklet waits on, from its `blocked_obj`.
+    pub(super) fn blocked_chan(&self, obj: Value) -> Option<&Chan> {
+        chan_in(&self.heap, obj).ok()
+    }
+
     /// `set_channel_callback`'s function, called before every channel action with
     /// (channel, tasklet, sending, will_block), as Stackless does.
     #[inline(always)]
@@ -147,6 +152,9 @@ impl Vm {
     }
 
     /// `channel.send(v)` (or `send_exception` when `exception`).
+    // Inlined into its few callers, `channel.send` first: the exchange itself is inlined
+    // here, and another call level costs a good part of it.
+    #[inline(always)]
     pub(super) fn channel_send(&mut self, chan: Value, v: Value, exception: bool) -> PResult<()> {
         if self.needs_look_ahead() {
             let ch = self.chan_of(chan)?;
@@ -178,10 +186,9 @@ impl Vm {
                 }
             }
             Ok(SendOutcome::Parked) => {
-                let ch = ch.clone();
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
-                    s.blocked_on = Some((ch, 1));
+                    s.blocked = 1;
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
@@ -200,6 +207,8 @@ impl Vm {
     }
 
     /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
+    // Inlined into its few callers, as `channel_send`.
+    #[inline(always)]
     pub(super) fn channel_receive(&mut self, chan: Value, iterating: bool) -> PResult<Value> {
         if self.needs_look_ahead() {
             let ch = self.chan_of(chan)?;
@@ -229,10 +238,9 @@ impl Vm {
                 }
             }
             Ok(RecvOutcome::Parked) => {
-                let ch = ch.clone();
                 if let Some(i) = idx {
                     let s = self.slot_mut(i);
-                    s.blocked_on = Some((ch, -1));
+                    s.blocked = -1;
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }

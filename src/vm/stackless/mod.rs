@@ -88,9 +88,9 @@ struct Slot {
     /// Where the result of the native that switched goes.
     hook: Hook,
     cell: ScriptCell<Pinned, Pinned>,
-    /// The channel it waits on while blocked, and the direction (1 send, -1 receive).
-    blocked_on: Option<(Chan, i8)>,
-    /// While blocked: the Python channel object (for pickling).
+    /// The direction it waits in on a channel while blocked (1 send, -1 receive), else 0.
+    blocked: i8,
+    /// While blocked: the Python channel object, which holds the channel (`blocked_chan`).
     blocked_obj: Value,
     /// Loaded from a pickle: its frames, one per (not running) generator object, taken out
     /// when it first runs (the loader fills the generators after making the tasklet).
@@ -138,6 +138,8 @@ pub struct Tasklets {
     sleepers: std::collections::HashMap<usize, rt::ScriptTimer>,
     /// `run(timeout=N)` is pending: the per-turn budget of the watchdog.
     watchdog: Option<u64>,
+    /// The budget of the running turn, fixed when it began.
+    turn_budget: Option<u64>,
     /// The tasklet waiting in `stackless.run()`.
     run_caller: Option<usize>,
     schedule_cb: Option<Value>,
@@ -194,7 +196,7 @@ impl Slot {
     /// Waiting on a channel, or on a file job on a helper thread (whose result it must get:
     /// run or switch to early, it would not have it).
     fn is_blocked(&self) -> bool {
-        self.blocked_on.is_some() || matches!(self.resume, Resume::Job(_))
+        self.blocked != 0 || matches!(self.resume, Resume::Job(_))
     }
 
     fn trace(&self, out: &mut Vec<Value>) {
@@ -275,8 +277,9 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
         // Everything else is blocked or done: main goes on, out of `run()` or with a
         // deadlock error if it is itself blocked on a channel.
         let t = s.rt.clone();
-        if let Some((ch, _)) = s.blocked_on.take() {
-            if let Some(t) = &t {
+        if std::mem::take(&mut s.blocked) != 0 {
+            let obj = s.blocked_obj;
+            if let (Some(ch), Some(t)) = (v.blocked_chan(obj), &t) {
                 ch.withdraw(t);
             }
             let e = v.new_exception(
@@ -374,6 +377,8 @@ impl Vm {
     }
 
     /// Ends the running tasklet's turn: `resume` is what it gets back when it runs again.
+    /// Inlined: every channel operation that blocks ends with it.
+    #[inline(always)]
     fn switch_out(&mut self, step: ScriptStep, resume: Resume) -> Exc {
         let hook = self.pending_hook;
         if let Some(idx) = self.tasklets.current {

@@ -438,8 +438,7 @@ fn t_blocked(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
     let dir = vm
         .tasklet_slot(t)
         .and_then(|i| vm.slot(i))
-        .and_then(|s| s.blocked_on.as_ref())
-        .map_or(0, |b| b.1);
+        .map_or(0, |s| s.blocked);
     Ok(if vm.tasklet_ref(t).is_some_and(|r| r.has_blocked.get()) {
         Value::Int(dir as i64)
     } else {

@@ -83,7 +83,11 @@ fn save_tasklet(vm: &mut Vm, data: &Rc<dyn Any>) -> PResult<(Vec<Value>, Vec<u8>
     }
     let target = (s.hook.target == Target::Push) as u8;
     let frames = s.frames.clone();
-    let (state, blocked, tempval) = (s.blocked_on.as_ref().map(|b| b.1), s.blocked_obj, s.tempval);
+    let (state, blocked, tempval) = (
+        (s.blocked != 0).then_some(s.blocked),
+        s.blocked_obj,
+        s.tempval,
+    );
     let sending = s.cell.with_pending(|p| p.map_or(Value::None, |p| p.get()));
     let resume = clone_resume(&s.resume);
     let mut kids = vec![tempval];

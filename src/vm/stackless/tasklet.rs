@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 use super::{Reblock, Resume, Slot, TaskletRef};
 use crate::rt::{self, RecvError, ScriptBody, ScriptCell, ScriptStep};
 use crate::vm::error::{Exc, ExcKind, PResult};
-use crate::vm::interp::{Hook, RunOutcome, Vm};
+use crate::vm::interp::{Hook, RunOutcome, Target, Transform, Vm};
 use crate::vm::value::*;
 
 /// What the scheduler resumes: a handle on the VM and on the tasklet's slot.
@@ -43,6 +43,21 @@ impl ScriptBody for Body {
     }
 }
 
+/// What a parked tasklet resumes with when that is a value for its operand stack: the value
+/// its native returns, or one a sender left in its cell (taken out, and kept as `tempval`).
+#[inline(always)]
+fn resume_value(s: &mut Slot) -> Option<Value> {
+    match s.resume {
+        Resume::Value(v) => Some(v),
+        Resume::Receive(_) => {
+            let v = s.cell.take_value()?.get();
+            s.tempval = v;
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
 impl Vm {
     /// A new tasklet slot bound to `func` and its Python object.
     pub(super) fn new_tasklet(&mut self, func: Value) -> (usize, Value) {
@@ -73,7 +88,7 @@ impl Vm {
             },
             hook: Hook::NESTED,
             cell: ScriptCell::new(),
-            blocked_on: None,
+            blocked: 0,
             blocked_obj: Value::None,
             pending_frames: None,
             tempval: Value::None,
@@ -142,9 +157,13 @@ impl Vm {
     /// the channel it waits on. The caller decides where it goes in the run queue.
     pub(super) fn prepare_throw(&mut self, idx: usize, exc: Value) {
         let s = self.slot_mut(idx);
-        if let (Some((ch, _)), Some(t)) = (s.blocked_on.take(), &s.rt) {
-            ch.withdraw(t);
+        if std::mem::take(&mut s.blocked) != 0 {
+            let (obj, t) = (s.blocked_obj, s.rt.clone());
+            if let (Some(ch), Some(t)) = (self.blocked_chan(obj), &t) {
+                ch.withdraw(t);
+            }
         }
+        let s = self.slot_mut(idx);
         // An unstarted tasklet never runs its function: the exception ends it at once.
         s.resume = Resume::Raise(exc);
     }
@@ -175,54 +194,31 @@ impl Vm {
     }
 
     /// One turn of the tasklet in `idx`: its frames become the VM's frame stack, run until
-    /// it finishes, blocks or yields, and go back into its slot.
+    /// it finishes, blocks or yields, and go back into its slot. The loop may hand the turn
+    /// on to other tasklets of this VM ([`Vm::hand_on`]); the step returned is the last one's.
     fn one_turn(&mut self, idx: usize) -> ScriptStep {
         if !self.frames.is_empty() || self.tasklets.current.is_some() {
             return ScriptStep::Yield;
         }
-        let Some(s) = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(first) = self.start_turn(idx) else {
             return ScriptStep::Done;
         };
-        let pending = s.pending_frames.take();
-        if !self.tasklets.sleepers.is_empty() {
-            self.tasklets.sleepers.remove(&idx);
-        }
-        // Swapped, not moved: both vectors keep their buffers.
-        std::mem::swap(&mut self.frames, &mut s.frames);
-        s.blocked_on = None;
-        s.blocked_obj = Value::None;
-        let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
-        let hook = s.hook;
-        let obj = s.obj;
-        for &g in pending.iter().flatten() {
-            if let Value::Obj(r) = g
-                && let Obj::Generator(genr) = self.heap.get_mut(r)
-                && let Some(f) = genr.frame.take()
+        let mut r = self.continue_turn(first);
+        // From here on, the tasklet concerned is the one running now, which the loop may
+        // have handed the turn on to; none runs if a hand-on found its slot gone.
+        let idx = loop {
+            let Some(idx) = self.tasklets.current else {
+                return ScriptStep::Done;
+            };
+            // `atomic()` blocks preemption, not switches the script asks for.
+            if matches!(r, Ok(RunOutcome::BudgetExhausted))
+                && self.slot(idx).is_some_and(|s| s.atomic > 0)
             {
-                genr.finished = true;
-                self.frames.push(*f);
+                r = self.run_loop(0, self.tasklets.turn_budget);
+            } else {
+                break idx;
             }
-        }
-        self.tasklets.current = Some(idx);
-        self.tasklets.switch = None;
-        // The running frame's operand stack was given up when it parked (below).
-        if let Some(f) = self.frames.last_mut()
-            && f.stack.capacity() == 0
-            && let Some(stack) = self.stack_pool.pop()
-        {
-            f.stack = stack;
-        }
-        let first = self
-            .schedule_callback(obj)
-            .and_then(|()| self.begin_turn(idx, resume, hook));
-        let budget = self.tasklets.watchdog.or(self.tasklets.budget);
-        let mut r = self.continue_turn(first, budget);
-        // `atomic()` blocks preemption, not switches the script asks for.
-        while matches!(r, Ok(RunOutcome::BudgetExhausted))
-            && self.slot(idx).is_some_and(|s| s.atomic > 0)
-        {
-            r = self.run_loop(0, budget);
-        }
+        };
         let step = match r {
             Ok(RunOutcome::Finished(_)) => ScriptStep::Done,
             Ok(RunOutcome::BudgetExhausted) => {
@@ -241,8 +237,110 @@ impl Vm {
                 ScriptStep::Done
             }
         };
-        self.tasklets.current = None;
+        self.end_turn(idx, step);
+        step
+    }
+
+    /// Called by the loop when a native of the running tasklet ended its turn
+    /// (`Exc::Switch`): if the scheduler hands the turn on to another tasklet of this VM
+    /// (`rt::hand_off`), the running one is parked and the next one's turn begins here,
+    /// without leaving the loop. Returns how its first step went (what the loop does with an
+    /// error raised there) and its instruction budget; None if the turn goes back to the
+    /// scheduler, or if no tasklet runs now (the loop returns `Exc::Switch` either way).
+    pub(crate) fn hand_on(&mut self) -> Option<(PResult<()>, Option<u64>)> {
+        let idx = self.tasklets.current?;
+        let step = self.tasklets.switch.unwrap_or(ScriptStep::Yield);
+        let next = rt::hand_off(step, self.tasklets.owner)?;
+        self.tasklets.switch = None;
+        self.end_turn(idx, step);
+        let first = self.start_turn(next as usize)?;
+        Some((first, self.tasklets.turn_budget))
+    }
+
+    /// Makes the frames of the tasklet in `idx` the VM's frame stack and takes its first
+    /// step: delivers what it resumes with. None if it has no slot.
+    #[inline]
+    fn start_turn(&mut self, idx: usize) -> Option<PResult<()>> {
+        let t = &mut self.tasklets;
+        let s = t.slots.get_mut(idx)?.as_mut()?;
+        // The common turn, done here without the general bookkeeping: a started tasklet
+        // resumes with a value for its operand stack, and there is no callback to call,
+        // timer to disarm or loaded generator to unpack. `resume_value` comes last: it
+        // takes a received value out of the cell.
+        if t.schedule_cb.is_none()
+            && t.sleepers.is_empty()
+            && s.pending_frames.is_none()
+            && !s.frames.is_empty()
+            && matches!(s.hook.target, Target::Push)
+            && matches!(s.hook.transform, Transform::None)
+            && let Some(v) = resume_value(s)
+        {
+            std::mem::swap(&mut self.frames, &mut s.frames);
+            s.blocked = 0;
+            s.blocked_obj = Value::None;
+            // A value or a receive: nothing to drop, which the compiler cannot tell here.
+            std::mem::forget(std::mem::replace(&mut s.resume, Resume::Nothing));
+            t.current = Some(idx);
+            t.switch = None;
+            t.turn_budget = t.watchdog.or(t.budget);
+            t.last = Some(s.obj);
+            if let Some(f) = self.frames.last_mut() {
+                if f.stack.capacity() == 0
+                    && let Some(stack) = self.stack_pool.pop()
+                {
+                    f.stack = stack;
+                }
+                f.stack.push(v);
+            }
+            return Some(Ok(()));
+        }
+        self.start_turn_slow(idx)
+    }
+
+    /// `start_turn` in general.
+    #[inline(never)]
+    fn start_turn_slow(&mut self, idx: usize) -> Option<PResult<()>> {
+        let s = self.tasklets.slots.get_mut(idx).and_then(Option::as_mut)?;
+        let pending = s.pending_frames.take();
+        if !self.tasklets.sleepers.is_empty() {
+            self.tasklets.sleepers.remove(&idx);
+        }
+        // Swapped, not moved: both vectors keep their buffers.
+        std::mem::swap(&mut self.frames, &mut s.frames);
+        s.blocked = 0;
+        s.blocked_obj = Value::None;
+        let resume = std::mem::replace(&mut s.resume, Resume::Nothing);
+        let hook = s.hook;
+        let obj = s.obj;
+        for &g in pending.iter().flatten() {
+            if let Value::Obj(r) = g
+                && let Obj::Generator(genr) = self.heap.get_mut(r)
+                && let Some(f) = genr.frame.take()
+            {
+                genr.finished = true;
+                self.frames.push(*f);
+            }
+        }
+        self.tasklets.current = Some(idx);
+        self.tasklets.switch = None;
+        self.tasklets.turn_budget = self.tasklets.watchdog.or(self.tasklets.budget);
+        // The running frame's operand stack was given up when it parked (`end_turn`).
+        if let Some(f) = self.frames.last_mut()
+            && f.stack.capacity() == 0
+            && let Some(stack) = self.stack_pool.pop()
+        {
+            f.stack = stack;
+        }
+        let callback = self.schedule_callback(obj);
+        // Set only now: the callback is told which tasklet ran before.
         self.tasklets.last = Some(obj);
+        Some(callback.and_then(|()| self.begin_turn(idx, resume, hook)))
+    }
+
+    /// Ends the turn of the tasklet in `idx` with `step`: its frames go back into its slot,
+    /// or, when it is done, the slot is freed.
+    fn end_turn(&mut self, idx: usize, step: ScriptStep) {
+        self.tasklets.current = None;
         if step == ScriptStep::Done {
             self.frames.clear();
             self.free_slot(idx);
@@ -263,7 +361,6 @@ impl Vm {
                 }
             }
         }
-        step
     }
 
     fn begin_turn(&mut self, idx: usize, resume: Resume, hook: Hook) -> PResult<()> {
@@ -312,7 +409,8 @@ impl Vm {
     }
 
     /// Runs the loop after the turn's first step, which may already have finished it.
-    fn continue_turn(&mut self, first: PResult<()>, budget: Option<u64>) -> PResult<RunOutcome> {
+    fn continue_turn(&mut self, first: PResult<()>) -> PResult<RunOutcome> {
+        let budget = self.tasklets.turn_budget;
         match first {
             Ok(()) if self.frames.is_empty() => Ok(RunOutcome::Finished(
                 self.nested_result.take().unwrap_or(Value::None),
