@@ -51,36 +51,37 @@ pub fn deliver_local(
     now: u64,
 ) -> Result<UpdateOutcome, SpoolError> {
     let body = spool.read_body(&msg.id)?;
-    let mut one = [(msg.clone(), body)];
+    let mut one = [(msg.clone(), body, true)];
     let result = deliver_local_batch(spool, &mut one, local, hostname, now).pop();
-    let [(delivered, _)] = one;
+    let [(delivered, _, _)] = one;
     *msg = delivered;
     result.unwrap_or(Ok(UpdateOutcome::Kept))
 }
 
-/// [`deliver_local`] for many spooled messages (each with its body) with shared fsyncs:
+/// [`deliver_local`] for many spooled messages (each with its body, and whether a delivery
+/// pass may have gone over it before, see [`Local::spooled`]) with shared fsyncs:
 /// [`deliver_to_maildirs`], then the spool records the outcomes.
 pub fn deliver_local_batch(
     spool: &Spool,
-    msgs: &mut [(QueuedMessage, Vec<u8>)],
+    msgs: &mut [(QueuedMessage, Vec<u8>, bool)],
     local: &LocalConfig,
     hostname: &str,
     now: u64,
 ) -> Vec<Result<UpdateOutcome, SpoolError>> {
     let mut batch: Vec<Local<'_>> = msgs
         .iter_mut()
-        .map(|(msg, body)| Local {
+        .map(|(msg, body, seen)| Local {
             id: &msg.id,
             envelope: &mut msg.envelope,
             body,
-            spooled: true,
+            spooled: *seen,
         })
         .collect();
     let changed = deliver_to_maildirs(&mut batch, local, hostname, now);
     drop(batch);
     msgs.iter()
         .zip(changed)
-        .map(|((msg, body), changed)| {
+        .map(|((msg, body, _), changed)| {
             // A record with nothing left to do (the direct path spools one whose recipients
             // all failed there) is removed even though this pass changed nothing.
             let finished = || {
@@ -103,10 +104,10 @@ pub struct Local<'a> {
     pub id: &'a QueueId,
     pub envelope: &'a mut Envelope,
     pub body: &'a [u8],
-    /// Read back from the spool: a copy may be in the Maildir already (published before a
-    /// crash or a failed record update left its recipient pending), perhaps moved to `cur/`
-    /// by a reader since, so delivery looks for it first. A message fresh from DATA has a
-    /// new queue id, so none can exist.
+    /// Read back from the spool, and a delivery pass may have gone over it before: a copy
+    /// may be in the Maildir already (published before a crash or a failed record update
+    /// left its recipient pending), perhaps moved to `cur/` by a reader since, so delivery
+    /// looks for it first. A message fresh from DATA has a new queue id, so none can exist.
     pub spooled: bool,
 }
 
@@ -415,7 +416,7 @@ mod tests {
         let id = spool.commit(pending).unwrap();
         let msg = spool.load(&id).unwrap();
         let body = spool.read_message(&id).unwrap().1;
-        let mut batch = vec![(msg, body)];
+        let mut batch = vec![(msg, body, true)];
         let outcome = deliver_local_batch(&spool, &mut batch, &local, "mx.test", 1000);
         assert_eq!(outcome.len(), 1);
         assert_eq!(outcome[0].as_ref().unwrap(), &UpdateOutcome::Removed);

@@ -84,7 +84,9 @@ impl Committer {
         let hold = msg.envelope.hold.is_some();
         match self.commits.submit(msg) {
             Ok(Accepted::Queued(id)) => {
-                if !hold {
+                if hold {
+                    self.shared.deliveries.first_pass_ahead(&id);
+                } else {
                     self.deliver_later(id.clone());
                 }
                 Ok(id)

@@ -3,8 +3,8 @@
 //! when post-queue work releases a held one, and by a retry loop for the deferred ones and
 //! those recovered at start.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,12 +20,29 @@ use super::{PolicyCell, Shared, post_queue};
 /// a message claimed leaves a note instead (it may come from a release whose delivery would
 /// otherwise wait for the next scan), and the pass holding the claim goes over the message
 /// again before it lets go.
+///
+/// It also knows the messages that no delivery pass has gone over yet since this process
+/// committed them with a hold (every message, with post-queue filters): no copy of them can
+/// be in a Maildir, so their first delivery need not look for one (which reads `cur/`).
 #[derive(Default)]
-pub(crate) struct InFlight(Mutex<HashMap<QueueId, bool>>);
+pub(crate) struct InFlight(Mutex<HashMap<QueueId, bool>>, Mutex<HashSet<QueueId>>);
 
 impl InFlight {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<QueueId, bool>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `id` was just committed with a hold: its first delivery pass is still ahead.
+    pub(super) fn first_pass_ahead(&self, id: &QueueId) {
+        self.1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone());
+    }
+
+    /// True the first time a pass goes over `id` after `first_pass_ahead`.
+    fn first_pass(&self, id: &QueueId) -> bool {
+        self.1.lock().unwrap_or_else(|e| e.into_inner()).remove(id)
     }
 
     /// True if the caller now holds the claim; false (and a note left) if another pass does.
@@ -96,7 +113,10 @@ fn deliver_claimed(shared: &Shared, claimed: &[QueueId], held: &mut Vec<QueueId>
         match shared.spool.read_message(id) {
             // Post-queue work or a quarantine still has it (`post_queue`).
             Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
-            Ok(msg) => msgs.push(msg),
+            Ok((msg, body)) => {
+                let seen = !shared.deliveries.first_pass(&msg.id);
+                msgs.push((msg, body, seen));
+            }
             // Delivered and removed by another pass between the listing and the claim.
             Err(SpoolError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             }
@@ -105,7 +125,7 @@ fn deliver_claimed(shared: &Shared, claimed: &[QueueId], held: &mut Vec<QueueId>
     }
     let (local, host) = (&shared.config.local, &shared.config.server.hostname);
     let results = deliver_local_batch(&shared.spool, &mut msgs, local, host, now);
-    for ((msg, _), result) in msgs.iter().zip(results) {
+    for ((msg, _, _), result) in msgs.iter().zip(results) {
         if let Err(e) = result {
             tracing::error!(queue_id = %msg.id, "delivery: {e}");
         }
@@ -152,5 +172,18 @@ mod tests {
         assert!(!claims.release(&id), "then lets go");
         assert!(claims.claim(&id), "and the claim is free");
         assert!(!claims.release(&id));
+    }
+
+    #[test]
+    fn only_the_first_pass_over_a_held_commit_skips_the_look_for_a_copy() {
+        let claims = InFlight::default();
+        let (held, other) = (
+            QueueId::generate(SystemTime::now()),
+            QueueId::generate(SystemTime::now()),
+        );
+        claims.first_pass_ahead(&held);
+        assert!(!claims.first_pass(&other), "recovered or deferred: look");
+        assert!(claims.first_pass(&held));
+        assert!(!claims.first_pass(&held), "a later pass looks");
     }
 }
