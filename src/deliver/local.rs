@@ -365,16 +365,7 @@ mod tests {
 
     #[test]
     fn a_copy_published_before_a_crash_and_read_since_is_not_delivered_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::open(dir.path().join("spool")).unwrap();
-        let local = LocalConfig {
-            domains: vec!["localhost".into()],
-            maildir: dir
-                .path()
-                .join("mail/{user}")
-                .to_string_lossy()
-                .into_owned(),
-        };
+        let (dir, spool, local) = crate::deliver::test_setup();
         let id = spool
             .commit(PendingMessage::for_test(
                 &["bob@localhost"],
@@ -400,16 +391,7 @@ mod tests {
 
     #[test]
     fn a_record_with_every_recipient_done_leaves_the_spool() {
-        let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::open(dir.path().join("spool")).unwrap();
-        let local = LocalConfig {
-            domains: vec!["localhost".into()],
-            maildir: dir
-                .path()
-                .join("mail/{user}")
-                .to_string_lossy()
-                .into_owned(),
-        };
+        let (_dir, spool, local) = crate::deliver::test_setup();
         // As the direct path spools a message whose only recipient failed there.
         let mut pending = PendingMessage::for_test(&["bob@localhost"], b"Subject: t\r\n\r\nx\r\n");
         pending.envelope.rcpts[0].status = RcptStatus::Failed;

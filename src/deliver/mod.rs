@@ -47,3 +47,24 @@ impl fmt::Display for DeliveryError {
 }
 
 impl std::error::Error for DeliveryError {}
+
+/// A spool and a local config (domain `localhost`, Maildirs under `mail/`) in a new
+/// temporary directory, for tests.
+#[cfg(test)]
+fn test_setup() -> (
+    tempfile::TempDir,
+    crate::queue::Spool,
+    crate::config::LocalConfig,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = crate::queue::Spool::open(dir.path().join("spool")).unwrap();
+    let local = crate::config::LocalConfig {
+        domains: vec!["localhost".into()],
+        maildir: dir
+            .path()
+            .join("mail/{user}")
+            .to_string_lossy()
+            .into_owned(),
+    };
+    (dir, spool, local)
+}

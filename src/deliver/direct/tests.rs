@@ -3,6 +3,7 @@ use std::path::Path;
 
 use super::*;
 use crate::deliver::deliver_local;
+use crate::deliver::test_setup as setup;
 
 fn message(rcpts: &[&str], body: &str) -> PendingMessage {
     PendingMessage::for_test(rcpts, body.as_bytes())
@@ -19,20 +20,6 @@ fn new_files(root: &Path, user: &str) -> Vec<std::path::PathBuf> {
         .unwrap_or_default();
     files.sort();
     files
-}
-
-fn setup() -> (tempfile::TempDir, Spool, LocalConfig) {
-    let dir = tempfile::tempdir().unwrap();
-    let spool = Spool::open(dir.path().join("spool")).unwrap();
-    let local = LocalConfig {
-        domains: vec!["localhost".into()],
-        maildir: dir
-            .path()
-            .join("mail/{user}")
-            .to_string_lossy()
-            .into_owned(),
-    };
-    (dir, spool, local)
 }
 
 #[test]
