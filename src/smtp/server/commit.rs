@@ -85,7 +85,7 @@ impl Committer {
         match self.commits.submit(msg) {
             Ok(Accepted::Queued(id)) => {
                 if hold {
-                    self.shared.deliveries.first_pass_ahead(&id);
+                    self.shared.deliveries.mark_first_pass(&id);
                 } else {
                     self.deliver_later(id.clone());
                 }

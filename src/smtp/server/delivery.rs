@@ -33,15 +33,16 @@ impl InFlight {
     }
 
     /// `id` was just committed with a hold: its first delivery pass is still ahead.
-    pub(super) fn first_pass_ahead(&self, id: &QueueId) {
+    pub(super) fn mark_first_pass(&self, id: &QueueId) {
         self.1
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.clone());
     }
 
-    /// True the first time a pass goes over `id` after `first_pass_ahead`.
-    fn first_pass(&self, id: &QueueId) -> bool {
+    /// True the first time a pass goes over `id` after `mark_first_pass` (or the work that
+    /// dropped or quarantined it asks, which leaves no pass ahead).
+    pub(super) fn take_first_pass(&self, id: &QueueId) -> bool {
         self.1.lock().unwrap_or_else(|e| e.into_inner()).remove(id)
     }
 
@@ -114,7 +115,7 @@ fn deliver_claimed(shared: &Shared, claimed: &[QueueId], held: &mut Vec<QueueId>
             // Post-queue work or a quarantine still has it (`post_queue`).
             Ok((msg, _)) if msg.envelope.hold.is_some() => held.push(msg.id),
             Ok((msg, body)) => {
-                let seen = !shared.deliveries.first_pass(&msg.id);
+                let seen = !shared.deliveries.take_first_pass(&msg.id);
                 msgs.push((msg, body, seen));
             }
             // Delivered and removed by another pass between the listing and the claim.
@@ -181,9 +182,12 @@ mod tests {
             QueueId::generate(SystemTime::now()),
             QueueId::generate(SystemTime::now()),
         );
-        claims.first_pass_ahead(&held);
-        assert!(!claims.first_pass(&other), "recovered or deferred: look");
-        assert!(claims.first_pass(&held));
-        assert!(!claims.first_pass(&held), "a later pass looks");
+        claims.mark_first_pass(&held);
+        assert!(
+            !claims.take_first_pass(&other),
+            "recovered or deferred: look"
+        );
+        assert!(claims.take_first_pass(&held));
+        assert!(!claims.take_first_pass(&held), "a later pass looks");
     }
 }

@@ -147,12 +147,15 @@ impl PostQueue {
                 on_pool(shared, move |spool| spool.quarantine(&id, &msg))
             };
             match quarantined {
-                Ok(path) => tracing::info!(
-                    queue_id = %id,
-                    path = %path.display(),
-                    reason = %reason,
-                    "message quarantined"
-                ),
+                Ok(path) => {
+                    shared.deliveries.take_first_pass(&id);
+                    tracing::info!(
+                        queue_id = %id,
+                        path = %path.display(),
+                        reason = %reason,
+                        "message quarantined"
+                    )
+                }
                 Err(e) => tracing::error!(queue_id = %id, "quarantine: {e}"),
             }
             return;
@@ -178,8 +181,11 @@ fn discard(shared: &Arc<Shared>, id: &QueueId, why: &str) {
         let id = id.clone();
         on_pool(shared, move |spool| spool.remove(&id))
     };
-    if let Err(e) = removed {
-        tracing::error!(queue_id = %id, "discard: {e}");
+    match removed {
+        Ok(()) => {
+            shared.deliveries.take_first_pass(id);
+        }
+        Err(e) => tracing::error!(queue_id = %id, "discard: {e}"),
     }
 }
 
