@@ -200,7 +200,7 @@ def run(inbox, outbox):
         if "slow" in ev.message.subject:
             with open(MARK, "w") as f:
                 f.write("asleep")
-            time.sleep(3)
+            time.sleep(5)
             ev.message.add_header("X-Slept", "yes")
         outbox.send(ev)
 "#;

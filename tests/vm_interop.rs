@@ -340,7 +340,7 @@ def main(path, go, out):
     stackless::spawn_call(&vm, f, vec![path, go.object(), out]);
     let native = rt::spawn(move || {
         // The reader is parked on its read of the pipe by now.
-        rt::sleep(Duration::from_millis(100));
+        rt::sleep(Duration::from_millis(300));
         go.send(go.pin(Value::None)).expect("poker receives");
         rt::blocking(move || std::fs::write(&fifo, "from the pipe")).expect("written");
     });
