@@ -13,7 +13,7 @@ use crate::queue::{QueueId, SpoolError};
 use crate::rt;
 
 use super::commit::Committer;
-use super::{PolicyCell, Shared, post_queue};
+use super::{PolicyCell, Shared, lock, post_queue};
 
 /// Messages being delivered now: the spool allows one writer per record, and the retry
 /// scan must not pick up a message whose first delivery is still running. A pass that finds
@@ -25,30 +25,27 @@ use super::{PolicyCell, Shared, post_queue};
 /// committed them with a hold (every message, with post-queue filters): no copy of them can
 /// be in a Maildir, so their first delivery need not look for one (which reads `cur/`).
 #[derive(Default)]
-pub(crate) struct InFlight(Mutex<HashMap<QueueId, bool>>, Mutex<HashSet<QueueId>>);
+pub(crate) struct InFlight {
+    /// Claimed ids, each with its note: another pass asked for it meanwhile.
+    claims: Mutex<HashMap<QueueId, bool>>,
+    first_pass_ahead: Mutex<HashSet<QueueId>>,
+}
 
 impl InFlight {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<QueueId, bool>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// `id` was just committed with a hold: its first delivery pass is still ahead.
     pub(super) fn mark_first_pass(&self, id: &QueueId) {
-        self.1
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone());
+        lock(&self.first_pass_ahead).insert(id.clone());
     }
 
     /// True the first time a pass goes over `id` after `mark_first_pass` (or the work that
     /// dropped or quarantined it asks, which leaves no pass ahead).
     pub(super) fn take_first_pass(&self, id: &QueueId) -> bool {
-        self.1.lock().unwrap_or_else(|e| e.into_inner()).remove(id)
+        lock(&self.first_pass_ahead).remove(id)
     }
 
     /// True if the caller now holds the claim; false (and a note left) if another pass does.
     fn claim(&self, id: &QueueId) -> bool {
-        match self.lock().entry(id.clone()) {
+        match lock(&self.claims).entry(id.clone()) {
             Entry::Occupied(mut again) => {
                 *again.get_mut() = true;
                 false
@@ -63,7 +60,7 @@ impl InFlight {
     /// Lets go of the claim, unless another pass asked for the message meanwhile: then the
     /// caller keeps it, and gets true, to go over the message once more.
     fn release(&self, id: &QueueId) -> bool {
-        let mut claims = self.lock();
+        let mut claims = lock(&self.claims);
         match claims.get_mut(id) {
             Some(again) if *again => {
                 *again = false;

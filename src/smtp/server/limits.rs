@@ -42,7 +42,7 @@ impl ConnectionLimits {
             limits.total.fetch_sub(1, Ordering::AcqRel);
             return Err(Refused::Total);
         }
-        let mut per_ip = limits.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let mut per_ip = super::lock(&limits.per_ip);
         let count = per_ip.entry(ip).or_insert(0);
         if *count >= limits.max_per_ip {
             drop(per_ip);
@@ -60,7 +60,7 @@ impl ConnectionLimits {
 impl Drop for Slot {
     fn drop(&mut self) {
         let limits = &self.limits.limits;
-        let mut per_ip = limits.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let mut per_ip = super::lock(&limits.per_ip);
         if let Some(count) = per_ip.get_mut(&self.ip) {
             *count -= 1;
             if *count == 0 {

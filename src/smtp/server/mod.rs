@@ -49,6 +49,11 @@ pub(crate) struct Shared {
     pub users: Option<Arc<users::Users>>,
 }
 
+/// A mutex's guard; a panic elsewhere while it was held leaves data that is still usable.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Recovers the spool, then serves SMTP on every `server.listen` address until the process
 /// is stopped. `policy` builds each thread's policy (the filter pipeline) on that thread.
 pub fn serve(config: Config, policy: Option<PolicyFactory>) -> io::Result<()> {
@@ -109,7 +114,7 @@ impl Server {
         let commits = commit::group_commit(shared.clone());
         let held = std::sync::Mutex::new(held);
         let runtime = Runtime::new().threads(threads).start(move |index| {
-            let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+            let held = std::mem::take(&mut *lock(&held));
             thread_main(index, &shared, &commits, &listen, policy.as_ref(), held)
         })?;
         Ok(Server { runtime })

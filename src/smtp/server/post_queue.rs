@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use crate::queue::{Hold, PendingMessage, QueueId, Recipient, Spool};
 use crate::rt;
 
-use super::Shared;
 use super::commit::Committer;
 use super::policy::{Decision, Outcome, Phase, Policy, Transaction};
+use super::{Shared, lock};
 
 /// A durable message held from delivery, and what is left to do with it.
 pub(super) struct PostQueue {
@@ -52,10 +52,6 @@ impl Held {
         stalled.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         stalled
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The mark of a message's post-queue work as running, until dropped however the work ends.
