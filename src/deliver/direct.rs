@@ -11,8 +11,9 @@
 //! retry delivers only the others, and a crash before the record is updated costs no second
 //! copy either (Maildir names are idempotent).
 //!
-//! A crash before the 250 leaves at most a file in a Maildir's `tmp/` (readers clean those,
-//! as the Maildir spec says) or a copy already in `new/`; either way the client, unanswered,
+//! A crash before the 250 leaves at most an unnamed file the filesystem reclaims, a file in
+//! a Maildir's `tmp/` where the system cannot write unnamed files (readers clean those, as
+//! the Maildir spec says) or a copy already in `new/`; either way the client, unanswered,
 //! sends the message again, exactly as when a crash falls between a spool commit and its 250.
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,6 +1,13 @@
 //! Maildir delivery (<https://cr.yp.to/proto/maildir.html>): write into `tmp/`, fsync, then
 //! move into `new/` (never replacing a file there), where a mail reader may pick it up at once.
 //!
+//! Where the system allows it (Linux, a filesystem with `O_TMPFILE`, `/proc` mounted) the
+//! file is written with no name at all and then linked into `new/`: what the spec's `tmp/`
+//! is for (no reader ever sees a partial message, and the file appears in `new/` whole and
+//! at once) with one directory entry made instead of two changed, and nothing left in
+//! `tmp/` by a crash. That saves about a quarter of the file system's CPU per delivery
+//! (`bench/smtp.sh`). Elsewhere `tmp/` is used as the spec says.
+//!
 //! The file name is derived from the queue id and the recipient's index instead of drawn at
 //! random. It is still unique (queue ids are), and it makes delivery idempotent: if the daemon
 //! dies after the link but before the spool records the recipient as delivered, the retry
@@ -53,11 +60,12 @@ pub fn maildir_name(received: u64, queue_id: &str, rcpt_index: usize, hostname: 
     format!("{received}.Q{queue_id}R{rcpt_index}.{host}")
 }
 
-/// A message written to `tmp/`, waiting for its fsync and [`Maildir::publish`].
+/// A message written, waiting for its fsync and [`Maildir::publish`].
 #[derive(Debug)]
 pub struct Written {
     pub file: File,
-    tmp: PathBuf,
+    /// Its name in `tmp/`; None for a file with no name yet (`O_TMPFILE`).
+    tmp: Option<PathBuf>,
     new: PathBuf,
 }
 
@@ -147,16 +155,19 @@ impl Maildir {
             Staged::AlreadyThere(p) => return Ok(Delivered::AlreadyThere(p)),
         };
         if let Err(e) = staged.file.sync_all() {
-            let _ = fs::remove_file(&staged.tmp);
-            return Err(transient("fsync", &staged.tmp)(e));
+            let path = staged.tmp.as_ref().unwrap_or(&staged.new);
+            if let Some(tmp) = &staged.tmp {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(transient("fsync", path)(e));
         }
         let outcome = self.publish(staged)?;
         self.sync_new()?;
         Ok(outcome)
     }
 
-    /// Step 1: writes the message to `tmp/` (not yet synced), unless a retry finds it was
-    /// delivered already.
+    /// Step 1: writes the message (not yet synced) with no name or in `tmp/`, unless a retry
+    /// finds it was delivered already.
     pub fn stage(&self, name: &str, body: &[u8], retry: bool) -> Result<Staged, DeliveryError> {
         if name.is_empty() || name.contains('/') || name.contains(':') || name.starts_with('.') {
             return Err(DeliveryError::Permanent(format!(
@@ -165,6 +176,28 @@ impl Maildir {
         }
         if retry && let Some(found) = self.find_delivered(name)? {
             return Ok(Staged::AlreadyThere(found));
+        }
+        let new = self.root.join("new");
+        let unnamed = match crate::rt::sys::create_unnamed(&new) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.create()?;
+                crate::rt::sys::create_unnamed(&new)
+            }
+            other => other,
+        };
+        match unnamed {
+            Ok(mut file) => {
+                return match file.write_all(body) {
+                    Ok(()) => Ok(Staged::Written(Written {
+                        file,
+                        tmp: None,
+                        new: new.join(name),
+                    })),
+                    Err(e) => Err(transient("write", &new)(e)),
+                };
+            }
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
+            Err(e) => return Err(transient("create", &new)(e)),
         }
         let tmp = self.root.join("tmp").join(name);
         // A stale tmp file of this name is our own interrupted attempt: truncate it.
@@ -189,8 +222,8 @@ impl Maildir {
         match written {
             Ok(file) => Ok(Staged::Written(Written {
                 file,
-                tmp,
-                new: self.root.join("new").join(name),
+                tmp: Some(tmp),
+                new: new.join(name),
             })),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
@@ -203,6 +236,21 @@ impl Maildir {
     /// [`Maildir::sync_new`].
     pub fn publish(&self, staged: Written) -> Result<Delivered, DeliveryError> {
         let Written { file, tmp, new } = staged;
+        let Some(tmp) = tmp else {
+            // The link never replaces a file either; the unnamed file goes with `file`.
+            let link = || crate::rt::sys::link_unnamed(&file, &new);
+            let linked = match link() {
+                Err(e) if e.kind() == io::ErrorKind::NotFound && self.create().is_ok() => link(),
+                other => other,
+            };
+            return match linked {
+                Ok(()) => Ok(Delivered::New(new)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    Ok(Delivered::AlreadyThere(new))
+                }
+                Err(e) => Err(transient("link", &new)(e)),
+            };
+        };
         drop(file);
         // Never replace an existing file, so a copy delivered by an earlier attempt is
         // detected instead of overwritten: a no-replace rename where the system has one,
@@ -289,6 +337,31 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"Subject: hi\r\n\r\nbody\r\n");
         assert_eq!(fs::read_dir(md.root().join("tmp")).unwrap().count(), 0);
         assert!(md.root().join("cur").is_dir());
+    }
+
+    #[test]
+    fn a_staged_message_has_no_name_a_reader_could_find_until_it_is_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path().join("m")).unwrap();
+        let unnamed = crate::rt::sys::create_unnamed(&md.root().join("new")).is_ok();
+        let count = |sub: &str| fs::read_dir(md.root().join(sub)).unwrap().count();
+        let Staged::Written(w) = md.stage("1.QXR0.h", b"whole", false).unwrap() else {
+            panic!("expected a written file")
+        };
+        assert_eq!(count("new"), 0);
+        // With O_TMPFILE the file has no name at all; elsewhere it waits in tmp/.
+        assert_eq!(count("tmp"), usize::from(!unnamed));
+        w.file.sync_all().unwrap();
+        assert!(matches!(md.publish(w).unwrap(), Delivered::New(_)));
+        assert_eq!(fs::read(md.root().join("new/1.QXR0.h")).unwrap(), b"whole");
+        assert_eq!(count("tmp"), 0);
+        // A second copy under the same name is refused, not linked over the first.
+        let Staged::Written(w) = md.stage("1.QXR0.h", b"other", false).unwrap() else {
+            panic!("expected a written file")
+        };
+        assert!(matches!(md.publish(w).unwrap(), Delivered::AlreadyThere(_)));
+        assert_eq!(fs::read(md.root().join("new/1.QXR0.h")).unwrap(), b"whole");
+        assert_eq!((count("tmp"), count("new")), (0, 1));
     }
 
     #[test]

@@ -73,3 +73,90 @@ pub fn rename_noreplace(_from: &std::path::Path, _to: &std::path::Path) -> io::R
         "renameat2 is Linux-only",
     ))
 }
+
+/// A new file in `dir` with no name (Linux `O_TMPFILE`), to be named by [`link_unnamed`]
+/// once it is complete: until then no reader can see it, and a crash leaves no name behind
+/// (the inode is reclaimed, from the orphan list at mount or by fsck). `Unsupported` where
+/// the platform, the filesystem or a missing `/proc` (which the link goes through) rules it
+/// out; callers fall back to a named temporary file.
+#[cfg(target_os = "linux")]
+pub fn create_unnamed(dir: &std::path::Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !proc_fds() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "/proc/self/fd is not mounted",
+        ));
+    }
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .open(dir);
+    match opened {
+        // Filesystems without it (EOPNOTSUPP), and kernels before 3.11, which take the flag
+        // for O_DIRECTORY alone (EISDIR) or refuse it (EINVAL).
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EOPNOTSUPP) | Some(libc::EISDIR) | Some(libc::EINVAL)
+            ) =>
+        {
+            Err(io::Error::new(io::ErrorKind::Unsupported, e.to_string()))
+        }
+        other => other,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn create_unnamed(_dir: &std::path::Path) -> io::Result<File> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "O_TMPFILE is Linux-only",
+    ))
+}
+
+/// Gives a file from [`create_unnamed`] the name `to`, never replacing one there
+/// (`AlreadyExists`). Through `/proc/self/fd` rather than `AT_EMPTY_PATH`, which needs
+/// CAP_DAC_READ_SEARCH that a daemon running as a mail user lacks.
+#[cfg(target_os = "linux")]
+pub fn link_unnamed(file: &File, to: &std::path::Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
+    let to = CString::new(to.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
+    // SAFETY: both paths are NUL-terminated strings that outlive the call, and the file (so
+    // the descriptor the first names) stays open through it, borrowed.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn link_unnamed(_file: &File, _to: &std::path::Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "O_TMPFILE is Linux-only",
+    ))
+}
+
+/// Whether `/proc/self/fd` is there; looked at once, as a mount does not come and go under
+/// a running daemon in any way worth a system call per message.
+#[cfg(target_os = "linux")]
+fn proc_fds() -> bool {
+    static THERE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *THERE.get_or_init(|| std::path::Path::new("/proc/self/fd").is_dir())
+}
