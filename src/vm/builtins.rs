@@ -139,6 +139,7 @@ pub fn new_vm() -> Vm {
         pinned: Vec::new(),
         empty_tuple: Value::Obj(empty),
         method_marker: Value::Obj(marker),
+        channel_methods: [Value::None; 2],
         host_classes: Vec::new(),
         tasklets: Default::default(),
         frame_pool: Vec::new(),

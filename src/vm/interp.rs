@@ -192,6 +192,18 @@ enum SimpleStop {
     Return(PResult<RunOutcome>),
 }
 
+/// A call `run_simple_ops` stopped at, with the running frame's stack as `CallMethod` left
+/// it: `[callee, self, args...]` from `at`.
+enum SimpleCall {
+    /// A cached native method: its function, where its arguments start and where the stack
+    /// is cut back to (as `call_native_from_stack` takes them).
+    Native(NativeFn, usize, usize),
+    /// `channel.send(v)`, from `at`.
+    Send(usize),
+    /// `channel.receive()`, from `at`.
+    Receive(usize),
+}
+
 /// A loaded source file: (filename, text, its module-level code when compiled in this VM).
 pub type Source = (Rc<str>, Rc<str>, Option<Rc<Code>>);
 
@@ -220,6 +232,9 @@ pub struct Vm {
     pub empty_tuple: Value,
     /// Pushed by `LoadMethod` when it found a plain attribute rather than a method.
     pub method_marker: Value,
+    /// `stackless.channel`'s `send` and `receive` natives once the module is loaded (pinned),
+    /// which the fast loop calls directly: see [`SimpleCall`].
+    pub channel_methods: [Value; 2],
     /// How deep native code may re-enter the loop: see `MAX_NESTED`.
     pub max_nested: usize,
     /// While non-zero the collector waits: a native on the Rust stack holds values the roots
@@ -474,10 +489,17 @@ impl Vm {
     #[inline(never)]
     fn run_simple(&mut self, budget: &mut Option<u64>, base: usize) -> PResult<SimpleStop> {
         loop {
-            let Some((f, args_from, drop_from)) = self.run_simple_ops(budget) else {
+            let Some(call) = self.run_simple_ops(budget) else {
                 return Ok(SimpleStop::Op);
             };
-            match self.call_native_from_stack(f, args_from, drop_from) {
+            let done = match call {
+                SimpleCall::Native(f, args_from, drop_from) => {
+                    self.call_native_from_stack(f, args_from, drop_from)
+                }
+                SimpleCall::Send(at) => self.send_from_stack(at),
+                SimpleCall::Receive(at) => self.receive_from_stack(at),
+            };
+            match done {
                 Ok(()) => {}
                 Err(Exc::Switch) if base == 0 => {
                     let Some((first, turn_budget)) = self.hand_on() else {
@@ -499,13 +521,13 @@ impl Vm {
     }
 
     /// The loop of `run_simple`; stops before an instruction it does not run, or after a
-    /// `CallMethod` of a cached native method, which it returns with where its arguments
-    /// start and where the caller's stack is cut back to (as `call_from_stack` takes them).
+    /// `CallMethod` of a cached native method, which it returns for `run_simple` to call.
     #[inline(always)]
-    fn run_simple_ops(&mut self, budget: &mut Option<u64>) -> Option<(NativeFn, usize, usize)> {
+    fn run_simple_ops(&mut self, budget: &mut Option<u64>) -> Option<SimpleCall> {
         let builtins = self.builtins;
         let epoch = self.class_cache.epoch();
         let marker = self.method_marker;
+        let [send, receive] = self.channel_methods;
         let heap = &mut self.heap;
         let f = self.frames.last_mut()?;
         let code = &*f.code;
@@ -698,6 +720,21 @@ impl Vm {
                     if n + 1 > super::call::NATIVE_ARGS || callee.is(marker) {
                         break;
                     }
+                    // Channel traffic, the switching a script does most, skips the general
+                    // native call.
+                    let same =
+                        |m: Value| matches!((callee, m), (Value::Obj(a), Value::Obj(b)) if a == b);
+                    let channel_op = match n {
+                        1 if same(send) => Some(SimpleCall::Send(at)),
+                        0 if same(receive) => Some(SimpleCall::Receive(at)),
+                        _ => None,
+                    };
+                    if let Some(op) = channel_op {
+                        call = Some(op);
+                        ip += 1;
+                        left -= 1;
+                        break;
+                    }
                     let Value::Obj(c) = callee else { break };
                     let Obj::Native(native) = heap.get(c) else {
                         break;
@@ -705,7 +742,7 @@ impl Vm {
                     if native.bound.is_some() {
                         break;
                     }
-                    call = Some((native.f, at + 1, at));
+                    call = Some(SimpleCall::Native(native.f, at + 1, at));
                     ip += 1;
                     left -= 1;
                     break;

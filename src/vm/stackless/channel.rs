@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::{Chan, Pinned, Resume};
 use crate::rt::{RecvError, RecvOutcome, ScriptCell, ScriptStep, SendError, SendOutcome};
 use crate::vm::error::{Exc, ExcKind, PResult};
-use crate::vm::interp::Vm;
+use crate::vm::interp::{Hook, Vm};
 use crate::vm::value::*;
 
 /// The data of a Python `channel` object.
@@ -198,6 +198,46 @@ impl Vm {
         }
     }
 
+    /// `channel.send(v)` called by the fast loop (`SimpleCall::Send`): the running frame's
+    /// stack holds `[send, channel, v]` from `at`, and is left as a native call leaves it.
+    #[inline(always)]
+    pub(crate) fn send_from_stack(&mut self, at: usize) -> PResult<()> {
+        let Some(&[chan, v]) = self.frames.last().and_then(|f| f.stack.get(at + 1..at + 3)) else {
+            return Err(bad_call());
+        };
+        let fi = self.frames.len() - 1;
+        // Where a switch resumes the tasklet: the value it resumes with is pushed.
+        self.pending_hook = Hook::PUSH;
+        let r = self.channel_send(chan, v, false);
+        // Cut back only now: the value stays rooted on the stack while it is sent.
+        self.leave_call(fi, at, r.map(|()| Value::None))
+    }
+
+    /// `channel.receive()` called by the fast loop, as [`Vm::send_from_stack`], with
+    /// `[receive, channel]` from `at`.
+    #[inline(always)]
+    pub(crate) fn receive_from_stack(&mut self, at: usize) -> PResult<()> {
+        let Some(&chan) = self.frames.last().and_then(|f| f.stack.get(at + 1)) else {
+            return Err(bad_call());
+        };
+        let fi = self.frames.len() - 1;
+        self.pending_hook = Hook::PUSH;
+        let r = self.channel_receive(chan, false);
+        self.leave_call(fi, at, r)
+    }
+
+    /// After a channel call from the fast loop: the caller's stack cut back to `at`, and
+    /// the result pushed. The frame is where it was: a switch moves the frame stack away
+    /// only after this returns.
+    #[inline(always)]
+    fn leave_call(&mut self, fi: usize, at: usize, r: PResult<Value>) -> PResult<()> {
+        let Some(frame) = self.frames.get_mut(fi) else {
+            return r.map(drop);
+        };
+        frame.stack.truncate(at);
+        r.map(|v| frame.stack.push(v))
+    }
+
     #[cold]
     fn send_refused(&self, e: SendError<Pinned>) -> Exc {
         match e {
@@ -286,6 +326,14 @@ fn chan_in(heap: &crate::vm::heap::Heap, v: Value) -> PResult<&Chan> {
         },
         _ => Err(not_channel()),
     }
+}
+
+#[cold]
+fn bad_call() -> Exc {
+    Exc::New(
+        ExcKind::RuntimeError,
+        "channel call without its arguments".into(),
+    )
 }
 
 fn not_channel() -> Exc {

@@ -78,6 +78,13 @@ impl Vm {
                 ("queue", c_queue),
             ],
         );
+        if let Obj::Class(c) = self.heap.get(channel) {
+            let method = |n: &str| c.dict.get(n).copied().unwrap_or(Value::None);
+            self.channel_methods = [method("send"), method("receive")];
+        }
+        // Pinned: the fast loop knows them by identity, which a collected and reused slot
+        // must never fake.
+        self.pinned.extend(self.channel_methods);
         let atomic = self.host_class(
             "stackless.atomic",
             &[
@@ -499,12 +506,28 @@ fn c_next(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
 }
 
 fn c_send(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
-    vm.channel_send(arg(args, 0), arg(args, 1), false)?;
+    let &[chan, v] = args else {
+        return arity("send", 1, args);
+    };
+    vm.channel_send(chan, v, false)?;
     Ok(Value::None)
 }
 
 fn c_receive(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
-    vm.channel_receive(arg(args, 0), false)
+    let &[chan] = args else {
+        return arity("receive", 0, args);
+    };
+    vm.channel_receive(chan, false)
+}
+
+/// A method called with other than `takes` arguments besides its object.
+#[cold]
+fn arity(name: &str, takes: usize, args: &[Value]) -> PResult<Value> {
+    let given = args.len().saturating_sub(1);
+    type_err(format!(
+        "{name}() takes {takes} argument{} ({given} given)",
+        if takes == 1 { "" } else { "s" }
+    ))
 }
 
 fn c_send_exception(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
