@@ -26,10 +26,12 @@ mod envelope;
 mod id;
 mod recover;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub use envelope::{Envelope, Hold, RcptStatus, Recipient};
@@ -124,12 +126,19 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Spo
 #[derive(Debug, Clone)]
 pub struct Spool {
     root: PathBuf,
+    /// Ids whose files are in `msg/` but whose commit is not settled (the directory fsync
+    /// may still fail, and the file be taken back): [`Spool::queued_ids`] leaves them out,
+    /// so that no delivery starts on a message its client may be told to send again.
+    committing: Arc<Mutex<HashSet<QueueId>>>,
 }
 
 impl Spool {
     /// Opens (creating if needed) the spool at `root`. Call [`Spool::recover`] before use.
     pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
-        let spool = Spool { root: root.into() };
+        let spool = Spool {
+            root: root.into(),
+            committing: Arc::default(),
+        };
         for sub in ["msg", "tmp", "corrupt", "quarantine"] {
             let dir = spool.root.join(sub);
             fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
@@ -205,7 +214,13 @@ impl Spool {
                 source: error,
             });
         }
-        // Phase 3: the renames commit; one directory fsync makes them all durable.
+        // Phase 3: the renames commit; one directory fsync makes them all durable. Until it
+        // has, the scans do not see them.
+        let staged: Vec<QueueId> = slots
+            .iter()
+            .filter_map(|s| s.as_ref().ok().map(|(id, _)| id.clone()))
+            .collect();
+        let _settling = self.settling(staged);
         let mut results: Vec<Result<QueueId, SpoolError>> = slots
             .into_iter()
             .map(|slot| {
@@ -303,7 +318,8 @@ impl Spool {
     }
 
     /// The ids of every committed message, oldest first, without touching anything (unlike
-    /// [`Spool::recover`], this is safe while commits are in flight).
+    /// [`Spool::recover`], this is safe while commits are in flight: those not settled yet
+    /// are left out).
     pub fn queued_ids(&self) -> Result<Vec<QueueId>, SpoolError> {
         let dir = self.root.join("msg");
         let mut ids = Vec::new();
@@ -313,8 +329,21 @@ impl Spool {
                 ids.push(id);
             }
         }
+        // Looked at after the listing: a commit settles (or takes its file back) before
+        // its ids leave the set, so a file listed mid-commit is either left out here or
+        // settled by now.
+        let committing = self.committing.lock().unwrap_or_else(|e| e.into_inner());
+        ids.retain(|id| !committing.contains(id));
+        drop(committing);
         ids.sort();
         Ok(ids)
+    }
+
+    /// Hides `ids` from [`Spool::queued_ids`] until the guard is dropped.
+    fn settling(&self, ids: Vec<QueueId>) -> Settling<'_> {
+        let mut committing = self.committing.lock().unwrap_or_else(|e| e.into_inner());
+        committing.extend(ids.iter().cloned());
+        Settling { spool: self, ids }
     }
 
     /// Reads and checks a committed message's file: its record, and its body.
@@ -380,6 +409,25 @@ impl Spool {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err("remove", &path)(e)),
+        }
+    }
+}
+
+/// Commits in progress, hidden from the scans while it lives.
+struct Settling<'a> {
+    spool: &'a Spool,
+    ids: Vec<QueueId>,
+}
+
+impl Drop for Settling<'_> {
+    fn drop(&mut self) {
+        let mut committing = self
+            .spool
+            .committing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for id in &self.ids {
+            committing.remove(id);
         }
     }
 }

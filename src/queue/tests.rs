@@ -272,3 +272,18 @@ fn commit_keeps_an_id_drawn_in_advance_and_never_reuses_one() {
     assert_eq!(spool.read_body(&drawn).unwrap(), b"kept\r\n");
     assert_eq!(spool.recover().unwrap().messages.len(), 2);
 }
+
+#[test]
+fn a_commit_that_has_not_settled_is_hidden_from_every_clone_of_the_spool() {
+    let (_d, spool) = spool();
+    let id = spool
+        .commit(msg("a@b.test", &["c@d.test"], b"x\r\n"))
+        .unwrap();
+    assert_eq!(spool.queued_ids().unwrap(), vec![id.clone()]);
+    // As between a commit's rename into msg/ and its directory fsync.
+    let settling = spool.settling(vec![id.clone()]);
+    assert!(spool.queued_ids().unwrap().is_empty());
+    assert!(spool.clone().queued_ids().unwrap().is_empty());
+    drop(settling);
+    assert_eq!(spool.clone().queued_ids().unwrap(), vec![id]);
+}
