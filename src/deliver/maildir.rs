@@ -155,11 +155,15 @@ impl Maildir {
             Staged::AlreadyThere(p) => return Ok(Delivered::AlreadyThere(p)),
         };
         if let Err(e) = staged.file.sync_all() {
-            let path = staged.tmp.as_ref().unwrap_or(&staged.new);
-            if let Some(tmp) = &staged.tmp {
-                let _ = fs::remove_file(tmp);
-            }
-            return Err(transient("fsync", path)(e));
+            // An unnamed file has no path of its own: name the directory it was made in.
+            let path = match &staged.tmp {
+                Some(tmp) => {
+                    let _ = fs::remove_file(tmp);
+                    tmp.clone()
+                }
+                None => self.root.join("new"),
+            };
+            return Err(transient("fsync", &path)(e));
         }
         let outcome = self.publish(staged)?;
         self.sync_new()?;
@@ -433,7 +437,8 @@ mod tests {
     fn failed_write_is_a_transient_error() {
         let dir = tempfile::tempdir().unwrap();
         let md = Maildir::open(dir.path().join("m")).unwrap();
-        // new/ replaced by a file: the link fails, nothing is delivered, the error is retryable.
+        // new/ replaced by a file: the file cannot be made, nothing is delivered, the error is
+        // retryable.
         fs::remove_dir(md.root().join("new")).unwrap();
         fs::write(md.root().join("new"), b"").unwrap();
         let err = md.deliver("1.QXR0.h", b"x", false).unwrap_err();

@@ -66,10 +66,10 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         }
     }
 
-    /// Makes a run wait up to `linger` after its first item for others (unless `max` arrive
-    /// first), when the run before it had company: fewer, larger runs under load, for a job
-    /// whose fixed cost per run (an fsync) dwarfs the wait, and no wait for a lone item.
-    /// Call before the first submission.
+    /// Makes a run wait up to `linger` for more items (unless `max` arrive first) when its
+    /// first ones came while the run before it went on: fewer, larger runs under steady
+    /// load, for a job whose fixed cost per run (an fsync) dwarfs the wait; an item that
+    /// finds the thread idle runs at once. Call before the first submission.
     pub fn linger(mut self, linger: Duration) -> Batcher<T, R> {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.linger = linger;
@@ -133,9 +133,12 @@ impl<T: Send + 'static, R: Send + 'static> Drop for Batcher<T, R> {
 impl<T, R> Inner<T, R> {
     /// The batcher's thread: runs the job on whatever is queued, until closed and drained.
     fn run(&self) {
-        let mut last_run = 0;
+        let mut ran = false;
         loop {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            // Items came while the last run went on: the load is steady, and a short wait
+            // gathers more. One that finds the thread idle runs at once.
+            let busy = ran && !st.items.is_empty();
             while st.items.is_empty() && !st.closed {
                 st.idle = true;
                 st = self.ready.wait(st).unwrap_or_else(|e| e.into_inner());
@@ -144,7 +147,7 @@ impl<T, R> Inner<T, R> {
             if st.items.is_empty() {
                 return;
             }
-            if !self.linger.is_zero() && last_run > 1 {
+            if busy && !self.linger.is_zero() {
                 let until = Instant::now() + self.linger;
                 st.lingering = true;
                 while st.items.len() < self.max && !st.closed {
@@ -159,7 +162,7 @@ impl<T, R> Inner<T, R> {
                 st.lingering = false;
             }
             let n = st.items.len().min(self.max);
-            last_run = n;
+            ran = true;
             let (items, waiters): (Vec<T>, Vec<Done<R>>) = st.items.drain(..n).unzip();
             drop(st);
             match catch_unwind(AssertUnwindSafe(|| (self.job)(items))) {
@@ -223,69 +226,78 @@ mod tests {
     }
 
     #[test]
-    fn under_load_a_run_lingers_for_items_that_come_soon_after_its_first() {
+    fn under_steady_load_a_run_lingers_for_items_that_come_soon_after() {
+        use std::sync::OnceLock;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::{Duration, Instant};
+
         let runs = Arc::new(Mutex::new(Vec::new()));
-        let seen = runs.clone();
+        let first_running = Arc::new(AtomicBool::new(false));
+        let handle: Arc<OnceLock<Arc<Batcher<u32, u32>>>> = Arc::new(OnceLock::new());
+        let (seen, running, me) = (runs.clone(), first_running.clone(), handle.clone());
         let batcher = Arc::new(
             Batcher::new("test-linger", 8, move |items: Vec<u32>| {
                 seen.lock().unwrap().push(items.clone());
-                // The first run takes a while: what is submitted meanwhile gathers.
+                // The first run lasts until item 2 has come in while it goes on.
                 if items == [1] {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    running.store(true, Ordering::SeqCst);
+                    let queued = || {
+                        let b = me.get().expect("batcher set");
+                        b.inner.state.lock().unwrap().items.len()
+                    };
+                    let t0 = Instant::now();
+                    while queued() < 1 && t0.elapsed() < Duration::from_secs(10) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
                 }
                 items
             })
-            .linger(std::time::Duration::from_secs(5)),
+            .linger(Duration::from_secs(5)),
         );
+        assert!(handle.set(batcher.clone()).is_ok());
         let b = batcher.clone();
         Runtime::new()
             .threads(1)
             .run(move |_thread| {
-                // A lone item: no run before it had company, so it does not wait. The two
-                // submitted while its run is in progress make the next run, with company.
-                let t0 = std::time::Instant::now();
+                // Item 1 finds the thread idle: its run starts at once.
+                let t0 = Instant::now();
                 let first = {
                     let b = b.clone();
                     rt::spawn(move || b.submit(1))
                 };
-                let pair: Vec<_> = [2, 3]
-                    .map(|i| {
-                        let b = b.clone();
-                        rt::spawn(move || {
-                            rt::sleep(std::time::Duration::from_millis(50));
-                            b.submit(i)
-                        })
+                let second = {
+                    let (b, running) = (b.clone(), first_running.clone());
+                    rt::spawn(move || {
+                        while !running.load(Ordering::SeqCst) {
+                            rt::sleep(Duration::from_millis(1));
+                        }
+                        b.submit(2)
                     })
-                    .into_iter()
-                    .collect();
+                };
                 assert_eq!(first.join().unwrap(), 1);
-                assert!(t0.elapsed() < std::time::Duration::from_secs(4));
-                for t in pair {
-                    t.join().unwrap();
-                }
-                // After a run with company, a run waits for later items, and a full batch
-                // (8) ends the wait long before the linger would.
-                let t0 = std::time::Instant::now();
-                let late: Vec<_> = (10..18u32)
+                assert!(t0.elapsed() < Duration::from_secs(4));
+                // Item 2 came during run 1, so run 2 waits: the items sent after run 1
+                // ended, a few milliseconds apart, join it, and the eighth (a full batch)
+                // ends the wait long before the linger would.
+                let t0 = Instant::now();
+                let late: Vec<_> = (3..10u32)
                     .map(|i| {
                         let b = b.clone();
                         rt::spawn(move || {
-                            rt::sleep(std::time::Duration::from_millis(u64::from(i - 10) * 5));
+                            rt::sleep(Duration::from_millis(u64::from(i) * 5));
                             b.submit(i)
                         })
                     })
                     .collect();
+                assert_eq!(second.join().unwrap(), 2);
                 for t in late {
                     t.join().unwrap();
                 }
-                assert!(t0.elapsed() < std::time::Duration::from_secs(4));
+                assert!(t0.elapsed() < Duration::from_secs(4));
             })
             .unwrap();
         let runs = runs.lock().unwrap();
-        assert_eq!(
-            *runs,
-            vec![vec![1], vec![2, 3], (10..18).collect::<Vec<u32>>()]
-        );
+        assert_eq!(*runs, vec![vec![1], (2..10).collect::<Vec<u32>>()]);
     }
 
     #[test]

@@ -77,15 +77,15 @@ pub fn rename_noreplace(_from: &std::path::Path, _to: &std::path::Path) -> io::R
 /// A new file in `dir` with no name (Linux `O_TMPFILE`), to be named by [`link_unnamed`]
 /// once it is complete: until then no reader can see it, and a crash leaves no name behind
 /// (the inode is reclaimed, from the orphan list at mount or by fsck). `Unsupported` where
-/// the platform, the filesystem or a missing `/proc` (which the link goes through) rules it
-/// out; callers fall back to a named temporary file.
+/// the platform, the filesystem, a missing `/proc` (which the link goes through) or an
+/// earlier refused link rules it out; callers fall back to a named temporary file.
 #[cfg(target_os = "linux")]
 pub fn create_unnamed(dir: &std::path::Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    if !proc_fds() {
+    if !proc_fds() || LINK_REFUSED.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "/proc/self/fd is not mounted",
+            "unnamed files cannot be linked here",
         ));
     }
     let opened = std::fs::OpenOptions::new()
@@ -139,11 +139,20 @@ pub fn link_unnamed(file: &File, to: &std::path::Path) -> io::Result<()> {
         )
     };
     if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+        return Ok(());
     }
+    let e = io::Error::last_os_error();
+    // A policy (a security module, a sandbox) that forbids the link through /proc forbids
+    // it every time: later files are made the named way, and this one's delivery is retried.
+    if matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES)) {
+        LINK_REFUSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Err(e)
 }
+
+/// Set once a link of an unnamed file was refused for want of permission.
+#[cfg(target_os = "linux")]
+static LINK_REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[cfg(not(target_os = "linux"))]
 pub fn link_unnamed(_file: &File, _to: &std::path::Path) -> io::Result<()> {

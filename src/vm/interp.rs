@@ -439,6 +439,10 @@ impl Vm {
                         None => Op::Return,
                     };
                     f.ip += 1;
+                    // A fused instruction counts as the two it stands for.
+                    if let (Op::LoadFastMethod(..), Some(b)) = (op, &mut budget) {
+                        *b = b.saturating_sub(1);
+                    }
                     self.step(op, base)
                 }
                 Err(e) => Err(e),
@@ -545,6 +549,20 @@ impl Vm {
                     Some(Some(v)) => stack.push(*v),
                     _ => break,
                 },
+                // Counted as the two instructions it stands for.
+                Op::LoadFastMethod(v, m) if left > 1 => {
+                    let Some(&Some(obj)) = fast.get(v as usize) else {
+                        break;
+                    };
+                    match Vm::method_hit(heap, code, epoch, obj, u32::from(m)) {
+                        Some(f) => {
+                            stack.push(f);
+                            stack.push(obj);
+                        }
+                        None => break,
+                    }
+                    left -= 1;
+                }
                 Op::StoreFast(i) => match (stack.last(), fast.get_mut(i as usize)) {
                     (Some(v), Some(slot)) => {
                         *slot = Some(*v);
@@ -699,6 +717,17 @@ impl Vm {
                                     _ => {}
                                 }
                             }
+                            // `for local in ...`: the item goes straight to the local, one
+                            // dispatch for the pair (counted as two instructions).
+                            if left > 1
+                                && let Some(&Op::StoreFast(j)) = code.ops.get(ip + 1)
+                                && let Some(slot) = fast.get_mut(j as usize)
+                            {
+                                *slot = Some(v);
+                                ip += 2;
+                                left -= 2;
+                                continue;
+                            }
                             stack.push(v);
                         }
                         None => {
@@ -759,6 +788,51 @@ impl Vm {
         call
     }
 
+    #[cold]
+    fn unbound_local(&mut self, i: u32) -> Exc {
+        let name = self.top().code.varnames[i as usize].clone();
+        Exc::New(
+            ExcKind::UnboundLocalError,
+            format!(
+                "cannot access local variable '{name}' where it is not associated with a value"
+            ),
+        )
+    }
+
+    /// `LoadMethod(i)` on the object on top of the stack.
+    #[inline]
+    fn load_method(&mut self, i: u32) -> PResult<()> {
+        let obj = self.pop();
+        if let Some(f) = self.cached_method(obj, i) {
+            self.push(f);
+            self.push(obj);
+            return Ok(());
+        }
+        let name = self.top().code.names[i as usize].clone();
+        if let Some(f) = self.builtin_unbound_method(obj, &name) {
+            self.push(f);
+            self.push(obj);
+            return Ok(());
+        }
+        match self.plain_method(obj, &name) {
+            Some(f) => {
+                if let Some(c) = self.class_of_plain(obj) {
+                    let epoch = self.class_cache.epoch();
+                    self.top().code.set_method_slot(i, (c, epoch, f));
+                }
+                self.push(f);
+                self.push(obj);
+            }
+            None => {
+                // Marker first: a property getter's result arrives on the stack later.
+                let m = self.method_marker;
+                self.push(m);
+                self.load_attr(obj, &name)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Executes one instruction. `Ok(Some(v))`: the frame at `base` returned `v`.
     #[inline(always)]
     fn step(&mut self, op: Op, base: usize) -> PResult<Option<Value>> {
@@ -770,15 +844,14 @@ impl Vm {
             }
             Op::LoadFast(i) => match self.top().fast[i as usize] {
                 Some(v) => self.push(v),
-                None => {
-                    let name = self.top().code.varnames[i as usize].clone();
-                    return super::error::err(
-                        ExcKind::UnboundLocalError,
-                        format!(
-                            "cannot access local variable '{name}' where it is not associated with a value"
-                        ),
-                    );
+                None => return Err(self.unbound_local(i)),
+            },
+            Op::LoadFastMethod(v, m) => match self.top().fast[v as usize] {
+                Some(obj) => {
+                    self.push(obj);
+                    self.load_method(u32::from(m))?;
                 }
+                None => return Err(self.unbound_local(u32::from(v))),
             },
             Op::StoreFast(i) => {
                 let v = self.pop();
@@ -907,36 +980,7 @@ impl Vm {
                     self.load_attr(obj, &name)?;
                 }
             }
-            Op::LoadMethod(i) => {
-                let obj = self.pop();
-                if let Some(f) = self.cached_method(obj, i) {
-                    self.push(f);
-                    self.push(obj);
-                    return Ok(None);
-                }
-                let name = self.top().code.names[i as usize].clone();
-                if let Some(f) = self.builtin_unbound_method(obj, &name) {
-                    self.push(f);
-                    self.push(obj);
-                    return Ok(None);
-                }
-                match self.plain_method(obj, &name) {
-                    Some(f) => {
-                        if let Some(c) = self.class_of_plain(obj) {
-                            let epoch = self.class_cache.epoch();
-                            self.top().code.set_method_slot(i, (c, epoch, f));
-                        }
-                        self.push(f);
-                        self.push(obj);
-                    }
-                    None => {
-                        // Marker first: a property getter's result arrives on the stack later.
-                        let m = self.method_marker;
-                        self.push(m);
-                        self.load_attr(obj, &name)?;
-                    }
-                }
-            }
+            Op::LoadMethod(i) => self.load_method(i)?,
             Op::CallMethod(n) => {
                 let n = n as usize;
                 let s = &self.top().stack;

@@ -31,6 +31,10 @@ pub enum Op {
     /// `obj.name(...)` without a bound-method object: pushes [function, obj] when `name` is
     /// a plain method of obj's class, else [marker, attribute].
     LoadMethod(u32),
+    /// `LoadFast(local)` then `LoadMethod(name)` in one instruction, for `local.name(...)`:
+    /// emitted when both indices fit, and counted as the two it stands for by the
+    /// instruction budget.
+    LoadFastMethod(u16, u16),
     /// [function|marker, obj|callable, args...]
     CallMethod(u32),
     Subscr,
@@ -237,6 +241,10 @@ impl Code {
                 Op::LoadFast(n) | Op::StoreFast(n) | Op::DeleteFast(n) => {
                     format!("  ; {}", self.varnames[*n as usize])
                 }
+                Op::LoadFastMethod(v, n) => format!(
+                    "  ; {}.{}",
+                    self.varnames[*v as usize], self.names[*n as usize]
+                ),
                 _ => String::new(),
             };
             out.push_str(&format!("{l} {i:>4} {op:?}{arg}\n"));

@@ -229,10 +229,25 @@ impl Compiler {
         if let ExprKind::Attribute(obj, name) = &f.kind
             && args.iter().all(|a| matches!(a, Arg::Pos(_)))
         {
-            self.expr(obj)?;
+            let local = match &obj.kind {
+                ExprKind::Name(n) => match self.access(n) {
+                    symtable::Access::Fast(v) => u16::try_from(v).ok(),
+                    _ => None,
+                },
+                _ => None,
+            };
             let i = self.name_idx(name);
-            self.unit().line = f.line;
-            self.emit(Op::LoadMethod(i));
+            match local.zip(u16::try_from(i).ok()) {
+                Some((v, m)) => {
+                    self.unit().line = f.line;
+                    self.emit(Op::LoadFastMethod(v, m));
+                }
+                None => {
+                    self.expr(obj)?;
+                    self.unit().line = f.line;
+                    self.emit(Op::LoadMethod(i));
+                }
+            }
             for a in args {
                 if let Arg::Pos(e) = a {
                     self.expr(e)?;

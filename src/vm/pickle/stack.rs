@@ -35,7 +35,7 @@ fn flow(op: Op) -> Flow {
         | Op::Import(_)
         | Op::ImportFrom(_)
         | Op::LoadAssertionError => Next(1),
-        Op::Dup2 => Next(2),
+        Op::Dup2 | Op::LoadFastMethod(..) => Next(2),
         Op::DeleteFast(_)
         | Op::DeleteDeref(_)
         | Op::DeleteGlobal(_)
