@@ -168,18 +168,36 @@ print(send("please discard", ["alice@localhost"]))
 print(send("only nobody", ["nobody@localhost"]))
 s = smtplib.SMTP("127.0.0.1", port, timeout=10)
 print("helo", s.ehlo("spammer")[0])
+# A greeting refused in the middle of a transaction leaves the transaction as it was.
+s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+s.ehlo("client.test")
+s.mail("a@client.test")
+s.rcpt("alice@localhost")
+print("again", s.ehlo("spammer")[0])
+print("data", s.data("Subject: kept\r\n\r\nstill here\r\n")[0])
+s.quit()
 "#,
         port = server.port
     ));
     assert_eq!(
         out,
-        "sent\ndata 554 5.7.1 Message looks like spam\nsent\nsent\nrefused nobody@localhost=550\nhelo 550\n"
+        "sent\ndata 554 5.7.1 Message looks like spam\nsent\nsent\nrefused nobody@localhost=550\nhelo 550\nagain 550\ndata 250\n"
     );
-    let mail = wait_for(&server.dir.join("mail/alice/new"), 1);
-    assert_eq!(mail.len(), 1, "only the plain message is delivered");
-    let text = std::fs::read_to_string(&mail[0]).unwrap();
+    let mail = wait_for(&server.dir.join("mail/alice/new"), 2);
+    assert_eq!(
+        mail.len(),
+        2,
+        "the plain message and the kept one are delivered"
+    );
+    let texts: Vec<String> = mail
+        .iter()
+        .map(|m| std::fs::read_to_string(m).unwrap())
+        .collect();
+    let text = texts.iter().find(|t| t.contains("Subject: plain")).unwrap();
     assert!(text.contains("X-Filtered: yes\r\n"), "{text}");
     assert!(text.contains("hello\r\n-- scanned"), "{text}");
+    let kept = texts.iter().find(|t| t.contains("Subject: kept")).unwrap();
+    assert!(kept.contains("still here\r\n"), "{kept}");
     let held = files(&server.dir.join("spool/quarantine"));
     assert_eq!(
         held.len(),
@@ -189,7 +207,7 @@ print("helo", s.ehlo("spammer")[0])
     let held = std::fs::read_to_string(&held[0]).unwrap();
     assert!(held.contains("please quarantine"), "{held}");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(files(&server.dir.join("mail/alice/new")).len(), 1);
+    assert_eq!(files(&server.dir.join("mail/alice/new")).len(), 2);
 }
 
 const SLEEPER: &str = r#"

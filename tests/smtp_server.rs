@@ -222,6 +222,11 @@ fn raw_pipelining_bdat_limits_and_smuggling() {
     assert_eq!(c.codes(3), ["250 2.1.0", "250 2.1.5", "354 End d"]);
     c.send(b"hello\n.\r\nMAIL FROM:<evil@raw.test>\r\nRCPT TO:<carol@localhost>\r\nDATA\r\nsmuggled\r\n.\r\n");
     assert_eq!(c.codes(1), ["550 5.5.2"]);
+    // Nor a bare CR beside a "." on a line of its own.
+    c.send(b"MAIL FROM:<a@raw.test>\r\nRCPT TO:<carol@localhost>\r\nDATA\r\n");
+    assert_eq!(c.codes(3), ["250 2.1.0", "250 2.1.5", "354 End d"]);
+    c.send(b"hello\r\n\r.\r\nMAIL FROM:<evil@raw.test>\r\nRCPT TO:<carol@localhost>\r\nDATA\r\nsmuggled\r\n.\r\nNOOP\r\n");
+    assert_eq!(c.codes(2), ["550 5.5.2", "250 2.0.0"]);
     // Recipient limit (5), size limit (100000), relay denial.
     c.send(b"MAIL FROM:<a@raw.test> SIZE=100001\r\n");
     assert_eq!(c.codes(1), ["552 5.3.4"]);

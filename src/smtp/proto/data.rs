@@ -96,7 +96,10 @@ impl DataDecoder {
                     }
                     continue;
                 }
+                // The bare CR stays line content (as a bare LF does): dropped, it would
+                // leave "\r\n\r.\r\n" looking like the "." line that ends the data.
                 self.fail(DataError::BareNewline);
+                self.push(b'\r');
             }
             match b {
                 b'\r' => self.cr = true,

@@ -281,6 +281,11 @@ impl ServerSession {
 
     fn count_error(&mut self) {
         self.bad_commands += 1;
+        self.check_error_limit();
+    }
+
+    /// Closes the session (421) once it has made too many errors.
+    fn check_error_limit(&mut self) {
         if self.bad_commands >= self.config.max_bad_commands {
             self.close_with(Reply::new(
                 421,
@@ -318,6 +323,9 @@ impl ServerSession {
         let line_end = self.pos + lf;
         let mut line = &self.inbuf[self.pos..line_end];
         self.pos = line_end + 1;
+        // A line that fails here ends a SASL exchange too: the client takes the error for
+        // the end of AUTH, so its next line is a command again.
+        let mode = std::mem::replace(&mut self.mode, Mode::Command);
         if std::mem::take(&mut self.discarding) || lf + 1 > limit {
             self.client_error(ProtoError::CommandLineTooLong);
             return true;
@@ -338,7 +346,7 @@ impl ServerSession {
             return true;
         };
         let line = line.to_string();
-        match std::mem::replace(&mut self.mode, Mode::Command) {
+        match mode {
             Mode::Auth(step) => self.auth_response(step, &line),
             _ => match command(&line) {
                 Ok(cmd) => self.command(cmd),
@@ -402,6 +410,8 @@ impl ServerSession {
                     self.tx = None;
                 }
                 self.send(reply);
+                // A BDAT out of sequence was counted when it came; its reply is out now.
+                self.check_error_limit();
             }
             None if last => {
                 let body = self

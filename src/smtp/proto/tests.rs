@@ -232,6 +232,11 @@ fn smuggling_bare_newlines_never_end_data() {
         b"\r\n.\r",
         b"\r.\r",
         b"\n.\r",
+        // A bare CR next to a "." on a line of its own, after a real line end.
+        b"\r\n\r.\r\n",
+        b"\r\n.\r\r\n",
+        b"\r\n\r\r.\r\n",
+        b"\r\n\n.\r\n",
     ] {
         let mut tail = b"Subject: a\r\n\r\nhello".to_vec();
         tail.extend_from_slice(smuggle);
@@ -757,4 +762,43 @@ fn data_decoder_outcome_does_not_depend_on_the_split() {
         });
         assert_eq!(bytewise.unwrap(), whole, "{input:?} a byte at a time");
     }
+}
+
+#[test]
+fn a_sasl_response_line_the_server_cannot_take_ends_the_exchange() {
+    // After the 334, a response with a bare LF, one too long, and one not UTF-8: each is
+    // refused and the next line is a command again (QUIT is also valid base64, so a session
+    // still in the exchange would take it for a password).
+    for bad in [&b"Ym9i\n"[..], &[b'A'; 13000][..], b"\xff\xfe\r\n"] {
+        let mut input = b"EHLO x\r\nAUTH LOGIN\r\n".to_vec();
+        input.extend_from_slice(bad);
+        if !input.ends_with(b"\n") {
+            input.extend_from_slice(b"\r\n");
+        }
+        input.extend_from_slice(b"QUIT\r\n");
+        let run = session_with(auth_config(), &input, &check_password);
+        assert_eq!(
+            codes(&run),
+            vec![220, 250, 334, 500, 221],
+            "{}",
+            run.transcript
+        );
+    }
+}
+
+#[test]
+fn bdat_out_of_sequence_counts_towards_the_error_limit() {
+    let config = SessionConfig {
+        max_bad_commands: 3,
+        ..SessionConfig::default()
+    };
+    let input = b"EHLO x\r\nBDAT 0\r\nBDAT 0\r\nBDAT 0\r\nNOOP\r\n";
+    let run = session_with(config, input, &accept_all);
+    assert_eq!(
+        codes(&run),
+        vec![220, 250, 503, 503, 503, 421],
+        "{}",
+        run.transcript
+    );
+    assert!(run.closed);
 }

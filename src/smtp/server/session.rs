@@ -137,6 +137,9 @@ pub(super) fn run(
                             client.esmtp = false;
                             client.auth_user = None;
                             session.tls_established();
+                            // The 220 went out above: the client's wait for its next
+                            // command starts now, as after any reply.
+                            command_deadline = Instant::now() + server.command_timeout();
                         }
                         Err(e) => {
                             tracing::info!(client = %peer, "TLS handshake failed: {e}");
@@ -216,11 +219,21 @@ fn decide(
             if matches!(verdict, Verdict::Reject(_)) {
                 return verdict;
             }
+            // The filter sees the session as an accepted greeting leaves it; a refusal
+            // leaves everything as it was, the transaction in progress included, as the
+            // protocol side does.
+            let before = (
+                client.esmtp,
+                txn.helo.replace(name),
+                txn.mail_from.take(),
+                std::mem::take(&mut txn.rcpts),
+            );
             client.esmtp = extended;
-            txn.helo = Some(name);
-            txn.mail_from = None;
-            txn.rcpts.clear();
-            filtered(txn, Phase::Helo, client, verdict)
+            let verdict = filtered(txn, Phase::Helo, client, verdict);
+            if matches!(verdict, Verdict::Reject(_)) {
+                (client.esmtp, txn.helo, txn.mail_from, txn.rcpts) = before;
+            }
+            verdict
         }
         Event::Mail { from, params } => {
             let verdict = mail::verdict(&from, &params);
