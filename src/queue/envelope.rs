@@ -155,22 +155,19 @@ pub(super) fn encode(id: &QueueId, size: u64, env: &Envelope) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// Longest record header we look for; it grows with the recipients (a few hundred bytes
-/// each at most), so this is far past any real one.
-const MAX_HEADER: usize = 4 << 20;
-
 /// Splits a spool file into its record header (through the `end` line) and the message body
-/// after it. Header values are escaped, so the first line starting with `end ` is the end.
+/// after it. Header values are escaped, so the first line starting with `end ` is the end,
+/// wherever it is: the header grows with the recipients (filters may add thousands), and a
+/// bound on it would one day call a good message corrupt.
 pub(super) fn split(file: &[u8]) -> Result<(&[u8], &[u8]), String> {
     if !file.starts_with(MAGIC.as_bytes()) {
         return Err("unknown format".into());
     }
-    let window = file.get(..file.len().min(MAX_HEADER)).unwrap_or_default();
-    let end = window
+    let end = file
         .windows(5)
         .position(|w| w == b"\nend ")
         .ok_or("missing end line (truncated?)")?;
-    let line_end = window
+    let line_end = file
         .get(end + 1..)
         .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
         .ok_or("truncated end line")?;

@@ -287,3 +287,22 @@ fn a_commit_that_has_not_settled_is_hidden_from_every_clone_of_the_spool() {
     drop(settling);
     assert_eq!(spool.clone().queued_ids().unwrap(), vec![id]);
 }
+
+#[test]
+fn a_record_of_many_recipients_is_read_back_whole() {
+    let (_d, spool) = spool();
+    // Some 6 MiB of record: 20,000 recipients, each with an error recorded.
+    let addrs: Vec<String> = (0..20_000).map(|i| format!("user{i}@d.test")).collect();
+    let rcpts: Vec<&str> = addrs.iter().map(String::as_str).collect();
+    let mut m = msg("a@b.test", &rcpts, b"Subject: x\r\n\r\nend of the body\r\n");
+    for r in &mut m.envelope.rcpts {
+        r.last_error = Some("x".repeat(300));
+    }
+    let id = spool.commit(m.clone()).unwrap();
+    let (loaded, body) = spool.read_message(&id).unwrap();
+    assert_eq!(loaded.envelope, m.envelope);
+    assert_eq!(body, m.body);
+    let rec = spool.recover().unwrap();
+    assert!(rec.moved_aside.is_empty(), "{:?}", rec.moved_aside);
+    assert_eq!(rec.messages.len(), 1);
+}

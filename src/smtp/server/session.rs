@@ -284,12 +284,14 @@ fn decide(
             ..
         } => {
             let verdict = auth::verdict(shared.users.as_ref(), &authzid, &username, &password);
+            // Logged quoted and escaped (`?`): the name is the client's, decoded from base64,
+            // and may hold line breaks that would forge log lines.
             match &verdict {
                 Verdict::Accept => {
-                    tracing::info!(client = %peer, user = %username, "authenticated");
+                    tracing::info!(client = %peer, user = ?username, "authenticated");
                     client.auth_user = Some(username);
                 }
-                _ => tracing::info!(client = %peer, user = %username, "authentication failed"),
+                _ => tracing::info!(client = %peer, user = ?username, "authentication failed"),
             }
             verdict
         }
