@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 use crate::filter::Phase;
 use crate::smtp::proto::SessionConfig;
 
+/// The longest time any setting may name, in seconds (a week): deadlines are the time now
+/// plus such a setting, and must stay representable.
+const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
+/// Most worker tasklets one filter may ask for.
+const MAX_WORKERS: usize = 1024;
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -462,8 +469,17 @@ impl Config {
                 "server.command_timeout, data_timeout and max_bad_commands must be at least 1",
             );
         }
+        // Bounded so that a deadline (now + the value) can always be represented.
+        if s.command_timeout > MAX_SECONDS || s.data_timeout > MAX_SECONDS {
+            return invalid(
+                "server.command_timeout and data_timeout must be at most 604800 seconds (a week)",
+            );
+        }
         if self.spool.retry_scan == 0 {
             return invalid("spool.retry_scan must be at least 1 second");
+        }
+        if self.spool.retry_scan > MAX_SECONDS {
+            return invalid("spool.retry_scan must be at most 604800 seconds (a week)");
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return invalid("tls.cert and tls.key must be set together");
@@ -484,14 +500,14 @@ impl Config {
                     "filter #{n} ({script}): phases must name at least one phase"
                 )));
             }
-            if f.workers == 0 {
+            if f.workers == 0 || f.workers > MAX_WORKERS {
                 return Err(ConfigError::Invalid(format!(
-                    "filter #{n} ({script}): workers must be at least 1"
+                    "filter #{n} ({script}): workers must be from 1 to {MAX_WORKERS}"
                 )));
             }
-            if f.timeout == 0 {
+            if f.timeout == 0 || f.timeout > MAX_SECONDS {
                 return Err(ConfigError::Invalid(format!(
-                    "filter #{n} ({script}): timeout must be at least 1 second"
+                    "filter #{n} ({script}): timeout must be from 1 to {MAX_SECONDS} seconds"
                 )));
             }
         }

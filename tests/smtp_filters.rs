@@ -111,6 +111,9 @@ def run(inbox, outbox):
         if ev.phase == "rcpt" and ev.rcpt.startswith("nobody@"):
             ev.reject(550, "5.1.1 No such user here")
             continue
+        if ev.phase == "rcpt" and ev.rcpt in ev.rcpts[:-1]:
+            ev.discard()
+            continue
         if ev.phase == "data":
             if SPAM.search(ev.message.subject):
                 ev.reject(554, "5.7.1 Message looks like spam")
@@ -166,6 +169,8 @@ print(send("win the lottery", ["alice@localhost"]))
 print(send("please quarantine", ["alice@localhost"]))
 print(send("please discard", ["alice@localhost"]))
 print(send("only nobody", ["nobody@localhost"]))
+# The second RCPT of the same address is discarded; the first one stays.
+print(send("twice", ["bob@localhost", "bob@localhost"]))
 s = smtplib.SMTP("127.0.0.1", port, timeout=10)
 print("helo", s.ehlo("spammer")[0])
 # A greeting refused in the middle of a transaction leaves the transaction as it was.
@@ -181,8 +186,10 @@ s.quit()
     ));
     assert_eq!(
         out,
-        "sent\ndata 554 5.7.1 Message looks like spam\nsent\nsent\nrefused nobody@localhost=550\nhelo 550\nagain 550\ndata 250\n"
+        "sent\ndata 554 5.7.1 Message looks like spam\nsent\nsent\nrefused nobody@localhost=550\nsent\nhelo 550\nagain 550\ndata 250\n"
     );
+    let bob = wait_for(&server.dir.join("mail/bob/new"), 1);
+    assert_eq!(bob.len(), 1, "one copy for the address given twice");
     let mail = wait_for(&server.dir.join("mail/alice/new"), 2);
     assert_eq!(
         mail.len(),

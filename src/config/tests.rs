@@ -78,6 +78,39 @@ fn bad_values_are_errors() {
 }
 
 #[test]
+fn times_too_long_to_make_a_deadline_of_are_errors_naming_the_key() {
+    let huge = u64::MAX / 2;
+    for (text, key) in [
+        (
+            format!("[server]\ncommand_timeout = {huge}\n"),
+            "command_timeout",
+        ),
+        (format!("[server]\ndata_timeout = {huge}\n"), "data_timeout"),
+        (
+            format!("[spool]\nretry_scan = {huge}\n"),
+            "spool.retry_scan",
+        ),
+        (
+            format!("[[filter]]\nscript = \"a.py\"\ntimeout = {huge}\n"),
+            "timeout",
+        ),
+        (
+            "[[filter]]\nscript = \"a.py\"\nworkers = 100000000\n".to_string(),
+            "workers",
+        ),
+    ] {
+        let err = Config::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains(key), "{text:?}: {err}");
+    }
+    let week = Config::from_toml("[server]\ncommand_timeout = 604800\n").unwrap();
+    assert!(
+        std::time::Instant::now()
+            .checked_add(week.server.command_timeout())
+            .is_some()
+    );
+}
+
+#[test]
 fn load_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stackmail.toml");

@@ -266,11 +266,13 @@ fn decide(
             if let Some(refusal) = outcome.decision.refusal() {
                 return refusal;
             }
-            txn.rcpts = outcome.rcpts;
             if outcome.decision == Decision::Discard {
-                // 250 to the client, but the recipient is dropped.
+                // 250 to the client, but the recipient is dropped, and with it whatever the
+                // event edited (as `stackmail filter test` has it): the list stays as the
+                // recipients before it left it, an earlier copy of the same address included.
                 tracing::info!(client = %peer, rcpt = %to, "recipient discarded by filter");
-                txn.rcpts.retain(|r| *r != to);
+            } else {
+                txn.rcpts = outcome.rcpts;
             }
             verdict
         }
