@@ -70,10 +70,16 @@ impl Users {
 
 /// Adds or replaces `name` in the users file (created if missing), with a fresh salt.
 pub fn add_user(path: &Path, name: &str, password: &str) -> io::Result<()> {
-    if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+    // What the loader would read differently: a comment line, trimmed blanks.
+    if name.is_empty()
+        || name.contains(':')
+        || name.starts_with('#')
+        || name.trim() != name
+        || name.chars().any(char::is_control)
+    {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "user names may not be empty or contain ':'",
+            "user names may not be empty, contain ':' or control characters, start with '#' or with or end in blanks",
         ));
     }
     let salt =
@@ -94,9 +100,23 @@ pub fn add_user(path: &Path, name: &str, password: &str) -> io::Result<()> {
         .map(|l| format!("{l}\n"))
         .collect();
     out.push_str(&format!("{name}:{hash}\n"));
-    // Write beside and rename, so a crash never leaves a half-written users file.
+    // Write beside and rename, so a crash never leaves a half-written users file. The hashes
+    // are secrets: a new file is readable by its owner only, and a rewrite keeps the mode
+    // the file had.
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mode = fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
     let tmp = path.with_extension("tmp");
-    fs::write(&tmp, out)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)?;
+    // A leftover tmp file keeps its own mode through `open`: set it.
+    f.set_permissions(fs::Permissions::from_mode(mode))?;
+    f.write_all(out.as_bytes())?;
+    f.sync_all()?;
     fs::rename(&tmp, path)
 }
 
@@ -111,6 +131,25 @@ fn random_salt() -> io::Result<[u8; 16]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_users_file_is_private_and_names_the_loader_would_misread_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        add_user(&path, "alice", "pw").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // An operator's choice of mode survives a rewrite.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        add_user(&path, "bob", "pw").unwrap();
+        assert_eq!(mode(&path), 0o640);
+        for bad in ["#alice", " alice", "alice ", "", "a:b", "a\nb"] {
+            assert!(add_user(&path, bad, "pw").is_err(), "{bad:?}");
+        }
+        let users = Users::load(&path).unwrap();
+        assert!(users.verify("alice", "pw") && users.verify("bob", "pw"));
+    }
 
     #[test]
     fn add_load_verify() {
