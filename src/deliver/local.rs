@@ -143,6 +143,7 @@ pub fn deliver_to_maildirs(
                 continue;
             }
             let Some((user, domain)) = local_user(&rcpt.address) else {
+                tracing::warn!(queue_id = %msg.id, rcpt = ?rcpt.address, "delivery failed permanently: invalid recipient address");
                 rcpt.status = RcptStatus::Failed;
                 rcpt.last_error = Some("invalid recipient address in spool".into());
                 changed[m] = true;

@@ -334,10 +334,17 @@ impl EventState {
                 ),
             ));
         }
+        // An address added must be one the SMTP side would have taken in a RCPT, or its
+        // delivery would fail for good after the 250 (a removal only has to match).
+        let parses = || {
+            addr.eq_ignore_ascii_case("postmaster")
+                || matches!(crate::smtp::proto::mailbox(addr), Ok((_, "")))
+        };
         if addr.is_empty()
             || addr
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>'))
+            || (!matches!(edit, EnvelopeEdit::RemoveRcpt(_)) && !parses())
         {
             return Err((
                 ExcKind::ValueError,

@@ -255,7 +255,7 @@ fn event_attributes() {
 #[test]
 fn envelope_edits_apply_and_are_recorded() {
     let mut vm = vm_with(
-        "def edit(ev):\n    ev.add_rcpt('carol@example.test')\n    ev.remove_rcpt('BOB@example.test')\n    return ev.rcpts\ndef redir(ev):\n    ev.redirect('postmaster@example.test')\n    return [ev.rcpt, ev.rcpts]\ndef gone(ev):\n    ev.remove_rcpt('nobody@example.test')\ndef bad(ev):\n    ev.add_rcpt('a b@c')\n",
+        "def edit(ev):\n    ev.add_rcpt('carol@example.test')\n    ev.remove_rcpt('BOB@example.test')\n    return ev.rcpts\ndef redir(ev):\n    ev.redirect('postmaster@example.test')\n    return [ev.rcpt, ev.rcpts]\ndef gone(ev):\n    ev.remove_rcpt('nobody@example.test')\ndef bad(ev):\n    ev.add_rcpt('a b@c')\ndef no_domain(ev):\n    ev.add_rcpt('bob')\ndef no_host(ev):\n    ev.redirect('bob@')\ndef boss(ev):\n    ev.add_rcpt('Postmaster')\n    return ev.rcpts\n",
     );
     let ev = event(Phase::Data);
     let v = event_value(&mut vm, &ev);
@@ -291,6 +291,9 @@ fn envelope_edits_apply_and_are_recorded() {
         ("redir", Phase::Connect, "RuntimeError"),
         ("gone", Phase::Data, "ValueError"),
         ("bad", Phase::Data, "ValueError"),
+        // Not addresses a RCPT could name: delivery would fail for good after the 250.
+        ("no_domain", Phase::Data, "ValueError"),
+        ("no_host", Phase::Rcpt, "ValueError"),
     ] {
         let ev = event(phase);
         let v = event_value(&mut vm, &ev);
@@ -298,6 +301,11 @@ fn envelope_edits_apply_and_are_recorded() {
         assert!(e.starts_with(want), "{f} at {phase}: {e}");
         assert!(ev.borrow().edits.is_empty());
     }
+    // Postmaster, with no domain, is an address a RCPT may name.
+    let ev = event(Phase::Data);
+    let v = event_value(&mut vm, &ev);
+    let r = call(&mut vm, "boss", vec![v]).unwrap();
+    assert!(vm.repr(r).unwrap().contains("'Postmaster'"));
 }
 
 fn data_event(raw: &[u8]) -> (Rc<RefCell<EventState>>, SharedMessage) {

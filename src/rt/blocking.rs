@@ -27,7 +27,13 @@ struct Pool {
 struct PoolState {
     jobs: VecDeque<Job>,
     threads: usize,
+    /// Helpers waiting for a job.
     idle: usize,
+    /// Of those, how many were notified and will take a queued job: a job finds an idle
+    /// helper only if one is left over, else it starts a thread. Counting only `idle`, two
+    /// jobs could count on the same helper, and the second wait behind the first (a script
+    /// job stuck on a named pipe, say) with a thread it could have had.
+    woken: usize,
 }
 
 fn pool() -> &'static Pool {
@@ -37,6 +43,7 @@ fn pool() -> &'static Pool {
             jobs: VecDeque::new(),
             threads: 0,
             idle: 0,
+            woken: 0,
         }),
         ready: Condvar::new(),
     })
@@ -52,7 +59,8 @@ fn submit(job: Job) {
     let pool = pool();
     let mut st = pool.state.lock().unwrap_or_else(|e| e.into_inner());
     st.jobs.push_back(job);
-    if st.idle > 0 {
+    if st.idle > st.woken {
+        st.woken += 1;
         pool.ready.notify_one();
         return;
     }
@@ -93,6 +101,8 @@ fn worker() {
             .unwrap_or_else(|e| e.into_inner());
         st = guard;
         st.idle -= 1;
+        // Whatever woke it, it goes for a job next: it answers for one notification.
+        st.woken = st.woken.saturating_sub(1);
         if timeout.timed_out() && st.jobs.is_empty() {
             st.threads -= 1;
             return;

@@ -267,6 +267,13 @@ fn accept_loop(
         let committer = committer.clone();
         // Read for each connection: a reload swaps it, and the session keeps this one.
         let policy = policy.borrow().clone();
-        rt::spawn(move || session::run(stream, peer, &shared, &committer, policy));
+        let spawned = rt::Builder::new()
+            .spawn(move || session::run(stream, peer, &shared, &committer, policy));
+        if let Err(e) = spawned {
+            // No memory for one more tasklet's stack (the connection, inside the closure,
+            // is closed): this listener goes on once some sessions have ended.
+            tracing::warn!(client = %peer, "cannot start a session: {e}");
+            rt::sleep(std::time::Duration::from_millis(100));
+        }
     }
 }
