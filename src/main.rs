@@ -278,7 +278,7 @@ fn reload(path: Option<&Path>, running: &mut Config, switch: &PolicySwitch) {
         );
     }
     let n = new.filter.len();
-    switch.set(policy);
+    switch.set(policy, &new.filter);
     running.filter = new.filter;
     tracing::info!(
         "reloaded: {n} filter script{} for new connections",

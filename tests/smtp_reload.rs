@@ -215,3 +215,73 @@ s.quit()
         server.log_text()
     );
 }
+
+#[test]
+fn a_message_held_by_a_failing_post_queue_stage_is_released_once_a_reload_removes_the_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("queue.py");
+    std::fs::write(
+        &script,
+        "def run(inbox, outbox):\n    for ev in inbox:\n        raise RuntimeError('stage broken')\n",
+    )
+    .unwrap();
+    let config = |filters: &str| {
+        format!(
+            r#"
+[server]
+hostname = "mx.test"
+listen = ["127.0.0.1:0"]
+threads = 2
+[spool]
+dir = "{spool}"
+retry_scan = 1
+[local]
+domains = ["example.test"]
+maildir = "{mail}/{{user}}"
+{filters}"#,
+            spool = dir.path().join("spool").display(),
+            mail = dir.path().join("mail").display(),
+        )
+    };
+    let config_path = dir.path().join("stackmail.toml");
+    let stage = format!(
+        "[[filter]]\nscript = \"{}\"\nphases = [\"queue\"]\n",
+        script.display()
+    );
+    std::fs::write(&config_path, config(&stage)).unwrap();
+    let (child, addr, log) = smtp_common::spawn_server_logged(&config_path);
+    let server = Server {
+        child,
+        port: addr.port(),
+        log,
+    };
+    let sent = smtp_common::python(&format!(
+        r#"
+import smtplib
+with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
+    s.sendmail("sender@example.org", ["a@example.test"], "Subject: held\r\n\r\nbody\r\n")
+print("sent")
+"#,
+        port = server.port
+    ));
+    assert_eq!(sent.trim(), "sent");
+    // The stage fails on every try: the message stays held, through several scans.
+    std::thread::sleep(Duration::from_secs(3));
+    let inbox = dir.path().join("mail/a/new");
+    let count = || std::fs::read_dir(&inbox).map_or(0, |d| d.count());
+    assert_eq!(count(), 0, "{}", server.log_text());
+
+    // The reload drops the stage: the next scans release the message as it is.
+    std::fs::write(&config_path, config("")).unwrap();
+    server.hangup();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "still held 15 s after the reload:\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(count(), 1);
+}

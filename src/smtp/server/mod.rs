@@ -47,6 +47,10 @@ pub(crate) struct Shared {
     /// Set when `auth.users_file` is configured: AUTH is offered (after TLS, or on loopback
     /// when the config allows it).
     pub users: Option<Arc<users::Users>>,
+    /// Whether the filter set in force (the config's, then each reload's) has post-queue
+    /// stages: a held message found on a thread without them waits for them if so, and is
+    /// released as it is if not.
+    pub queue_stages: std::sync::atomic::AtomicBool,
 }
 
 /// A mutex's guard; a panic elsewhere while it was held leaves data that is still usable.
@@ -64,11 +68,13 @@ pub fn serve(config: Config, policy: Option<PolicyFactory>) -> io::Result<()> {
 /// A running server: its scheduler threads, and the handle that swaps their policy.
 pub struct Server {
     runtime: RuntimeHandle,
+    shared: Arc<Shared>,
 }
 
 /// Hands a new policy to every scheduler thread of a [`Server`]; any thread may hold it.
 #[derive(Clone)]
 pub struct PolicySwitch {
+    shared: Arc<Shared>,
     remotes: Vec<Remote>,
 }
 
@@ -95,7 +101,9 @@ impl Server {
         };
         let listen = resolve_ports(&config.server.listen)?;
         let threads = config.server.threads;
+        let queue_stages = has_queue_stages(&config.filter);
         let shared = Arc::new(Shared {
+            queue_stages: queue_stages.into(),
             limits: ConnectionLimits::new(
                 config.server.max_connections,
                 config.server.max_connections_per_ip,
@@ -113,15 +121,17 @@ impl Server {
         }
         let commits = commit::group_commit(shared.clone());
         let held = std::sync::Mutex::new(held);
+        let on_threads = shared.clone();
         let runtime = Runtime::new().threads(threads).start(move |index| {
             let held = std::mem::take(&mut *lock(&held));
-            thread_main(index, &shared, &commits, &listen, policy.as_ref(), held)
+            thread_main(index, &on_threads, &commits, &listen, policy.as_ref(), held)
         })?;
-        Ok(Server { runtime })
+        Ok(Server { runtime, shared })
     }
 
     pub fn policy_switch(&self) -> PolicySwitch {
         PolicySwitch {
+            shared: self.shared.clone(),
             remotes: self.runtime.remotes().to_vec(),
         }
     }
@@ -136,8 +146,12 @@ impl PolicySwitch {
     /// Every thread builds its new policy with `policy`, on its own thread, and gives it to
     /// the connections it accepts from then on; sessions already running keep the policy
     /// they started with. A thread whose factory fails (it logs why) keeps its old policy.
-    /// `None`: new connections get no policy.
-    pub fn set(&self, policy: Option<PolicyFactory>) {
+    /// `None`: new connections get no policy. `filters` is the set the factory builds.
+    pub fn set(&self, policy: Option<PolicyFactory>, filters: &[crate::config::FilterConfig]) {
+        self.shared.queue_stages.store(
+            has_queue_stages(filters),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         for (index, remote) in self.remotes.iter().enumerate() {
             let policy = policy.clone();
             let sent = remote.spawn(move || {
@@ -184,6 +198,12 @@ fn install_policy(index: usize, factory: Option<&PolicyFactory>) {
     // The old policy is dropped outside the borrow: its last clone may end here.
     let old = cell.replace(policy);
     drop(old);
+}
+
+fn has_queue_stages(filters: &[crate::config::FilterConfig]) -> bool {
+    filters
+        .iter()
+        .any(|f| f.phases.contains(&crate::filter::Phase::Queue))
 }
 
 /// Port 0 ("any free port") must resolve to one port for all threads, or each thread's

@@ -301,11 +301,9 @@ fn finish_one(
     .run_claimed(shared, committer, running);
 }
 
-/// Whether the config has post-queue stages.
+/// Whether the filter set in force has post-queue stages.
 fn configured(shared: &Shared) -> bool {
     shared
-        .config
-        .filter
-        .iter()
-        .any(|f| f.phases.contains(&crate::filter::Phase::Queue))
+        .queue_stages
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
