@@ -58,6 +58,7 @@ fn write(vm: &mut Vm, level: Level, args: &[Value], kw: &Kw) -> PResult<Value> {
         }
         msg.push_str(&vm.to_str(*a)?);
     }
+    let msg = one_line(&msg);
     let mut fields = String::new();
     for (k, v) in kw {
         let v = match vm.str_val(*v) {
@@ -89,4 +90,29 @@ fn write(vm: &mut Vm, level: Level, args: &[Value], kw: &Kw) -> PResult<Value> {
         }
     }
     Ok(Value::None)
+}
+
+/// `text` with line breaks and other control characters escaped, as the fields are: a script
+/// may log a header a client wrote, which must not forge log lines.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_logged_message_stays_on_one_line() {
+        assert_eq!(
+            super::one_line("Subject: hi\r\nX-Forged: yes\tend é"),
+            "Subject: hi\\r\\nX-Forged: yes\\tend é"
+        );
+    }
 }

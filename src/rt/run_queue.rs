@@ -92,7 +92,7 @@ impl RunQueue {
         })
     }
 
-    /// The script key of the tasklet at the head, if that is a script tasklet.
+    /// The script key of the tasklet at the head, if that is a runnable script tasklet.
     #[inline(always)]
     pub(crate) fn front_script_key(&self) -> Option<u64> {
         self.with(|r| {
@@ -100,7 +100,9 @@ impl RunQueue {
                 return None;
             }
             let task = r.slot(0).as_ref()?;
-            task.is_script.then(|| task.script_key.get())
+            // Not an entry a kill left behind, which the scheduler's loop would skip.
+            (task.is_script && task.state.get() == super::task::State::Runnable)
+                .then(|| task.script_key.get())
         })
     }
 

@@ -81,7 +81,9 @@ impl Decision {
     }
 }
 
-/// A reply from a code and a text that may begin with an enhanced status code.
+/// A reply from a code and a text that may begin with an enhanced status code. The status
+/// takes the code's class (RFC 3463 2: they must agree), so `reject(550, "4.2.2 ...")` says
+/// `550 5.2.2`.
 pub(super) fn reply(code: u16, text: &str) -> Reply {
     let (status, rest) = match text.split_once(' ') {
         Some((s, rest)) => match parse_status(s) {
@@ -93,7 +95,8 @@ pub(super) fn reply(code: u16, text: &str) -> Reply {
             None => (default_status(code), text),
         },
     };
-    Reply::new(code, status, rest)
+    let class = default_status(code).0;
+    Reply::new(code, (class, status.1, status.2), rest)
 }
 
 fn parse_status(s: &str) -> Option<(u8, u16, u16)> {
@@ -115,6 +118,13 @@ fn default_status(code: u16) -> (u8, u16, u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_enhanced_status_of_another_class_takes_the_codes() {
+        let wire = |r: Reply| String::from_utf8(r.to_bytes()).expect("ascii");
+        assert_eq!(wire(reply(550, "4.2.2 Full")), "550 5.2.2 Full\r\n");
+        assert_eq!(wire(reply(451, "5.7.1 Later")), "451 4.7.1 Later\r\n");
+    }
 
     #[test]
     fn replies_keep_the_scripts_enhanced_status() {
