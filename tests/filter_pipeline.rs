@@ -247,6 +247,38 @@ fn a_filter_that_does_not_compile_is_refused_with_its_position() {
 }
 
 #[test]
+fn a_run_the_workers_cannot_be_started_with_is_refused_at_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, src, why) in [
+        (
+            "one.py",
+            "x = 1
+
+def run(inbox):
+    pass
+",
+            "one.py:3",
+        ),
+        (
+            "gen.py",
+            "def run(inbox, outbox):
+    yield 1
+",
+            "must not be a generator",
+        ),
+        (
+            "notfn.py", "run = 5
+", "not int",
+        ),
+    ] {
+        let stages = vec![stage(script(&dir, name, src))];
+        let e = Pipeline::load(&stages).err().map(|e| e.to_string());
+        let e = e.expect("refused");
+        assert!(e.contains(why), "{name}: {e}");
+    }
+}
+
+#[test]
 fn a_dropped_pipeline_ends_its_parked_stage_tasklets_and_frees_its_vm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = stage(script(&dir, "policy.py", POLICY));

@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use crate::config::FilterConfig;
 use crate::vm::error::Exc;
-use crate::vm::interp::RunOutcome;
-use crate::vm::value::Obj;
+use crate::vm::interp::{RunOutcome, Vm};
+use crate::vm::value::{Obj, Value};
 
 /// Instructions a module body may take while being checked: module bodies set constants
 /// and compile patterns; one that loops forever is an error, not a hung check.
@@ -138,10 +138,18 @@ pub fn check_source(path: &Path, src: &str) -> Result<(), CheckError> {
                 .into(),
         ));
     };
+    match signature_problem(&vm, run) {
+        Some((line, message)) => Err(at(line, 1, message)),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with `run` as a stage body (the line to point at, and why), if anything:
+/// it must be a plain function that two positional arguments call.
+pub(super) fn signature_problem(vm: &Vm, run: Value) -> Option<(u32, String)> {
     let Some(Obj::Function(f)) = run.as_ref().map(|r| vm.heap.get(r)) else {
         let t = vm.type_name(run);
-        return Err(at(
-            1,
+        return Some((
             1,
             format!("run must be a function run(inbox, outbox), not {t}"),
         ));
@@ -151,17 +159,15 @@ pub fn check_source(path: &Path, src: &str) -> Result<(), CheckError> {
     let takes_two = required <= 2 && (params >= 2 || f.code.flags.varargs);
     let required_kwonly = f.code.kwonlycount as usize > f.kwdefaults.len();
     if !takes_two || required_kwonly || f.code.flags.generator {
-        let line = f.code.first_line;
         let why = if f.code.flags.generator {
             "must not be a generator".to_string()
         } else {
             format!("takes {params} positional parameter(s)")
         };
-        return Err(at(
-            line,
-            1,
+        return Some((
+            f.code.first_line,
             format!("run must take two parameters, run(inbox, outbox); this one {why}"),
         ));
     }
-    Ok(())
+    None
 }

@@ -278,6 +278,14 @@ fn load_stage(vm: &Rc<RefCell<Vm>>, i: usize, config: &FilterConfig) -> Result<S
     let run = v
         .get_attr(m, "run")
         .map_err(|_| fail("defines no run(inbox, outbox)".into()))?;
+    // As `stackmail check` has it: a run() the workers cannot be started with would fail
+    // and be restarted for ever, and one that returns would leave the stage without workers.
+    if let Some((line, message)) = super::check::signature_problem(&v, run) {
+        return Err(LoadError {
+            script: format!("{name}:{line}"),
+            message,
+        });
+    }
     drop(v);
     let inbox = ScriptChannel::new(vm);
     let mut v = vm.borrow_mut();
