@@ -134,6 +134,8 @@ pub fn deliver_to_maildirs(
 ) -> Vec<bool> {
     let mut changed = vec![false; msgs.len()];
     let mut jobs: Vec<Job> = Vec::new();
+    // (job, message, recipient): recipients delivered by an earlier job of their message.
+    let mut followers: Vec<(usize, usize, usize)> = Vec::new();
     // One per mailbox in the batch (most of a batch often goes to a few), for one `new/`
     // fsync each.
     let mut maildirs: Vec<(std::path::PathBuf, Maildir)> = Vec::new();
@@ -161,6 +163,19 @@ pub fn deliver_to_maildirs(
                 maildirs.push((path, md));
                 maildirs.len() - 1
             });
+            // The same mailbox twice in one message (`bob@` and `Bob@`, or one address
+            // given twice): one copy, whose outcome the later recipient shares.
+            if let Ok(i) = opened {
+                let earlier = jobs
+                    .iter()
+                    .rev()
+                    .take_while(|j| j.msg == m)
+                    .position(|j| j.maildir == i);
+                if let Some(back) = earlier {
+                    followers.push((jobs.len() - 1 - back, m, r));
+                    continue;
+                }
+            }
             let staged = opened.and_then(|i| {
                 let md = &maildirs[i].1;
                 md.stage(&name, msg.body, msg.spooled || rcpt.attempts > 0)
@@ -218,7 +233,8 @@ pub fn deliver_to_maildirs(
         .map(|(_, md)| md.sync_new().is_ok())
         .collect();
 
-    for job in jobs {
+    let mut shared: Vec<(usize, usize, Result<Delivered, DeliveryError>)> = Vec::new();
+    for (j, job) in jobs.into_iter().enumerate() {
         let Some(msg) = msgs.get_mut(job.msg) else {
             continue;
         };
@@ -240,12 +256,37 @@ pub fn deliver_to_maildirs(
                 source: std::io::Error::other("directory fsync failed"),
             });
         }
+        for &(_, m, r) in followers.iter().filter(|f| f.0 == j) {
+            shared.push((m, r, same_outcome(&outcome)));
+        }
         apply(rcpt, id, outcome, now);
         if let Some(c) = changed.get_mut(job.msg) {
             *c = true;
         }
     }
+    for (m, r, outcome) in shared {
+        if let Some(msg) = msgs.get_mut(m)
+            && let Some(rcpt) = msg.envelope.rcpts.get_mut(r)
+        {
+            apply(rcpt, msg.id, outcome, now);
+        }
+    }
     changed
+}
+
+/// The outcome of a recipient whose copy is another recipient's (the same mailbox).
+fn same_outcome(outcome: &Result<Delivered, DeliveryError>) -> Result<Delivered, DeliveryError> {
+    match outcome {
+        Ok(Delivered::New(p) | Delivered::AlreadyThere(p)) => {
+            Ok(Delivered::AlreadyThere(p.clone()))
+        }
+        Err(DeliveryError::Permanent(why)) => Err(DeliveryError::Permanent(why.clone())),
+        Err(DeliveryError::Transient { op, path, source }) => Err(DeliveryError::Transient {
+            op,
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        }),
+    }
 }
 
 /// Records one recipient's outcome in its envelope (the spool update follows).
@@ -280,6 +321,52 @@ mod tests {
 
     use super::*;
     use crate::queue::PendingMessage;
+
+    #[test]
+    fn one_mailbox_named_twice_in_a_message_gets_one_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalConfig {
+            domains: vec!["localhost".into()],
+            maildir: dir
+                .path()
+                .join("mail/{user}")
+                .to_string_lossy()
+                .into_owned(),
+        };
+        let id = QueueId::generate(std::time::SystemTime::now());
+        let mut pending = PendingMessage::for_test(
+            &[
+                "bob@localhost",
+                "alice@localhost",
+                "Bob@localhost",
+                "bob@localhost",
+            ],
+            b"Subject: t\r\n\r\nhello\r\n",
+        );
+        let mut msgs = vec![Local {
+            id: &id,
+            envelope: &mut pending.envelope,
+            body: &pending.body,
+            spooled: false,
+        }];
+        assert_eq!(
+            deliver_to_maildirs(&mut msgs, &local, "mx.test", 100),
+            [true]
+        );
+        let copies = |u: &str| {
+            fs::read_dir(dir.path().join("mail").join(u).join("new"))
+                .unwrap()
+                .count()
+        };
+        assert_eq!((copies("bob"), copies("alice")), (1, 1));
+        assert!(
+            pending
+                .envelope
+                .rcpts
+                .iter()
+                .all(|r| r.status == RcptStatus::Delivered)
+        );
+    }
 
     #[test]
     fn delivers_records_retries_and_removes() {
