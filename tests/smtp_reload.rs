@@ -53,7 +53,9 @@ def run(inbox, outbox):
     )
 }
 
-fn start(dir: &Path, script: &Path) -> Server {
+/// Writes `dir/stackmail.toml`: a server with its spool and Maildirs in `dir`, scanning the
+/// spool every second, and `filters` (`[[filter]]` tables).
+fn write_config(dir: &Path, filters: &str) -> std::path::PathBuf {
     let config = format!(
         r#"
 [server]
@@ -62,25 +64,37 @@ listen = ["127.0.0.1:0"]
 threads = 2
 [spool]
 dir = "{spool}"
+retry_scan = 1
 [local]
 domains = ["example.test"]
 maildir = "{mail}/{{user}}"
-[[filter]]
-script = "{script}"
-phases = ["rcpt"]
-"#,
+{filters}"#,
         spool = dir.join("spool").display(),
         mail = dir.join("mail").display(),
-        script = script.display(),
     );
     let config_path = dir.join("stackmail.toml");
     std::fs::write(&config_path, config).unwrap();
-    let (child, addr, log) = smtp_common::spawn_server_logged(&config_path);
+    config_path
+}
+
+fn stage(script: &Path, phase: &str) -> String {
+    format!(
+        "[[filter]]\nscript = \"{}\"\nphases = [\"{phase}\"]\n",
+        script.display()
+    )
+}
+
+fn serve(config_path: &Path) -> Server {
+    let (child, addr, log) = smtp_common::spawn_server_logged(config_path);
     Server {
         child,
         port: addr.port(),
         log,
     }
+}
+
+fn start(dir: &Path, script: &Path) -> Server {
+    serve(&write_config(dir, &stage(script, "rcpt")))
 }
 
 /// Opens `n` connections one after the other; for each, the RCPT codes of a@ and b@.
@@ -225,36 +239,8 @@ fn a_message_held_by_a_failing_post_queue_stage_is_released_once_a_reload_remove
         "def run(inbox, outbox):\n    for ev in inbox:\n        raise RuntimeError('stage broken')\n",
     )
     .unwrap();
-    let config = |filters: &str| {
-        format!(
-            r#"
-[server]
-hostname = "mx.test"
-listen = ["127.0.0.1:0"]
-threads = 2
-[spool]
-dir = "{spool}"
-retry_scan = 1
-[local]
-domains = ["example.test"]
-maildir = "{mail}/{{user}}"
-{filters}"#,
-            spool = dir.path().join("spool").display(),
-            mail = dir.path().join("mail").display(),
-        )
-    };
-    let config_path = dir.path().join("stackmail.toml");
-    let stage = format!(
-        "[[filter]]\nscript = \"{}\"\nphases = [\"queue\"]\n",
-        script.display()
-    );
-    std::fs::write(&config_path, config(&stage)).unwrap();
-    let (child, addr, log) = smtp_common::spawn_server_logged(&config_path);
-    let server = Server {
-        child,
-        port: addr.port(),
-        log,
-    };
+    let config_path = write_config(dir.path(), &stage(&script, "queue"));
+    let server = serve(&config_path);
     let sent = smtp_common::python(&format!(
         r#"
 import smtplib
@@ -272,7 +258,7 @@ print("sent")
     assert_eq!(count(), 0, "{}", server.log_text());
 
     // The reload drops the stage: the next scans release the message as it is.
-    std::fs::write(&config_path, config("")).unwrap();
+    write_config(dir.path(), "");
     server.hangup();
     let deadline = Instant::now() + Duration::from_secs(15);
     while count() == 0 {

@@ -324,15 +324,7 @@ mod tests {
 
     #[test]
     fn one_mailbox_named_twice_in_a_message_gets_one_copy() {
-        let dir = tempfile::tempdir().unwrap();
-        let local = LocalConfig {
-            domains: vec!["localhost".into()],
-            maildir: dir
-                .path()
-                .join("mail/{user}")
-                .to_string_lossy()
-                .into_owned(),
-        };
+        let (dir, _spool, local) = super::super::test_setup();
         let id = QueueId::generate(std::time::SystemTime::now());
         let mut pending = PendingMessage::for_test(
             &[
