@@ -113,6 +113,14 @@ impl Runtime {
             match thread {
                 Ok(t) => handle.threads.push(t),
                 Err(e) => {
+                    // The threads started so far must hear the stop, or the join below waits
+                    // for them for ever: each reports its handle once.
+                    drop(ready_tx);
+                    handle.remotes = ready_rx
+                        .iter()
+                        .take(index)
+                        .filter_map(|(_, r)| r.ok())
+                        .collect();
                     handle.stop();
                     return Err(e);
                 }
