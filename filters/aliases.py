@@ -29,10 +29,11 @@ def split(addr):
 
 
 def expand(target, domain):
-    """An alias target as a full address: bare local parts stay in the recipient's domain."""
-    if "@" in target or domain is None:
+    """An alias target as a full address: a bare local part stays in the recipient's domain,
+    or goes to the first of DOMAINS for a recipient without one (Postmaster)."""
+    if "@" in target or (domain is None and target.lower() == "postmaster"):
         return target
-    return target + "@" + domain
+    return target + "@" + (domain or DOMAINS[0])
 
 
 def printable(addr):

@@ -280,6 +280,18 @@ fn aliases_rewrite_and_refuse_unknown_users() {
     assert_eq!(verdict(&foreign), Verdict::Continue);
     assert!(foreign.borrow().edits.is_empty());
     assert_eq!(verdict(&bare), Verdict::Continue);
+
+    // Postmaster aliased to a bare local part: the target goes to the first of DOMAINS (a
+    // bare "alice" is no address a RCPT could name, and redirect() refuses it).
+    let aliases = vm.new_dict();
+    let target = vm.new_str("alice");
+    if let Value::Obj(d) = aliases {
+        vm.dict_set_str(d, &Rc::from("postmaster"), target);
+    }
+    knob(&mut vm, "ALIASES", aliases);
+    let bare = Ev::at(Phase::Rcpt).rcpt("Postmaster").build();
+    assert_eq!(drive(&mut vm, std::slice::from_ref(&bare), None), 1);
+    assert_eq!(bare.borrow().rcpts, vec!["alice@example.test".to_string()]);
 }
 
 #[test]
