@@ -378,16 +378,12 @@ fn a_post_queue_stage_that_fails_leaves_the_message_held_until_a_retry_decides()
         2,
         1,
     );
-    let out = smtp_common::python(&format!(
-        r#"
-import smtplib
-with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
-    s.sendmail("a@client.test", ["alice@localhost"], "Subject: scan me\r\n\r\nhello\r\n")
-print("sent")
-"#,
-        port = server.port
-    ));
-    assert_eq!(out, "sent\n");
+    smtp_common::send_message(
+        server.port,
+        "a@client.test",
+        &["alice@localhost"],
+        "Subject: scan me\r\n\r\nhello\r\n",
+    );
     // The first run raised: the message was not delivered unscanned but stayed held, and a
     // later retry scan ran the stage again.
     let mail = wait_for(&server.dir.join("mail/alice/new"), 1);
@@ -419,16 +415,12 @@ fn a_post_queue_stage_that_removes_every_recipient_drops_the_message() {
         dir.path(),
         &[("drop_all.py", DROP_ALL, "phases = [\"queue\"]")],
     );
-    let out = smtp_common::python(&format!(
-        r#"
-import smtplib
-with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
-    s.sendmail("a@client.test", ["alice@localhost"], "Subject: nobody\r\n\r\nhello\r\n")
-print("sent")
-"#,
-        port = server.port
-    ));
-    assert_eq!(out, "sent\n");
+    smtp_common::send_message(
+        server.port,
+        "a@client.test",
+        &["alice@localhost"],
+        "Subject: nobody\r\n\r\nhello\r\n",
+    );
     let spool = server.dir.join("spool");
     assert!(wait_empty(&spool.join("msg")), "the record is removed");
     assert!(

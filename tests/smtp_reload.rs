@@ -241,16 +241,12 @@ fn a_message_held_by_a_failing_post_queue_stage_is_released_once_a_reload_remove
     .unwrap();
     let config_path = write_config(dir.path(), &stage(&script, "queue"));
     let server = serve(&config_path);
-    let sent = smtp_common::python(&format!(
-        r#"
-import smtplib
-with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
-    s.sendmail("sender@example.org", ["a@example.test"], "Subject: held\r\n\r\nbody\r\n")
-print("sent")
-"#,
-        port = server.port
-    ));
-    assert_eq!(sent.trim(), "sent");
+    smtp_common::send_message(
+        server.port,
+        "sender@example.org",
+        &["a@example.test"],
+        "Subject: held\r\n\r\nbody\r\n",
+    );
     // The stage fails on every try: the message stays held, through several scans.
     std::thread::sleep(Duration::from_secs(3));
     let inbox = dir.path().join("mail/a/new");

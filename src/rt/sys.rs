@@ -34,13 +34,7 @@ pub fn syncfs(_file: &File) -> io::Result<()> {
 /// lacks it, and callers fall back to `link` + `unlink`.
 #[cfg(target_os = "linux")]
 pub fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &std::path::Path| {
-        CString::new(p.as_os_str().as_bytes())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
-    };
-    let (from, to) = (c(from)?, c(to)?);
+    let (from, to) = (c_path(from)?, c_path(to)?);
     // SAFETY: both paths are NUL-terminated strings that outlive the call; the raw syscall
     // (not the libc wrapper, which older C libraries lack) takes no other pointers.
     let rc = unsafe {
@@ -120,13 +114,12 @@ pub fn create_unnamed(_dir: &std::path::Path) -> io::Result<File> {
 /// CAP_DAC_READ_SEARCH that a daemon running as a mail user lacks.
 #[cfg(target_os = "linux")]
 pub fn link_unnamed(file: &File, to: &std::path::Path) -> io::Result<()> {
-    use std::ffi::CString;
     use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
-    let to = CString::new(to.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
+    let from = c_path(std::path::Path::new(&format!(
+        "/proc/self/fd/{}",
+        file.as_raw_fd()
+    )))?;
+    let to = c_path(to)?;
     // SAFETY: both paths are NUL-terminated strings that outlive the call, and the file (so
     // the descriptor the first names) stays open through it, borrowed.
     let rc = unsafe {
@@ -160,6 +153,14 @@ pub fn link_unnamed(_file: &File, _to: &std::path::Path) -> io::Result<()> {
         io::ErrorKind::Unsupported,
         "O_TMPFILE is Linux-only",
     ))
+}
+
+/// A path as the NUL-terminated string system calls take.
+#[cfg(target_os = "linux")]
+fn c_path(p: &std::path::Path) -> io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
 }
 
 /// Whether `/proc/self/fd` is there; looked at once, as a mount does not come and go under

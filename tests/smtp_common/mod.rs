@@ -106,3 +106,20 @@ pub fn python(script: &str) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
+
+/// Sends one message with Python's smtplib to the server on 127.0.0.1:`port`; panics unless
+/// every recipient is accepted and the message answered 250. Strings are ASCII, written out
+/// as Python literals.
+pub fn send_message(port: u16, from: &str, rcpts: &[&str], message: &str) {
+    let rcpts: Vec<String> = rcpts.iter().map(|r| format!("{r:?}")).collect();
+    let out = python(&format!(
+        r#"
+import smtplib
+with smtplib.SMTP("127.0.0.1", {port}, timeout=10) as s:
+    s.sendmail({from:?}, [{rcpts}], {message:?})
+print("sent")
+"#,
+        rcpts = rcpts.join(", ")
+    ));
+    assert_eq!(out, "sent\n");
+}
