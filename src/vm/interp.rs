@@ -816,9 +816,9 @@ impl Vm {
         }
         match self.plain_method(obj, &name) {
             Some(f) => {
-                if let Some(c) = self.class_of_plain(obj) {
+                if let (Some(c), Value::Obj(fr)) = (self.class_of_plain(obj), f) {
                     let epoch = self.class_cache.epoch();
-                    self.top().code.set_method_slot(i, (c, epoch, f));
+                    self.top().code.set_method_slot(i, (c, epoch, fr));
                 }
                 self.push(f);
                 self.push(obj);

@@ -672,7 +672,7 @@ impl Vm {
             }
             _ => false,
         };
-        hit.then_some(f)
+        hit.then_some(Value::Obj(f))
     }
 
     /// The class whose lookup `plain_method` answered for `obj`.

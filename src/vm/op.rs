@@ -128,8 +128,10 @@ pub type GlobalSlot = (super::value::Ref, u64, u64, super::value::Ref, usize);
 
 /// A cached method lookup: (class, class-cache epoch, the function found). Valid only in
 /// that epoch, which ends when any class namespace may change and at every collection, so
-/// the function is still alive whenever the entry is used.
-pub type MethodSlot = (super::value::Ref, u64, super::value::Value);
+/// the function is still alive whenever the entry is used. The function is held as its
+/// `Ref`, not a `Value`: the fast loop copies the entry on every method call, and a
+/// `Value`'s bytes are copied in overlapping pieces that stall the store buffer.
+pub type MethodSlot = (super::value::Ref, u64, super::value::Ref);
 
 #[derive(Debug)]
 pub struct Code {
