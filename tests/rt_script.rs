@@ -61,7 +61,7 @@ impl ScriptBody for ScriptReceiver {
                     &self.log,
                     format!("receiver: receive, balance {}", self.ch.balance()),
                 );
-                match self.ch.receive_from_script(&self.cell).unwrap() {
+                match self.ch.receive_from_script(&self.cell, |v| *v).unwrap() {
                     RecvOutcome::Received { value, yield_now } => {
                         if yield_now {
                             self.got = Some(value);
@@ -228,7 +228,7 @@ impl ScriptBody for Waiter {
         let got = if self.parked {
             self.cell.take_received().expect("resumed only once served")
         } else {
-            match self.ch.receive_from_script(&self.cell) {
+            match self.ch.receive_from_script(&self.cell, |v| *v) {
                 Ok(RecvOutcome::Parked) => {
                     self.parked = true;
                     return ScriptStep::Park;
@@ -371,7 +371,7 @@ impl ScriptBody for Joiner {
     fn resume(&mut self) -> ScriptStep {
         if let Some(target) = self.target.take() {
             say(&self.log, format!("join: {:?}", target.join()));
-            return match self.ch.receive_from_script(&self.cell) {
+            return match self.ch.receive_from_script(&self.cell, |v| *v) {
                 Ok(RecvOutcome::Parked) => ScriptStep::Park,
                 other => panic!("unexpected {other:?}"),
             };

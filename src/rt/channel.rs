@@ -392,7 +392,11 @@ impl<T, X> Channel<T, X> {
         let Some(me) = current_script() else {
             return Err(SendError::WouldBlock(v));
         };
-        *cell.message.borrow_mut() = wrap(v);
+        // Swapped in rather than assigned: an assignment builds the message on the stack
+        // around the old one's drop and copies it over in pieces the store buffer cannot
+        // forward, which showed as the dearest instructions of a send.
+        let old = std::mem::replace(&mut *cell.message.borrow_mut(), wrap(v));
+        drop(old);
         st.direction = Direction::Send;
         st.queue.push_script(me, cell.message.clone(), &cell.spare);
         Ok(SendOutcome::Parked)
@@ -400,19 +404,26 @@ impl<T, X> Channel<T, X> {
 
     /// A script tasklet's receive: takes from a waiting sender, or queues `cell` on the
     /// channel and reports `Parked`; the value is in the cell when the script runs again.
-    // Inlined into the VM's receive, as `send_from_script`.
+    /// A value taken at once is read where it lies by `read`, whose result is returned,
+    /// and dropped.
+    // Inlined into the VM's receive, as `send_from_script`. `read` spares the copies of a
+    // message moved out whole (see `Peer::read_keeping`).
     #[inline]
-    pub fn receive_from_script(
+    pub fn receive_from_script<V>(
         &self,
         cell: &ScriptCell<T, X>,
-    ) -> Result<RecvOutcome<T>, RecvError<X>> {
+        read: impl FnOnce(&T) -> V,
+    ) -> Result<RecvOutcome<V>, RecvError<X>> {
         let mut st = self.inner.borrow_mut();
         if let Some((sender, policy)) = take_peer(&mut st, Direction::Send) {
             drop(st);
-            let (message, task, seq) = sender.take_keeping(Some(&cell.spare));
+            let (got, task, seq) = sender.read_keeping(Some(&cell.spare), read);
             sched::with(|s| serve(s, task, seq, policy));
             let yield_now = policy.1;
-            return into_result(message).map(|value| RecvOutcome::Received { value, yield_now });
+            return match got {
+                Ok(value) => Ok(RecvOutcome::Received { value, yield_now }),
+                Err(other) => Err(into_error(other)),
+            };
         }
         if st.closing {
             return Err(RecvError::Closed);

@@ -139,6 +139,48 @@ impl<T, X> Peer<T, X> {
     }
 }
 
+impl<T, X> Peer<T, X> {
+    /// As `take_keeping`, for a caller that only reads the value where it lies: `read` is
+    /// given the value, and the message is then dropped in its cell. Anything but a value
+    /// is taken out whole (`Err`). Moving the message out copies it through the stack in
+    /// pieces the store buffer cannot forward; a script's receive needs only a read.
+    #[inline(always)]
+    pub(crate) fn read_keeping<V>(
+        self,
+        spare: Option<&SpareEntry<T, X>>,
+        read: impl FnOnce(&T) -> V,
+    ) -> (Result<V, Message<T, X>>, Rc<Task>, u32) {
+        let Peer { entry, task, seq } = self;
+        // SAFETY: as in `put`.
+        let got = match unsafe { &mut (*entry).slot } {
+            Slot::Inline(cell) => read_message(cell, read),
+            Slot::Shared(cell) => {
+                let got = read_message(&mut cell.borrow_mut(), read);
+                // SAFETY: as in `put`.
+                recycle(unsafe { Box::from_raw(entry) }, spare);
+                got
+            }
+        };
+        (got, task, seq)
+    }
+}
+
+/// `read` of the value in `cell`, which is left empty; anything else is taken out.
+#[inline(always)]
+fn read_message<T, X, V>(
+    cell: &mut Message<T, X>,
+    read: impl FnOnce(&T) -> V,
+) -> Result<V, Message<T, X>> {
+    match cell {
+        Message::Value(t) => {
+            let v = read(t);
+            *cell = Message::Empty;
+            Ok(v)
+        }
+        _ => Err(std::mem::replace(cell, Message::Empty)),
+    }
+}
+
 /// A script's unused boxed entry, for its next `push_script`: a script that serves a parked
 /// script and then parks itself (steady ping-pong) reuses the box, so it allocates nothing.
 pub(crate) type SpareEntry<T, X> = Cell<Option<Box<Entry<T, X>>>>;
@@ -204,21 +246,24 @@ impl<T, X> WaitQueue<T, X> {
         cell: Rc<RefCell<Message<T, X>>>,
         spare: &SpareEntry<T, X>,
     ) {
-        let fresh = Entry {
-            prev: ptr::null_mut(),
-            next: ptr::null_mut(),
-            seq: task.seq.get(),
-            task: Some(task),
-            slot: Slot::Shared(cell),
-        };
         let entry = match spare.take() {
+            // Field by field (`link_back` sets the links): a whole new entry would be built
+            // on the stack and copied into the box in pieces the store buffer cannot forward.
             Some(mut entry) => {
                 // `recycle` left nothing in it to drop: no tasklet, an empty inline slot.
                 debug_assert!(entry.task.is_none());
-                std::mem::forget(std::mem::replace(&mut *entry, fresh));
+                entry.seq = task.seq.get();
+                std::mem::forget(entry.task.replace(task));
+                std::mem::forget(std::mem::replace(&mut entry.slot, Slot::Shared(cell)));
                 entry
             }
-            None => Box::new(fresh),
+            None => Box::new(Entry {
+                prev: ptr::null_mut(),
+                next: ptr::null_mut(),
+                seq: task.seq.get(),
+                task: Some(task),
+                slot: Slot::Shared(cell),
+            }),
         };
         // SAFETY: a fresh box, owned by the queue until it is unlinked.
         unsafe { self.link_back(Box::into_raw(entry)) }

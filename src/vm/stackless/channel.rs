@@ -264,10 +264,11 @@ impl Vm {
                 &spare
             }
         };
-        match ch.receive_from_script(cell) {
-            Ok(RecvOutcome::Received { value, yield_now }) => {
-                let v = value.get();
-                drop(value);
+        match ch.receive_from_script(cell, Pinned::get) {
+            Ok(RecvOutcome::Received {
+                value: v,
+                yield_now,
+            }) => {
                 if let Some(i) = idx {
                     self.slot_mut(i).tempval = v;
                 }
