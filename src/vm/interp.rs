@@ -530,8 +530,8 @@ impl Vm {
     fn run_simple_ops(&mut self, budget: &mut Option<u64>) -> Option<SimpleCall> {
         let builtins = self.builtins;
         let epoch = self.class_cache.epoch();
-        let marker = self.method_marker;
-        let [send, receive] = self.channel_methods;
+        let marker = self.method_marker.as_ref();
+        let [send, receive] = self.channel_methods.map(Value::as_ref);
         let heap = &mut self.heap;
         let f = self.frames.last_mut()?;
         let code = &*f.code;
@@ -741,21 +741,17 @@ impl Vm {
                 // `[method, self, args...]` of a native method `LoadMethod` found cached.
                 Op::CallMethod(n) => {
                     let n = n as usize;
-                    let len = stack.len();
-                    let Some(at) = len.checked_sub(n + 2) else {
+                    let Some(at) = stack.len().checked_sub(n + 2) else {
                         break;
                     };
-                    let callee = stack[at];
-                    if n + 1 > super::call::NATIVE_ARGS || callee.is(marker) {
+                    let Some(&Value::Obj(c)) = stack.get(at) else {
                         break;
-                    }
+                    };
                     // Channel traffic, the switching a script does most, skips the general
-                    // native call.
-                    let same =
-                        |m: Value| matches!((callee, m), (Value::Obj(a), Value::Obj(b)) if a == b);
+                    // native call, and the checks for it: the two natives are known.
                     let channel_op = match n {
-                        1 if same(send) => Some(SimpleCall::Send(at)),
-                        0 if same(receive) => Some(SimpleCall::Receive(at)),
+                        1 if Some(c) == send => Some(SimpleCall::Send(at)),
+                        0 if Some(c) == receive => Some(SimpleCall::Receive(at)),
                         _ => None,
                     };
                     if let Some(op) = channel_op {
@@ -764,7 +760,9 @@ impl Vm {
                         left -= 1;
                         break;
                     }
-                    let Value::Obj(c) = callee else { break };
+                    if n + 1 > super::call::NATIVE_ARGS || Some(c) == marker {
+                        break;
+                    }
                     let Obj::Native(native) = heap.get(c) else {
                         break;
                     };

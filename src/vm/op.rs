@@ -159,28 +159,32 @@ pub struct Code {
     /// `LoadGlobal` cache per name: (globals dict, its version, builtins version, the dict
     /// that holds the name, its slot). Valid while both versions match: the slot then still
     /// holds this name, and its current value is read from it.
-    pub global_cache: std::cell::RefCell<Vec<Option<GlobalSlot>>>,
+    pub global_cache: NameCache<GlobalSlot>,
     /// Per name, the method `LoadMethod` last found on a class: see [`MethodSlot`].
-    pub method_cache: std::cell::RefCell<Vec<Option<MethodSlot>>>,
+    pub method_cache: NameCache<MethodSlot>,
 }
+
+/// A cache entry per name of a code object, made on the first write (the names are all
+/// known by then). Cells rather than a `RefCell`: a read is a copy, with no borrow to
+/// count, and the fast loop reads one on every method call and global load.
+pub type NameCache<T> = std::cell::OnceCell<Box<[std::cell::Cell<Option<T>>]>>;
 
 /// Entry `i` of a per-name cache, which is empty until its first write.
-fn read_cache<T: Copy>(cache: &std::cell::RefCell<Vec<Option<T>>>, i: u32) -> Option<T> {
-    cache.borrow().get(i as usize).copied().flatten()
+#[inline(always)]
+fn read_cache<T: Copy>(cache: &NameCache<T>, i: u32) -> Option<T> {
+    cache.get()?.get(i as usize)?.get()
 }
 
-fn write_cache<T: Copy>(cache: &std::cell::RefCell<Vec<Option<T>>>, names: usize, i: u32, v: T) {
-    let mut cache = cache.borrow_mut();
-    if cache.len() < names {
-        cache.resize(names, None);
-    }
-    if let Some(entry) = cache.get_mut(i as usize) {
-        *entry = Some(v);
+fn write_cache<T: Copy>(cache: &NameCache<T>, names: usize, i: u32, v: T) {
+    let entries = cache.get_or_init(|| (0..names).map(|_| std::cell::Cell::new(None)).collect());
+    if let Some(entry) = entries.get(i as usize) {
+        entry.set(Some(v));
     }
 }
 
 impl Code {
     /// The cached lookup of global name `i`, if any (valid only while its versions match).
+    #[inline(always)]
     pub fn global_slot(&self, i: u32) -> Option<GlobalSlot> {
         read_cache(&self.global_cache, i)
     }
@@ -190,6 +194,7 @@ impl Code {
     }
 
     /// The method last found for name `i`, if any (valid only in its epoch).
+    #[inline(always)]
     pub fn method_slot(&self, i: u32) -> Option<MethodSlot> {
         read_cache(&self.method_cache, i)
     }

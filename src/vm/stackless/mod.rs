@@ -383,8 +383,11 @@ impl Vm {
         let hook = self.pending_hook;
         if let Some(idx) = self.tasklets.current {
             let s = self.slot_mut(idx);
-            s.resume = resume;
+            // Swapped in, not assigned (which builds it on the stack around the old one's
+            // drop and copies it over in pieces the store buffer cannot forward).
+            let old = std::mem::replace(&mut s.resume, resume);
             s.hook = hook;
+            drop(old);
         }
         self.tasklets.switch = Some(step);
         Exc::Switch
