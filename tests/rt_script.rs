@@ -29,7 +29,7 @@ impl ScriptBody for ScriptSender {
         if self.state == 0 {
             say(&self.log, "sender: send".into());
             self.state = 1;
-            match self.ch.send_from_script("x", &self.cell).unwrap() {
+            match self.ch.send_from_script("x", |v| v, &self.cell).unwrap() {
                 SendOutcome::Sent { yield_now: true } => return ScriptStep::Yield,
                 SendOutcome::Sent { yield_now: false } => {}
                 SendOutcome::Parked => return ScriptStep::Park,

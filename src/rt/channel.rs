@@ -345,28 +345,32 @@ impl<T, X> Channel<T, X> {
         )
     }
 
-    /// A script tasklet's send: delivers to a waiting receiver, or leaves `value` in `cell`
-    /// queued on the channel and reports `Parked`. Called from [`ScriptBody::resume`].
+    /// A script tasklet's send: delivers `make(v)` to a waiting receiver, or leaves it in
+    /// `cell` queued on the channel and reports `Parked`. Called from
+    /// [`ScriptBody::resume`]. A refused send hands `v` back.
     ///
     /// [`ScriptBody::resume`]: super::ScriptBody::resume
     // Inlined into the VM's send, its one caller: a call costs as much as a good part of
-    // the exchange.
+    // the exchange. The value is made only where it goes (`make`): one made before and
+    // moved there went through the stack in pieces the store buffer cannot forward.
     #[inline]
-    pub fn send_from_script(
+    pub fn send_from_script<V>(
         &self,
-        value: T,
+        v: V,
+        make: impl FnOnce(V) -> T,
         cell: &ScriptCell<T, X>,
-    ) -> Result<SendOutcome, SendError<T>> {
-        self.script_send(value, Message::Value, cell)
+    ) -> Result<SendOutcome, SendError<V>> {
+        self.script_send(v, |v| Message::Value(make(v)), cell)
     }
 
     /// `send_exception` from a script tasklet: as [`send_from_script`](Channel::send_from_script).
-    pub fn send_exception_from_script(
+    pub fn send_exception_from_script<V>(
         &self,
-        x: X,
+        v: V,
+        make: impl FnOnce(V) -> X,
         cell: &ScriptCell<T, X>,
-    ) -> Result<SendOutcome, SendError<X>> {
-        self.script_send(x, Message::Exception, cell)
+    ) -> Result<SendOutcome, SendError<V>> {
+        self.script_send(v, |v| Message::Exception(make(v)), cell)
     }
 
     /// Generic over `wrap` rather than taking a function pointer: the wrapping then inlines

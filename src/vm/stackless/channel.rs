@@ -160,7 +160,8 @@ impl Vm {
             let ch = self.chan_of(chan)?;
             self.before_exchange(chan, &ch, true, false)?;
         }
-        let p = Pinned::new(self.tasklets.pins(), v);
+        let pins = self.tasklets.pins();
+        let pin = |v| Pinned::new(pins, v);
         let idx = self.tasklets.current;
         // The channel is used where it lies in the heap: only a parked sender keeps a handle.
         let ch = chan_in(&self.heap, chan)?;
@@ -173,14 +174,14 @@ impl Vm {
             }
         };
         let r = if exception {
-            ch.send_exception_from_script(p, cell)
+            ch.send_exception_from_script(v, pin, cell)
         } else {
-            ch.send_from_script(p, cell)
+            ch.send_from_script(v, pin, cell)
         };
         match r {
             Ok(SendOutcome::Sent { yield_now }) => {
                 if yield_now && self.can_switch() {
-                    Err(self.switch_out(ScriptStep::Yield, Resume::Value(Value::None)))
+                    Err(self.switch_out(ScriptStep::Yield, || Resume::Value(Value::None)))
                 } else {
                     Ok(())
                 }
@@ -192,7 +193,7 @@ impl Vm {
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
-                Err(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
+                Err(self.switch_out(ScriptStep::Park, || Resume::Value(Value::None)))
             }
             Err(e) => Err(self.send_refused(e)),
         }
@@ -239,7 +240,7 @@ impl Vm {
     }
 
     #[cold]
-    fn send_refused(&self, e: SendError<Pinned>) -> Exc {
+    fn send_refused(&self, e: SendError<Value>) -> Exc {
         match e {
             SendError::Closed(_) => closed_error(false),
             SendError::WouldBlock(_) => self.cannot_block("channel.send()"),
@@ -273,7 +274,7 @@ impl Vm {
                     self.slot_mut(i).tempval = v;
                 }
                 if yield_now && self.can_switch() {
-                    Err(self.switch_out(ScriptStep::Yield, Resume::Value(v)))
+                    Err(self.switch_out(ScriptStep::Yield, move || Resume::Value(v)))
                 } else {
                     Ok(v)
                 }
@@ -285,7 +286,7 @@ impl Vm {
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
-                Err(self.switch_out(ScriptStep::Park, Resume::Receive(iterating)))
+                Err(self.switch_out(ScriptStep::Park, move || Resume::Receive(iterating)))
             }
             Err(e) => Err(self.receive_refused(e, iterating)),
         }

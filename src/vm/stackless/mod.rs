@@ -356,7 +356,7 @@ impl Vm {
                         "a file operation on a helper thread failed",
                     ),
                 };
-                Err(self.switch_out(ScriptStep::Park, Resume::Job(Box::new(done))))
+                Err(self.switch_out(ScriptStep::Park, move || Resume::Job(Box::new(done))))
             }
             Err(work) => then(self, work()),
         }
@@ -373,19 +373,20 @@ impl Vm {
         let deadline = rt::timer::deadline_after(std::time::Instant::now(), d);
         let timer = rt::wake_at(deadline)?;
         self.tasklets.sleepers.insert(idx, timer);
-        Some(self.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
+        Some(self.switch_out(ScriptStep::Park, || Resume::Value(Value::None)))
     }
 
-    /// Ends the running tasklet's turn: `resume` is what it gets back when it runs again.
+    /// Ends the running tasklet's turn: `resume` makes what it gets back when it runs again.
     /// Inlined: every channel operation that blocks ends with it.
+    // `resume` is made only once the slot is in hand, and swapped in rather than assigned:
+    // made before (or assigned around the old one's drop), it was built on the stack and
+    // copied over in pieces the store buffer cannot forward.
     #[inline(always)]
-    fn switch_out(&mut self, step: ScriptStep, resume: Resume) -> Exc {
+    fn switch_out(&mut self, step: ScriptStep, resume: impl FnOnce() -> Resume) -> Exc {
         let hook = self.pending_hook;
         if let Some(idx) = self.tasklets.current {
             let s = self.slot_mut(idx);
-            // Swapped in, not assigned (which builds it on the stack around the old one's
-            // drop and copies it over in pieces the store buffer cannot forward).
-            let old = std::mem::replace(&mut s.resume, resume);
+            let old = std::mem::replace(&mut s.resume, resume());
             s.hook = hook;
             drop(old);
         }

@@ -219,7 +219,7 @@ impl Vm {
             return Err(self.cannot_block(what));
         }
         self.make_runnable(target, true);
-        Err(self.switch_out(ScriptStep::Defer, Resume::Value(Value::None)))
+        Err(self.switch_out(ScriptStep::Defer, || Resume::Value(Value::None)))
     }
 
     /// Raises `exc` in the tasklet `t`: at once, or (`pending`) when it next runs in turn.
@@ -400,7 +400,7 @@ fn t_switch(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
         return Err(vm.cannot_block("tasklet.switch()"));
     }
     vm.make_runnable(idx, true);
-    Err(vm.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
+    Err(vm.switch_out(ScriptStep::Park, || Resume::Value(Value::None)))
 }
 
 fn t_kill(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
@@ -623,7 +623,7 @@ fn m_schedule(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     if !vm.can_switch() {
         return Err(vm.cannot_block("stackless.schedule()"));
     }
-    Err(vm.switch_out(ScriptStep::Yield, Resume::Value(retval)))
+    Err(vm.switch_out(ScriptStep::Yield, move || Resume::Value(retval)))
 }
 
 fn m_schedule_remove(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
@@ -634,7 +634,7 @@ fn m_schedule_remove(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     if !vm.can_switch() {
         return Err(vm.cannot_block("stackless.schedule_remove()"));
     }
-    Err(vm.switch_out(ScriptStep::Park, Resume::Value(retval)))
+    Err(vm.switch_out(ScriptStep::Park, move || Resume::Value(retval)))
 }
 
 fn m_getcurrent(vm: &mut Vm, _: &[Value], _: &Kw) -> PResult<Value> {
@@ -674,7 +674,7 @@ fn m_run(vm: &mut Vm, args: &[Value], kw: &Kw) -> PResult<Value> {
     }
     vm.tasklets.watchdog = timeout;
     vm.tasklets.run_caller = Some(cur);
-    Err(vm.switch_out(ScriptStep::Park, Resume::Value(Value::None)))
+    Err(vm.switch_out(ScriptStep::Park, || Resume::Value(Value::None)))
 }
 
 fn m_set_schedule_callback(vm: &mut Vm, args: &[Value], _: &Kw) -> PResult<Value> {
