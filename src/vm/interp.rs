@@ -20,6 +20,7 @@ use super::ast::{BinOp, CmpOp};
 use super::error::{Exc, ExcKind, PResult};
 use super::heap::Heap;
 use super::op::{Code, Op};
+use super::stackless::needs_look_ahead;
 use super::value::*;
 
 /// Default bound on native re-entries of the loop. Each level costs Rust stack (a few KB in
@@ -198,10 +199,8 @@ enum SimpleCall {
     /// A cached native method: its function, where its arguments start and where the stack
     /// is cut back to (as `call_native_from_stack` takes them).
     Native(NativeFn, usize, usize),
-    /// `channel.send(v)`, from `at`.
-    Send(usize),
-    /// `channel.receive()`, from `at`.
-    Receive(usize),
+    /// A channel exchange made by the loop that did not complete (the stack cut back).
+    Unfinished(super::stackless::Unfinished),
 }
 
 /// A loaded source file: (filename, text, its module-level code when compiled in this VM).
@@ -500,8 +499,7 @@ impl Vm {
                 SimpleCall::Native(f, args_from, drop_from) => {
                     self.call_native_from_stack(f, args_from, drop_from)
                 }
-                SimpleCall::Send(at) => self.send_from_stack(at),
-                SimpleCall::Receive(at) => self.receive_from_stack(at),
+                SimpleCall::Unfinished(u) => Err(self.unfinished(u, false)),
             };
             match done {
                 Ok(()) => {}
@@ -747,18 +745,40 @@ impl Vm {
                     let Some(&Value::Obj(c)) = stack.get(at) else {
                         break;
                     };
-                    // Channel traffic, the switching a script does most, skips the general
-                    // native call, and the checks for it: the two natives are known.
-                    let channel_op = match n {
-                        1 if Some(c) == send => Some(SimpleCall::Send(at)),
-                        0 if Some(c) == receive => Some(SimpleCall::Receive(at)),
-                        _ => None,
-                    };
-                    if let Some(op) = channel_op {
-                        call = Some(op);
+                    // Channel traffic, the switching a script does most, is made here (the
+                    // two natives are known), and the loop goes on after an exchange that
+                    // does not switch: the receive of a ping-pong finds its sender waiting.
+                    // One that needs a look ahead (a callback) takes the general path.
+                    let exchange = (n == 1 && Some(c) == send) || (n == 0 && Some(c) == receive);
+                    if exchange {
+                        if needs_look_ahead(&self.tasklets, self.nested) {
+                            break;
+                        }
+                        let Some(&chan) = stack.get(at + 1) else {
+                            break;
+                        };
+                        let r = if let Some(&v) = stack.get(at + 2) {
+                            self.tasklets
+                                .send_exchange(&*heap, Hook::PUSH, chan, v, false, true)
+                                .map(|()| Value::None)
+                        } else {
+                            self.tasklets
+                                .receive_exchange(&*heap, Hook::PUSH, chan, false, true)
+                        };
+                        // Cut back only now: a sent value stays rooted while it is sent.
+                        stack.truncate(at);
                         ip += 1;
                         left -= 1;
-                        break;
+                        match r {
+                            Ok(v) => {
+                                stack.push(v);
+                                continue;
+                            }
+                            Err(u) => {
+                                call = Some(SimpleCall::Unfinished(u));
+                                break;
+                            }
+                        }
                     }
                     if n + 1 > super::call::NATIVE_ARGS || Some(c) == marker {
                         break;

@@ -3,9 +3,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{Chan, Pinned, Resume};
+use super::{Chan, Pinned, Resume, Tasklets};
 use crate::rt::{RecvError, RecvOutcome, ScriptCell, ScriptStep, SendError, SendOutcome};
 use crate::vm::error::{Exc, ExcKind, PResult};
+use crate::vm::heap::Heap;
 use crate::vm::interp::{Hook, Vm};
 use crate::vm::value::*;
 
@@ -113,11 +114,9 @@ impl Vm {
         r.map(|_| ())
     }
 
-    /// Without a channel callback, a tasklet that can switch needs no look ahead before an
-    /// exchange: the exchange itself refuses a closed channel.
     #[inline(always)]
     fn needs_look_ahead(&self) -> bool {
-        self.tasklets.channel_cb.is_some() || !self.can_switch()
+        needs_look_ahead(&self.tasklets, self.nested)
     }
 
     /// Before a send or a receive that needs a look ahead: the channel callback, and the
@@ -160,83 +159,10 @@ impl Vm {
             let ch = self.chan_of(chan)?;
             self.before_exchange(chan, &ch, true, false)?;
         }
-        let pins = self.tasklets.pins();
-        let pin = |v| Pinned::new(pins, v);
-        let idx = self.tasklets.current;
-        // The channel is used where it lies in the heap: only a parked sender keeps a handle.
-        let ch = chan_in(&self.heap, chan)?;
-        let spare;
-        let cell = match idx.and_then(|i| self.tasklets.slots.get(i)?.as_deref()) {
-            Some(s) => &s.cell,
-            None => {
-                spare = ScriptCell::new();
-                &spare
-            }
-        };
-        let r = if exception {
-            ch.send_exception_from_script(v, pin, cell)
-        } else {
-            ch.send_from_script(v, pin, cell)
-        };
-        match r {
-            Ok(SendOutcome::Sent { yield_now }) => {
-                if yield_now && self.can_switch() {
-                    Err(self.switch_out(ScriptStep::Yield, || Resume::Value(Value::None)))
-                } else {
-                    Ok(())
-                }
-            }
-            Ok(SendOutcome::Parked) => {
-                if let Some(i) = idx {
-                    let s = self.slot_mut(i);
-                    s.blocked = 1;
-                    s.blocked_obj = chan;
-                    s.handle.has_blocked.set(true);
-                }
-                Err(self.switch_out(ScriptStep::Park, || Resume::Value(Value::None)))
-            }
-            Err(e) => Err(self.send_refused(e)),
-        }
-    }
-
-    /// `channel.send(v)` called by the fast loop (`SimpleCall::Send`): the running frame's
-    /// stack holds `[send, channel, v]` from `at`, and is left as a native call leaves it.
-    #[inline(always)]
-    pub(crate) fn send_from_stack(&mut self, at: usize) -> PResult<()> {
-        let Some(&[chan, v]) = self.frames.last().and_then(|f| f.stack.get(at + 1..at + 3)) else {
-            return Err(bad_call());
-        };
-        let fi = self.frames.len() - 1;
-        // Where a switch resumes the tasklet: the value it resumes with is pushed.
-        self.pending_hook = Hook::PUSH;
-        let r = self.channel_send(chan, v, false);
-        // Cut back only now: the value stays rooted on the stack while it is sent.
-        self.leave_call(fi, at, r.map(|()| Value::None))
-    }
-
-    /// `channel.receive()` called by the fast loop, as [`Vm::send_from_stack`], with
-    /// `[receive, channel]` from `at`.
-    #[inline(always)]
-    pub(crate) fn receive_from_stack(&mut self, at: usize) -> PResult<()> {
-        let Some(&chan) = self.frames.last().and_then(|f| f.stack.get(at + 1)) else {
-            return Err(bad_call());
-        };
-        let fi = self.frames.len() - 1;
-        self.pending_hook = Hook::PUSH;
-        let r = self.channel_receive(chan, false);
-        self.leave_call(fi, at, r)
-    }
-
-    /// After a channel call from the fast loop: the caller's stack cut back to `at`, and
-    /// the result pushed. The frame is where it was: a switch moves the frame stack away
-    /// only after this returns.
-    #[inline(always)]
-    fn leave_call(&mut self, fi: usize, at: usize, r: PResult<Value>) -> PResult<()> {
-        let Some(frame) = self.frames.get_mut(fi) else {
-            return r.map(drop);
-        };
-        frame.stack.truncate(at);
-        r.map(|v| frame.stack.push(v))
+        let (can_switch, hook) = (self.can_switch(), self.pending_hook);
+        self.tasklets
+            .send_exchange(&self.heap, hook, chan, v, exception, can_switch)
+            .map_err(|u| self.unfinished(u, false))
     }
 
     #[cold]
@@ -255,40 +181,20 @@ impl Vm {
             let ch = self.chan_of(chan)?;
             self.before_exchange(chan, &ch, false, iterating)?;
         }
-        let idx = self.tasklets.current;
-        let ch = chan_in(&self.heap, chan)?;
-        let spare;
-        let cell = match idx.and_then(|i| self.tasklets.slots.get(i)?.as_deref()) {
-            Some(s) => &s.cell,
-            None => {
-                spare = ScriptCell::new();
-                &spare
-            }
-        };
-        match ch.receive_from_script(cell, Pinned::get) {
-            Ok(RecvOutcome::Received {
-                value: v,
-                yield_now,
-            }) => {
-                if let Some(i) = idx {
-                    self.slot_mut(i).tempval = v;
-                }
-                if yield_now && self.can_switch() {
-                    Err(self.switch_out(ScriptStep::Yield, move || Resume::Value(v)))
-                } else {
-                    Ok(v)
-                }
-            }
-            Ok(RecvOutcome::Parked) => {
-                if let Some(i) = idx {
-                    let s = self.slot_mut(i);
-                    s.blocked = -1;
-                    s.blocked_obj = chan;
-                    s.handle.has_blocked.set(true);
-                }
-                Err(self.switch_out(ScriptStep::Park, move || Resume::Receive(iterating)))
-            }
-            Err(e) => Err(self.receive_refused(e, iterating)),
+        let (can_switch, hook) = (self.can_switch(), self.pending_hook);
+        self.tasklets
+            .receive_exchange(&self.heap, hook, chan, iterating, can_switch)
+            .map_err(|u| self.unfinished(u, iterating))
+    }
+
+    /// The error for an exchange that did not complete.
+    #[cold]
+    pub(crate) fn unfinished(&mut self, u: Unfinished, iterating: bool) -> Exc {
+        match u {
+            Unfinished::Switch => Exc::Switch,
+            Unfinished::Send(e) => self.send_refused(e),
+            Unfinished::Receive(e) => self.receive_refused(e, iterating),
+            Unfinished::NotChannel => not_channel(),
         }
     }
 
@@ -318,6 +224,129 @@ impl Vm {
     }
 }
 
+/// Without a channel callback, a tasklet that can switch needs no look ahead before an
+/// exchange: the exchange itself refuses a closed channel. (`nested`: `Vm::nested`.)
+#[inline(always)]
+pub(crate) fn needs_look_ahead(t: &Tasklets, nested: usize) -> bool {
+    t.channel_cb.is_some() || t.current.is_none() || nested != 0
+}
+
+/// Why an exchange did not complete: the tasklet's turn ends (it parked, or yields to the
+/// peer), or the channel refused it. The stack is as the call left it either way.
+pub(crate) enum Unfinished {
+    Switch,
+    Send(SendError<Value>),
+    Receive(RecvError<Pinned>),
+    NotChannel,
+}
+
+// The exchanges take the parts of the VM they use, borrowed apart: the dispatch loop makes
+// them while it holds the running frame (no look ahead needed, see `needs_look_ahead`),
+// and goes on after one that does not switch, which is half of every ping-pong.
+impl Tasklets {
+    /// The exchange of `channel.send(v)` (`send_exception` when `exception`), after the
+    /// look ahead: a switch resumes the running tasklet through `hook`.
+    #[inline(always)]
+    pub(crate) fn send_exchange(
+        &mut self,
+        heap: &Heap,
+        hook: Hook,
+        chan: Value,
+        v: Value,
+        exception: bool,
+        can_switch: bool,
+    ) -> Result<(), Unfinished> {
+        let pins = &self.pins;
+        let pin = |v| Pinned::new(pins, v);
+        let idx = self.current;
+        // The channel is used where it lies in the heap: only a parked sender keeps a handle.
+        let ch = chan_in(heap, chan).map_err(|_| Unfinished::NotChannel)?;
+        let spare;
+        let cell = match idx.and_then(|i| self.slots.get(i)?.as_deref()) {
+            Some(s) => &s.cell,
+            None => {
+                spare = ScriptCell::new();
+                &spare
+            }
+        };
+        let r = if exception {
+            ch.send_exception_from_script(v, pin, cell)
+        } else {
+            ch.send_from_script(v, pin, cell)
+        };
+        match r {
+            Ok(SendOutcome::Sent { yield_now }) => {
+                if yield_now && can_switch {
+                    self.switch_out(hook, ScriptStep::Yield, || Resume::Value(Value::None));
+                    Err(Unfinished::Switch)
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(SendOutcome::Parked) => {
+                if let Some(i) = idx {
+                    let s = self.slot_mut(i);
+                    s.blocked = 1;
+                    s.blocked_obj = chan;
+                    s.handle.has_blocked.set(true);
+                }
+                self.switch_out(hook, ScriptStep::Park, || Resume::Value(Value::None));
+                Err(Unfinished::Switch)
+            }
+            Err(e) => Err(Unfinished::Send(e)),
+        }
+    }
+
+    /// The exchange of `channel.receive()`, as [`Tasklets::send_exchange`].
+    #[inline(always)]
+    pub(crate) fn receive_exchange(
+        &mut self,
+        heap: &Heap,
+        hook: Hook,
+        chan: Value,
+        iterating: bool,
+        can_switch: bool,
+    ) -> Result<Value, Unfinished> {
+        let idx = self.current;
+        let ch = chan_in(heap, chan).map_err(|_| Unfinished::NotChannel)?;
+        let spare;
+        let cell = match idx.and_then(|i| self.slots.get(i)?.as_deref()) {
+            Some(s) => &s.cell,
+            None => {
+                spare = ScriptCell::new();
+                &spare
+            }
+        };
+        match ch.receive_from_script(cell, Pinned::get) {
+            Ok(RecvOutcome::Received {
+                value: v,
+                yield_now,
+            }) => {
+                if let Some(i) = idx {
+                    self.slot_mut(i).tempval = v;
+                }
+                if yield_now && can_switch {
+                    self.switch_out(hook, ScriptStep::Yield, || Resume::Value(v));
+                    Err(Unfinished::Switch)
+                } else {
+                    Ok(v)
+                }
+            }
+            Ok(RecvOutcome::Parked) => {
+                if let Some(i) = idx {
+                    let s = self.slot_mut(i);
+                    s.blocked = -1;
+                    s.blocked_obj = chan;
+                    s.handle.has_blocked.set(true);
+                }
+                self.switch_out(hook, ScriptStep::Park, || Resume::Receive(iterating));
+                Err(Unfinished::Switch)
+            }
+            Err(e) => Err(Unfinished::Receive(e)),
+        }
+    }
+}
+
 /// The channel of a Python `channel` object, where it lies in the heap.
 #[inline(always)]
 fn chan_in(heap: &crate::vm::heap::Heap, v: Value) -> PResult<&Chan> {
@@ -328,14 +357,6 @@ fn chan_in(heap: &crate::vm::heap::Heap, v: Value) -> PResult<&Chan> {
         },
         _ => Err(not_channel()),
     }
-}
-
-#[cold]
-fn bad_call() -> Exc {
-    Exc::New(
-        ExcKind::RuntimeError,
-        "channel call without its arguments".into(),
-    )
 }
 
 fn not_channel() -> Exc {

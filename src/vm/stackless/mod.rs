@@ -32,6 +32,7 @@ use super::value::*;
 use crate::rt::{self, ScriptCell, ScriptStep};
 
 pub use channel::ScriptChannel;
+pub(crate) use channel::{Unfinished, needs_look_ahead};
 pub use pin::{PinTable, Pinned};
 
 /// See [`Tasklets::on_failure`]: the VM, the failed tasklet, the exception.
@@ -304,12 +305,34 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
     }
 }
 
+impl Tasklets {
+    #[inline]
+    fn slot_mut(&mut self, idx: usize) -> &mut Slot {
+        self.slots[idx].as_mut().expect("a live tasklet slot")
+    }
+
+    /// Ends the running tasklet's turn (the caller returns `Exc::Switch`): `resume` makes
+    /// what it gets back when it runs again, through `hook`. Inlined: every channel
+    /// operation that blocks ends with it.
+    // `resume` is made only once the slot is in hand, and swapped in rather than assigned:
+    // made before (or assigned around the old one's drop), it was built on the stack and
+    // copied over in pieces the store buffer cannot forward.
+    #[inline(always)]
+    fn switch_out(&mut self, hook: Hook, step: ScriptStep, resume: impl FnOnce() -> Resume) {
+        if let Some(idx) = self.current {
+            let s = self.slot_mut(idx);
+            let old = std::mem::replace(&mut s.resume, resume());
+            s.hook = hook;
+            drop(old);
+        }
+        self.switch = Some(step);
+    }
+}
+
 impl Vm {
     #[inline]
     fn slot_mut(&mut self, idx: usize) -> &mut Slot {
-        self.tasklets.slots[idx]
-            .as_mut()
-            .expect("a live tasklet slot")
+        self.tasklets.slot_mut(idx)
     }
 
     fn slot(&self, idx: usize) -> Option<&Slot> {
@@ -377,20 +400,10 @@ impl Vm {
     }
 
     /// Ends the running tasklet's turn: `resume` makes what it gets back when it runs again.
-    /// Inlined: every channel operation that blocks ends with it.
-    // `resume` is made only once the slot is in hand, and swapped in rather than assigned:
-    // made before (or assigned around the old one's drop), it was built on the stack and
-    // copied over in pieces the store buffer cannot forward.
     #[inline(always)]
     fn switch_out(&mut self, step: ScriptStep, resume: impl FnOnce() -> Resume) -> Exc {
         let hook = self.pending_hook;
-        if let Some(idx) = self.tasklets.current {
-            let s = self.slot_mut(idx);
-            let old = std::mem::replace(&mut s.resume, resume());
-            s.hook = hook;
-            drop(old);
-        }
-        self.tasklets.switch = Some(step);
+        self.tasklets.switch_out(hook, step, resume);
         Exc::Switch
     }
 
