@@ -174,7 +174,11 @@ fn read_message<T, X, V>(
     match cell {
         Message::Value(t) => {
             let v = read(t);
-            *cell = Message::Empty;
+            // Taken out and dropped as the value it is: an assignment would call the
+            // message's whole destructor.
+            if let Message::Value(t) = std::mem::replace(cell, Message::Empty) {
+                drop(t);
+            }
             Ok(v)
         }
         _ => Err(std::mem::replace(cell, Message::Empty)),

@@ -193,6 +193,16 @@ enum SimpleStop {
     Return(PResult<RunOutcome>),
 }
 
+/// What `run_simple_ops` reads of the VM that no call it makes changes: the builtins dict,
+/// the marker of a method call, the channel natives `send` and `receive` (None until
+/// `stackless` is imported, when the loop leaves channel calls to the general path).
+#[derive(Clone, Copy)]
+struct Fixed {
+    builtins: Ref,
+    marker: Option<Ref>,
+    channel: [Option<Ref>; 2],
+}
+
 /// A call `run_simple_ops` stopped at, with the running frame's stack as `CallMethod` left
 /// it: `[callee, self, args...]` from `at`.
 enum SimpleCall {
@@ -491,8 +501,14 @@ impl Vm {
     /// with the new frames, as `run_loop` would.
     #[inline(never)]
     fn run_simple(&mut self, budget: &mut Option<u64>, base: usize) -> PResult<SimpleStop> {
+        // The same for every entry into the loop: read once, not after every call.
+        let fixed = Fixed {
+            builtins: self.builtins,
+            marker: self.method_marker.as_ref(),
+            channel: self.channel_methods.map(Value::as_ref),
+        };
         loop {
-            let Some(call) = self.run_simple_ops(budget) else {
+            let Some(call) = self.run_simple_ops(budget, &fixed) else {
                 return Ok(SimpleStop::Op);
             };
             let done = match call {
@@ -525,11 +541,13 @@ impl Vm {
     /// The loop of `run_simple`; stops before an instruction it does not run, or after a
     /// `CallMethod` of a cached native method, which it returns for `run_simple` to call.
     #[inline(always)]
-    fn run_simple_ops(&mut self, budget: &mut Option<u64>) -> Option<SimpleCall> {
-        let builtins = self.builtins;
+    fn run_simple_ops(&mut self, budget: &mut Option<u64>, fixed: &Fixed) -> Option<SimpleCall> {
+        let Fixed {
+            builtins,
+            marker,
+            channel: [send, receive],
+        } = *fixed;
         let epoch = self.class_cache.epoch();
-        let marker = self.method_marker.as_ref();
-        let [send, receive] = self.channel_methods.map(Value::as_ref);
         let heap = &mut self.heap;
         let f = self.frames.last_mut()?;
         let code = &*f.code;
