@@ -206,9 +206,10 @@ struct Fixed {
 /// A call `run_simple_ops` stopped at, with the running frame's stack as `CallMethod` left
 /// it: `[callee, self, args...]` from `at`.
 enum SimpleCall {
-    /// A cached native method: its function, where its arguments start and where the stack
-    /// is cut back to (as `call_native_from_stack` takes them).
-    Native(NativeFn, usize, usize),
+    /// A cached native method: its function, and where the stack is cut back to (its
+    /// arguments follow the callee there). Small, as `Unfinished` is: the loop hands it
+    /// on through the stack.
+    Native(NativeFn, u32),
     /// A channel exchange made by the loop that did not complete (the stack cut back).
     Unfinished(super::stackless::Unfinished),
 }
@@ -512,8 +513,9 @@ impl Vm {
                 return Ok(SimpleStop::Op);
             };
             let done = match call {
-                SimpleCall::Native(f, args_from, drop_from) => {
-                    self.call_native_from_stack(f, args_from, drop_from)
+                SimpleCall::Native(f, at) => {
+                    let at = at as usize;
+                    self.call_native_from_stack(f, at + 1, at)
                 }
                 SimpleCall::Unfinished(u) => Err(self.unfinished(u, false)),
             };
@@ -807,7 +809,8 @@ impl Vm {
                     if native.bound.is_some() {
                         break;
                     }
-                    call = Some(SimpleCall::Native(native.f, at + 1, at));
+                    let Ok(at) = u32::try_from(at) else { break };
+                    call = Some(SimpleCall::Native(native.f, at));
                     ip += 1;
                     left -= 1;
                     break;

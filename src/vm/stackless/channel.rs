@@ -165,14 +165,6 @@ impl Vm {
             .map_err(|u| self.unfinished(u, false))
     }
 
-    #[cold]
-    fn send_refused(&self, e: SendError<Value>) -> Exc {
-        match e {
-            SendError::Closed(_) => closed_error(false),
-            SendError::WouldBlock(_) => self.cannot_block("channel.send()"),
-        }
-    }
-
     /// `channel.receive()`; `iterating` for `__next__`, which a closed channel ends.
     // Inlined into its few callers, as `channel_send`.
     #[inline(always)]
@@ -187,23 +179,24 @@ impl Vm {
             .map_err(|u| self.unfinished(u, iterating))
     }
 
-    /// The error for an exchange that did not complete.
-    #[cold]
+    /// The error for an exchange that did not complete: a switch, as a rule.
+    #[inline(always)]
     pub(crate) fn unfinished(&mut self, u: Unfinished, iterating: bool) -> Exc {
         match u {
             Unfinished::Switch => Exc::Switch,
-            Unfinished::Send(e) => self.send_refused(e),
-            Unfinished::Receive(e) => self.receive_refused(e, iterating),
-            Unfinished::NotChannel => not_channel(),
+            refused => self.refused(refused, iterating),
         }
     }
 
     #[cold]
-    fn receive_refused(&mut self, e: RecvError<Pinned>, iterating: bool) -> Exc {
-        match e {
-            RecvError::Exception(p) => self.exception_from(p.get()),
-            RecvError::Closed => closed_error(iterating),
-            RecvError::WouldBlock => self.cannot_block("channel.receive()"),
+    fn refused(&mut self, u: Unfinished, iterating: bool) -> Exc {
+        match u {
+            Unfinished::Switch => Exc::Switch,
+            Unfinished::Closed => closed_error(iterating),
+            Unfinished::SendWouldBlock => self.cannot_block("channel.send()"),
+            Unfinished::ReceiveWouldBlock => self.cannot_block("channel.receive()"),
+            Unfinished::Exception(v) => self.exception_from(v),
+            Unfinished::NotChannel => not_channel(),
         }
     }
 
@@ -232,12 +225,37 @@ pub(crate) fn needs_look_ahead(t: &Tasklets, nested: usize) -> bool {
 }
 
 /// Why an exchange did not complete: the tasklet's turn ends (it parked, or yields to the
-/// peer), or the channel refused it. The stack is as the call left it either way.
+/// peer), or the channel refused it. Two words at most, each variant written whole: the
+/// dispatch loop hands it on through the stack.
+#[derive(Clone, Copy)]
 pub(crate) enum Unfinished {
     Switch,
-    Send(SendError<Value>),
-    Receive(RecvError<Pinned>),
+    Closed,
+    SendWouldBlock,
+    ReceiveWouldBlock,
+    /// What a sender's `send_exception` sent, no longer pinned: it is raised before the
+    /// loop could collect.
+    Exception(Value),
     NotChannel,
+}
+
+impl<T> From<SendError<T>> for Unfinished {
+    fn from(e: SendError<T>) -> Unfinished {
+        match e {
+            SendError::Closed(_) => Unfinished::Closed,
+            SendError::WouldBlock(_) => Unfinished::SendWouldBlock,
+        }
+    }
+}
+
+impl From<RecvError<Pinned>> for Unfinished {
+    fn from(e: RecvError<Pinned>) -> Unfinished {
+        match e {
+            RecvError::Exception(p) => Unfinished::Exception(p.get()),
+            RecvError::Closed => Unfinished::Closed,
+            RecvError::WouldBlock => Unfinished::ReceiveWouldBlock,
+        }
+    }
 }
 
 // The exchanges take the parts of the VM they use, borrowed apart: the dispatch loop makes
@@ -293,7 +311,7 @@ impl Tasklets {
                 self.switch_out(hook, ScriptStep::Park, || Resume::Value(Value::None));
                 Err(Unfinished::Switch)
             }
-            Err(e) => Err(Unfinished::Send(e)),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -342,7 +360,7 @@ impl Tasklets {
                 self.switch_out(hook, ScriptStep::Park, || Resume::Receive(iterating));
                 Err(Unfinished::Switch)
             }
-            Err(e) => Err(Unfinished::Receive(e)),
+            Err(e) => Err(e.into()),
         }
     }
 }
