@@ -20,7 +20,7 @@ use super::ast::{BinOp, CmpOp};
 use super::error::{Exc, ExcKind, PResult};
 use super::heap::Heap;
 use super::op::{Code, Op};
-use super::stackless::needs_look_ahead;
+use super::stackless::{Unfinished, needs_look_ahead};
 use super::value::*;
 
 /// Default bound on native re-entries of the loop. Each level costs Rust stack (a few KB in
@@ -211,7 +211,7 @@ enum SimpleCall {
     /// on through the stack.
     Native(NativeFn, u32),
     /// A channel exchange made by the loop that did not complete (the stack cut back).
-    Unfinished(super::stackless::Unfinished),
+    Unfinished(Unfinished),
 }
 
 /// A loaded source file: (filename, text, its module-level code when compiled in this VM).
@@ -464,10 +464,10 @@ impl Vm {
                     Ok(Some(v)) => return Ok(RunOutcome::Finished(v)),
                     // The turn of the running tasklet ended; another tasklet's may begin here.
                     Err(Exc::Switch) if base == 0 => {
-                        let Some((first, turn_budget)) = self.hand_on() else {
+                        let Some(first) = self.hand_on() else {
                             return Err(Exc::Switch);
                         };
-                        budget = turn_budget;
+                        budget = self.tasklets.turn_budget();
                         if first.is_ok() && self.frames.is_empty() {
                             let v = self.nested_result.take().unwrap_or(Value::None);
                             return Ok(RunOutcome::Finished(v));
@@ -512,27 +512,33 @@ impl Vm {
             let Some(call) = self.run_simple_ops(budget, &fixed) else {
                 return Ok(SimpleStop::Op);
             };
-            let done = match call {
+            // Whether the call ended the running tasklet's turn. Told apart without making
+            // an `Exc` of it: a switch is what most channel calls end in.
+            let switched = match call {
+                SimpleCall::Unfinished(Unfinished::Switch) => true,
+                SimpleCall::Unfinished(u) => return Err(self.unfinished(u, false)),
                 SimpleCall::Native(f, at) => {
                     let at = at as usize;
-                    self.call_native_from_stack(f, at + 1, at)
-                }
-                SimpleCall::Unfinished(u) => Err(self.unfinished(u, false)),
-            };
-            match done {
-                Ok(()) => {}
-                Err(Exc::Switch) if base == 0 => {
-                    let Some((first, turn_budget)) = self.hand_on() else {
-                        return Ok(SimpleStop::Return(Err(Exc::Switch)));
-                    };
-                    *budget = turn_budget;
-                    first?;
-                    if self.frames.is_empty() {
-                        let v = self.nested_result.take().unwrap_or(Value::None);
-                        return Ok(SimpleStop::Return(Ok(RunOutcome::Finished(v))));
+                    match self.call_native_from_stack(f, at + 1, at) {
+                        Ok(()) => false,
+                        Err(Exc::Switch) => true,
+                        Err(e) => return Err(e),
                     }
                 }
-                Err(e) => return Err(e),
+            };
+            if switched {
+                if base != 0 {
+                    return Err(Exc::Switch);
+                }
+                let Some(first) = self.hand_on() else {
+                    return Ok(SimpleStop::Return(Err(Exc::Switch)));
+                };
+                *budget = self.tasklets.turn_budget();
+                first?;
+                if self.frames.is_empty() {
+                    let v = self.nested_result.take().unwrap_or(Value::None);
+                    return Ok(SimpleStop::Return(Ok(RunOutcome::Finished(v))));
+                }
             }
             if self.heap.alarm {
                 return Ok(SimpleStop::Collect);

@@ -188,6 +188,12 @@ impl Tasklets {
         self.pins.trace(out);
     }
 
+    /// The instruction budget of the running turn, fixed when it began.
+    #[inline]
+    pub(crate) fn turn_budget(&self) -> Option<u64> {
+        self.turn_budget
+    }
+
     pub fn pins(&self) -> &Rc<PinTable> {
         &self.pins
     }

@@ -245,16 +245,16 @@ impl Vm {
     /// (`Exc::Switch`): if the scheduler hands the turn on to another tasklet of this VM
     /// (`rt::hand_off`), the running one is parked and the next one's turn begins here,
     /// without leaving the loop. Returns how its first step went (what the loop does with an
-    /// error raised there) and its instruction budget; None if the turn goes back to the
-    /// scheduler, or if no tasklet runs now (the loop returns `Exc::Switch` either way).
-    pub(crate) fn hand_on(&mut self) -> Option<(PResult<()>, Option<u64>)> {
+    /// error raised there; its instruction budget is `Tasklets::turn_budget`); None if the
+    /// turn goes back to the scheduler, or if no tasklet runs now (the loop returns
+    /// `Exc::Switch` either way).
+    pub(crate) fn hand_on(&mut self) -> Option<PResult<()>> {
         let idx = self.tasklets.current?;
         let step = self.tasklets.switch.unwrap_or(ScriptStep::Yield);
         let next = rt::hand_off(step, self.tasklets.owner)?;
         self.tasklets.switch = None;
         self.end_turn(idx, step);
-        let first = self.start_turn(next as usize)?;
-        Some((first, self.tasklets.turn_budget))
+        self.start_turn(next as usize)
     }
 
     /// Makes the frames of the tasklet in `idx` the VM's frame stack and takes its first
