@@ -796,6 +796,13 @@ impl Vm {
                         ip += 1;
                         left -= 1;
                         match r {
+                            // A call statement's result is dropped as it comes: the `Pop`
+                            // after it is taken here, and counted.
+                            Ok(_) if left > 0 && code.ops.get(ip) == Some(&Op::Pop) => {
+                                ip += 1;
+                                left -= 1;
+                                continue;
+                            }
                             Ok(v) => {
                                 stack.push(v);
                                 continue;

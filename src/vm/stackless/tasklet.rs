@@ -8,6 +8,7 @@ use super::{Reblock, Resume, Slot, TaskletRef};
 use crate::rt::{self, RecvError, ScriptBody, ScriptCell, ScriptStep};
 use crate::vm::error::{Exc, ExcKind, PResult};
 use crate::vm::interp::{Hook, RunOutcome, Target, Transform, Vm};
+use crate::vm::op::Op;
 use crate::vm::value::*;
 
 /// What the scheduler resumes: a handle on the VM and on the tasklet's slot.
@@ -290,7 +291,14 @@ impl Vm {
                 {
                     f.stack = stack;
                 }
-                f.stack.push(v);
+                // A call statement drops the value it resumes with: its `Pop` is taken here
+                // and counted, as the dispatch loop does after a call that did not switch.
+                if t.turn_budget != Some(0) && f.code.ops.get(f.ip) == Some(&Op::Pop) {
+                    f.ip += 1;
+                    t.turn_budget = t.turn_budget.map(|b| b - 1);
+                } else {
+                    f.stack.push(v);
+                }
             }
             return Some(Ok(()));
         }
