@@ -111,6 +111,38 @@ pub(crate) struct TaskletRef {
     has_blocked: std::cell::Cell<bool>,
 }
 
+/// A turn's instruction budget in one word, u64::MAX for none. Not an `Option`: the loop
+/// reads it right after a turn begins, and a two-word read of what was just stored as two
+/// words stalls the store buffer.
+#[derive(Clone, Copy, PartialEq)]
+struct TurnBudget(u64);
+
+impl TurnBudget {
+    #[inline]
+    fn new(b: Option<u64>) -> TurnBudget {
+        TurnBudget(b.unwrap_or(u64::MAX))
+    }
+
+    /// Counts an instruction taken outside the loop; false if none is left.
+    #[inline]
+    fn take_one(&mut self) -> bool {
+        match self.0 {
+            0 => false,
+            u64::MAX => true,
+            _ => {
+                self.0 -= 1;
+                true
+            }
+        }
+    }
+}
+
+impl Default for TurnBudget {
+    fn default() -> TurnBudget {
+        TurnBudget(u64::MAX)
+    }
+}
+
 /// The script tasklets of one VM.
 #[derive(Default)]
 pub struct Tasklets {
@@ -140,7 +172,7 @@ pub struct Tasklets {
     /// `run(timeout=N)` is pending: the per-turn budget of the watchdog.
     watchdog: Option<u64>,
     /// The budget of the running turn, fixed when it began.
-    turn_budget: Option<u64>,
+    turn_budget: TurnBudget,
     /// The tasklet waiting in `stackless.run()`.
     run_caller: Option<usize>,
     schedule_cb: Option<Value>,
@@ -191,7 +223,14 @@ impl Tasklets {
     /// The instruction budget of the running turn, fixed when it began.
     #[inline]
     pub(crate) fn turn_budget(&self) -> Option<u64> {
-        self.turn_budget
+        let TurnBudget(b) = self.turn_budget;
+        (b != u64::MAX).then_some(b)
+    }
+
+    /// Fixes the budget of the turn that begins.
+    #[inline]
+    fn begin_budget(&mut self) {
+        self.turn_budget = TurnBudget::new(self.watchdog.or(self.budget));
     }
 
     pub fn pins(&self) -> &Rc<PinTable> {

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use super::{Reblock, Resume, Slot, TaskletRef};
+use super::{Reblock, Resume, Slot, TaskletRef, TurnBudget};
 use crate::rt::{self, RecvError, ScriptBody, ScriptCell, ScriptStep};
 use crate::vm::error::{Exc, ExcKind, PResult};
 use crate::vm::interp::{Hook, RunOutcome, Target, Transform, Vm};
@@ -215,7 +215,7 @@ impl Vm {
             if matches!(r, Ok(RunOutcome::BudgetExhausted))
                 && self.slot(idx).is_some_and(|s| s.atomic > 0)
             {
-                r = self.run_loop(0, self.tasklets.turn_budget);
+                r = self.run_loop(0, self.tasklets.turn_budget());
             } else {
                 break idx;
             }
@@ -283,7 +283,7 @@ impl Vm {
             std::mem::forget(std::mem::replace(&mut s.resume, Resume::Nothing));
             t.current = Some(idx);
             t.switch = None;
-            t.turn_budget = t.watchdog.or(t.budget);
+            t.turn_budget = TurnBudget::new(t.watchdog.or(t.budget));
             t.last = Some(s.obj);
             if let Some(f) = self.frames.last_mut() {
                 if f.stack.capacity() == 0
@@ -293,9 +293,8 @@ impl Vm {
                 }
                 // A call statement drops the value it resumes with: its `Pop` is taken here
                 // and counted, as the dispatch loop does after a call that did not switch.
-                if t.turn_budget != Some(0) && f.code.ops.get(f.ip) == Some(&Op::Pop) {
+                if f.code.ops.get(f.ip) == Some(&Op::Pop) && t.turn_budget.take_one() {
                     f.ip += 1;
-                    t.turn_budget = t.turn_budget.map(|b| b - 1);
                 } else {
                     f.stack.push(v);
                 }
@@ -331,7 +330,7 @@ impl Vm {
         }
         self.tasklets.current = Some(idx);
         self.tasklets.switch = None;
-        self.tasklets.turn_budget = self.tasklets.watchdog.or(self.tasklets.budget);
+        self.tasklets.begin_budget();
         // The running frame's operand stack was given up when it parked (`end_turn`).
         if let Some(f) = self.frames.last_mut()
             && f.stack.capacity() == 0
@@ -418,7 +417,7 @@ impl Vm {
 
     /// Runs the loop after the turn's first step, which may already have finished it.
     fn continue_turn(&mut self, first: PResult<()>) -> PResult<RunOutcome> {
-        let budget = self.tasklets.turn_budget;
+        let budget = self.tasklets.turn_budget();
         match first {
             Ok(()) if self.frames.is_empty() => Ok(RunOutcome::Finished(
                 self.nested_result.take().unwrap_or(Value::None),
