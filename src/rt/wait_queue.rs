@@ -115,15 +115,6 @@ impl<T, X> Peer<T, X> {
     /// Takes the waiter's message; returns it with the tasklet to wake and its sequence.
     #[inline(always)]
     pub(crate) fn take(self) -> (Message<T, X>, Rc<Task>, u32) {
-        self.take_keeping(None)
-    }
-
-    /// As `take`; a boxed entry is kept in `spare` (a script caller's) rather than freed.
-    #[inline(always)]
-    pub(crate) fn take_keeping(
-        self,
-        spare: Option<&SpareEntry<T, X>>,
-    ) -> (Message<T, X>, Rc<Task>, u32) {
         let Peer { entry, task, seq } = self;
         // SAFETY: as in `put`.
         let message = match unsafe { &mut (*entry).slot } {
@@ -131,18 +122,17 @@ impl<T, X> Peer<T, X> {
             Slot::Shared(cell) => {
                 let message = std::mem::replace(&mut *cell.borrow_mut(), Message::Empty);
                 // SAFETY: as in `put`.
-                recycle(unsafe { Box::from_raw(entry) }, spare);
+                recycle(unsafe { Box::from_raw(entry) }, None);
                 message
             }
         };
         (message, task, seq)
     }
-}
 
-impl<T, X> Peer<T, X> {
-    /// As `take_keeping`, for a caller that only reads the value where it lies: `read` is
-    /// given the value, and the message is then dropped in its cell. Anything but a value
-    /// is taken out whole (`Err`). Moving the message out copies it through the stack in
+    /// As `take`, for a caller that only reads the value where it lies: `read` is given
+    /// the value, and the message is then dropped in its cell. Anything but a value is
+    /// taken out whole (`Err`). A boxed entry is kept in `spare` (a script caller's) rather
+    /// than freed. Moving the message out copies it through the stack in
     /// pieces the store buffer cannot forward; a script's receive needs only a read.
     #[inline(always)]
     pub(crate) fn read_keeping<V>(

@@ -783,7 +783,10 @@ impl Vm {
                         let Some(&chan) = stack.get(at + 1) else {
                             break;
                         };
-                        let r = if let Some(&v) = stack.get(at + 2) {
+                        let r = if n == 1 {
+                            let Some(&v) = stack.get(at + 2) else {
+                                break;
+                            };
                             self.tasklets
                                 .send_exchange(&*heap, Hook::PUSH, chan, v, false, true)
                                 .map(|()| Value::None)

@@ -114,7 +114,7 @@ pub(crate) struct TaskletRef {
 /// A turn's instruction budget in one word, u64::MAX for none. Not an `Option`: the loop
 /// reads it right after a turn begins, and a two-word read of what was just stored as two
 /// words stalls the store buffer.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 struct TurnBudget(u64);
 
 impl TurnBudget {
