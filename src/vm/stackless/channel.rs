@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{Chan, Pinned, Resume, Tasklets};
+use super::{Chan, Pinned, Resume, Tasklets, switch_out};
 use crate::rt::{RecvError, RecvOutcome, ScriptCell, ScriptStep, SendError, SendOutcome};
 use crate::vm::error::{Exc, ExcKind, PResult};
 use crate::vm::heap::Heap;
@@ -274,13 +274,20 @@ impl Tasklets {
         exception: bool,
         can_switch: bool,
     ) -> Result<(), Unfinished> {
-        let pins = &self.pins;
+        // The running tasklet's slot is looked up once, for its cell and what follows.
+        let Tasklets {
+            pins,
+            slots,
+            current,
+            switch,
+            ..
+        } = self;
+        let mut slot = current.and_then(|i| slots.get_mut(i)?.as_deref_mut());
         let pin = |v| Pinned::new(pins, v);
-        let idx = self.current;
         // The channel is used where it lies in the heap: only a parked sender keeps a handle.
         let ch = chan_in(heap, chan).map_err(|_| Unfinished::NotChannel)?;
         let spare;
-        let cell = match idx.and_then(|i| self.slots.get(i)?.as_deref()) {
+        let cell = match &slot {
             Some(s) => &s.cell,
             None => {
                 spare = ScriptCell::new();
@@ -295,20 +302,21 @@ impl Tasklets {
         match r {
             Ok(SendOutcome::Sent { yield_now }) => {
                 if yield_now && can_switch {
-                    self.switch_out(hook, ScriptStep::Yield, || Resume::Value(Value::None));
+                    let resume = || Resume::Value(Value::None);
+                    switch_out(slot, switch, hook, ScriptStep::Yield, resume);
                     Err(Unfinished::Switch)
                 } else {
                     Ok(())
                 }
             }
             Ok(SendOutcome::Parked) => {
-                if let Some(i) = idx {
-                    let s = self.slot_mut(i);
+                if let Some(s) = slot.as_deref_mut() {
                     s.blocked = 1;
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
-                self.switch_out(hook, ScriptStep::Park, || Resume::Value(Value::None));
+                let resume = || Resume::Value(Value::None);
+                switch_out(slot, switch, hook, ScriptStep::Park, resume);
                 Err(Unfinished::Switch)
             }
             Err(e) => Err(e.into()),
@@ -325,10 +333,16 @@ impl Tasklets {
         iterating: bool,
         can_switch: bool,
     ) -> Result<Value, Unfinished> {
-        let idx = self.current;
+        let Tasklets {
+            slots,
+            current,
+            switch,
+            ..
+        } = self;
+        let mut slot = current.and_then(|i| slots.get_mut(i)?.as_deref_mut());
         let ch = chan_in(heap, chan).map_err(|_| Unfinished::NotChannel)?;
         let spare;
-        let cell = match idx.and_then(|i| self.slots.get(i)?.as_deref()) {
+        let cell = match &slot {
             Some(s) => &s.cell,
             None => {
                 spare = ScriptCell::new();
@@ -340,24 +354,24 @@ impl Tasklets {
                 value: v,
                 yield_now,
             }) => {
-                if let Some(i) = idx {
-                    self.slot_mut(i).tempval = v;
+                if let Some(s) = slot.as_deref_mut() {
+                    s.tempval = v;
                 }
                 if yield_now && can_switch {
-                    self.switch_out(hook, ScriptStep::Yield, || Resume::Value(v));
+                    switch_out(slot, switch, hook, ScriptStep::Yield, || Resume::Value(v));
                     Err(Unfinished::Switch)
                 } else {
                     Ok(v)
                 }
             }
             Ok(RecvOutcome::Parked) => {
-                if let Some(i) = idx {
-                    let s = self.slot_mut(i);
+                if let Some(s) = slot.as_deref_mut() {
                     s.blocked = -1;
                     s.blocked_obj = chan;
                     s.handle.has_blocked.set(true);
                 }
-                self.switch_out(hook, ScriptStep::Park, || Resume::Receive(iterating));
+                let resume = || Resume::Receive(iterating);
+                switch_out(slot, switch, hook, ScriptStep::Park, resume);
                 Err(Unfinished::Switch)
             }
             Err(e) => Err(e.into()),

@@ -364,14 +364,29 @@ impl Tasklets {
     // copied over in pieces the store buffer cannot forward.
     #[inline(always)]
     fn switch_out(&mut self, hook: Hook, step: ScriptStep, resume: impl FnOnce() -> Resume) {
-        if let Some(idx) = self.current {
-            let s = self.slot_mut(idx);
-            let old = std::mem::replace(&mut s.resume, resume());
-            s.hook = hook;
-            drop(old);
-        }
-        self.switch = Some(step);
+        let slot = self
+            .current
+            .and_then(|i| self.slots.get_mut(i)?.as_deref_mut());
+        switch_out(slot, &mut self.switch, hook, step, resume);
     }
+}
+
+/// [`Tasklets::switch_out`] with the running tasklet's slot (None outside a tasklet) and
+/// the `switch` field already in hand, for callers that hold them.
+#[inline(always)]
+fn switch_out(
+    slot: Option<&mut Slot>,
+    switch: &mut Option<ScriptStep>,
+    hook: Hook,
+    step: ScriptStep,
+    resume: impl FnOnce() -> Resume,
+) {
+    if let Some(s) = slot {
+        let old = std::mem::replace(&mut s.resume, resume());
+        s.hook = hook;
+        drop(old);
+    }
+    *switch = Some(step);
 }
 
 impl Vm {
