@@ -384,7 +384,12 @@ fn switch_out(
     if let Some(s) = slot {
         let old = std::mem::replace(&mut s.resume, resume());
         s.hook = hook;
-        drop(old);
+        // Nothing, as a rule (the turn took what it resumed with), and then no drop call.
+        if let Resume::Nothing = old {
+            std::mem::forget(old);
+        } else {
+            drop(old);
+        }
     }
     *switch = Some(step);
 }
