@@ -19,7 +19,7 @@ use std::rc::Rc;
 use super::ast::{BinOp, CmpOp};
 use super::error::{Exc, ExcKind, PResult};
 use super::heap::Heap;
-use super::op::{Code, Op};
+use super::op::{Code, Op, Receiver};
 use super::stackless::{Unfinished, needs_look_ahead};
 use super::value::*;
 
@@ -864,7 +864,15 @@ impl Vm {
             return Ok(());
         }
         let name = self.top().code.names[i as usize].clone();
-        if let Some(f) = self.builtin_unbound_method(obj, &name) {
+        if let Some(t) = obj.as_ref().and_then(|r| self.builtin_kind(r))
+            && let Some(f) = self.unbound_builtin(t, &name)
+        {
+            // Cached as a class's method is: the next call finds it in the fast loop.
+            if let Value::Obj(fr) = f {
+                let epoch = self.class_cache.epoch();
+                let slot = (Receiver::Builtin(t), epoch, fr);
+                self.top().code.set_method_slot(i, slot);
+            }
             self.push(f);
             self.push(obj);
             return Ok(());
@@ -873,7 +881,8 @@ impl Vm {
             Some(f) => {
                 if let (Some(c), Value::Obj(fr)) = (self.class_of_plain(obj), f) {
                     let epoch = self.class_cache.epoch();
-                    self.top().code.set_method_slot(i, (c, epoch, fr));
+                    let slot = (Receiver::Class(c), epoch, fr);
+                    self.top().code.set_method_slot(i, slot);
                 }
                 self.push(f);
                 self.push(obj);

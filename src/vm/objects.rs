@@ -7,6 +7,7 @@ use super::ast::Const;
 use super::dict::{Dict, HashKey};
 use super::error::{Exc, ExcKind, PResult, err};
 use super::interp::{Frame, Hook, Target, Transform, Vm};
+use super::op::Receiver;
 use super::value::*;
 
 /// What an attribute lookup found: a value, or a getter to call (a property).
@@ -661,16 +662,19 @@ impl Vm {
         i: u32,
     ) -> Option<Value> {
         let Value::Obj(r) = obj else { return None };
-        let (class, epoch, f) = code.method_slot(i)?;
+        let (receiver, epoch, f) = code.method_slot(i)?;
         if epoch != now {
             return None;
         }
-        let hit = match heap.get(r) {
-            Obj::Host(c, _) => *c == class,
-            Obj::Instance(inst) => {
-                inst.class == class && !inst.dict.contains_key(&code.names[i as usize])
-            }
-            _ => false,
+        let hit = match receiver {
+            Receiver::Class(class) => match heap.get(r) {
+                Obj::Host(c, _) => *c == class,
+                Obj::Instance(inst) => {
+                    inst.class == class && !inst.dict.contains_key(&code.names[i as usize])
+                }
+                _ => false,
+            },
+            Receiver::Builtin(t) => builtin_kind_of(heap.get(r)) == Some(t),
         };
         hit.then_some(Value::Obj(f))
     }
@@ -706,18 +710,8 @@ impl Vm {
 
     /// Methods of built-in values, bound without a detour through the class chain.
     /// The built-in type whose methods `fast_builtin_attr` serves.
-    fn builtin_kind(&self, r: Ref) -> Option<BuiltinType> {
-        Some(match self.heap.get(r) {
-            Obj::Str(_) => BuiltinType::Str,
-            Obj::List(_) => BuiltinType::List,
-            Obj::Dict(_) => BuiltinType::Dict,
-            Obj::Tuple(_) => BuiltinType::Tuple,
-            Obj::Set(_, true) => BuiltinType::FrozenSet,
-            Obj::Set(_, false) => BuiltinType::Set,
-            Obj::Bytes(_) => BuiltinType::Bytes,
-            Obj::Generator(_) => BuiltinType::Generator,
-            _ => return None,
-        })
+    pub(super) fn builtin_kind(&self, r: Ref) -> Option<BuiltinType> {
+        builtin_kind_of(self.heap.get(r))
     }
 
     /// `obj.name(...)` on a string, container or generator: the method as one unbound
@@ -1004,4 +998,20 @@ impl Vm {
         })));
         (inst, self.class_lookup(class, "__init__"))
     }
+}
+
+/// The built-in type whose methods `fast_builtin_attr` and `unbound_builtin` serve for `o`.
+#[inline(always)]
+fn builtin_kind_of(o: &Obj) -> Option<BuiltinType> {
+    Some(match o {
+        Obj::Str(_) => BuiltinType::Str,
+        Obj::List(_) => BuiltinType::List,
+        Obj::Dict(_) => BuiltinType::Dict,
+        Obj::Tuple(_) => BuiltinType::Tuple,
+        Obj::Set(_, true) => BuiltinType::FrozenSet,
+        Obj::Set(_, false) => BuiltinType::Set,
+        Obj::Bytes(_) => BuiltinType::Bytes,
+        Obj::Generator(_) => BuiltinType::Generator,
+        _ => return None,
+    })
 }

@@ -126,12 +126,20 @@ pub struct CodeFlags {
 /// A cached global-name lookup: (globals dict, its version, builtins version, holder, slot).
 pub type GlobalSlot = (super::value::Ref, u64, u64, super::value::Ref, usize);
 
-/// A cached method lookup: (class, class-cache epoch, the function found). Valid only in
-/// that epoch, which ends when any class namespace may change and at every collection, so
-/// the function is still alive whenever the entry is used. The function is held as its
-/// `Ref`, not a `Value`: the fast loop copies the entry on every method call, and a
-/// `Value`'s bytes are copied in overlapping pieces that stall the store buffer.
-pub type MethodSlot = (super::value::Ref, u64, super::value::Ref);
+/// A cached method lookup: (whose method it is, class-cache epoch, the function found).
+/// Valid only in that epoch, which ends when any class namespace may change and at every
+/// collection, so the function is still alive whenever the entry is used. The function is
+/// held as its `Ref`, not a `Value`: the fast loop copies the entry on every method call,
+/// and a `Value`'s bytes are copied in overlapping pieces that stall the store buffer.
+pub type MethodSlot = (Receiver, u64, super::value::Ref);
+
+/// Whose method a [`MethodSlot`] holds: a class's (instances and host objects), or a
+/// built-in type's (strings, containers: their methods are the shared unbound natives).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Receiver {
+    Class(super::value::Ref),
+    Builtin(super::value::BuiltinType),
+}
 
 #[derive(Debug)]
 pub struct Code {
