@@ -263,8 +263,7 @@ pub struct Vm {
     pub stack_pool: Vec<Vec<Value>>,
     /// Recent class-chain lookups (see `class_cache`).
     pub class_cache: super::class_cache::ClassCache,
-    /// Built-in types' methods as unbound natives, by (type, name): see
-    /// `builtin_unbound_method`.
+    /// Built-in types' methods as unbound natives, by (type, name): see `unbound_builtin`.
     pub unbound_methods: std::collections::HashMap<
         (u8, usize),
         (BuiltinType, &'static str, Value),

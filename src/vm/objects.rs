@@ -714,16 +714,10 @@ impl Vm {
         builtin_kind_of(self.heap.get(r))
     }
 
-    /// `obj.name(...)` on a string, container or generator: the method as one unbound
-    /// native per type and name, shared by every call (`LoadMethod` passes `obj` as the
-    /// first argument), so a method call allocates no bound method.
-    pub fn builtin_unbound_method(&mut self, obj: Value, name: &str) -> Option<Value> {
-        let Value::Obj(r) = obj else { return None };
-        let t = self.builtin_kind(r)?;
-        self.unbound_builtin(t, name)
-    }
-
-    /// The shared unbound native of method `name` of built-in type `t`.
+    /// The shared unbound native of method `name` of built-in type `t`: for `obj.name(...)`
+    /// on a string, container or generator, one native per type and name, shared by every
+    /// call (`LoadMethod` passes `obj` as the first argument), so a method call allocates no
+    /// bound method.
     pub fn unbound_builtin(&mut self, t: BuiltinType, name: &str) -> Option<Value> {
         let (n, f) = super::methods::builtin_method(t, name)?;
         let key = (t as u8, n.as_ptr() as usize);
