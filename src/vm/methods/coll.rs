@@ -79,10 +79,9 @@ fn a(args: &[Value], i: usize) -> Value {
 }
 
 fn self_ref(args: &[Value]) -> PResult<Ref> {
-    args.first().and_then(|v| v.as_ref()).ok_or(Exc::New(
-        ExcKind::TypeError,
-        "method needs an object".into(),
-    ))
+    args.first()
+        .and_then(|v| v.as_ref())
+        .ok_or_else(|| Exc::New(ExcKind::TypeError, "method needs an object".into()))
 }
 
 fn with_list<T>(vm: &mut Vm, args: &[Value], f: impl FnOnce(&mut Vec<Value>) -> T) -> PResult<T> {

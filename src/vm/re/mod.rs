@@ -568,10 +568,12 @@ fn re_escape(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn pat(vm: &Vm, args: &[Value]) -> PResult<Rc<PatternData>> {
-    data::<PatternData>(vm, arg(args, 0)).ok_or(Exc::New(
-        ExcKind::TypeError,
-        "descriptor requires a 're.Pattern' object".into(),
-    ))
+    data::<PatternData>(vm, arg(args, 0)).ok_or_else(|| {
+        Exc::New(
+            ExcKind::TypeError,
+            "descriptor requires a 're.Pattern' object".into(),
+        )
+    })
 }
 
 fn p_search(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
@@ -650,10 +652,12 @@ fn p_groupindex(vm: &mut Vm, args: &[Value], _kw: &Kw) -> PResult<Value> {
 }
 
 fn mdata(vm: &Vm, args: &[Value]) -> PResult<Rc<MatchData>> {
-    data::<MatchData>(vm, arg(args, 0)).ok_or(Exc::New(
-        ExcKind::TypeError,
-        "descriptor requires a 're.Match' object".into(),
-    ))
+    data::<MatchData>(vm, arg(args, 0)).ok_or_else(|| {
+        Exc::New(
+            ExcKind::TypeError,
+            "descriptor requires a 're.Match' object".into(),
+        )
+    })
 }
 
 fn group_index(vm: &mut Vm, m: &MatchData, g: Value) -> PResult<usize> {
