@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{Chan, Pinned, Resume, Tasklets, switch_out};
+use super::{Chan, Pinned, Resume, Tasklets, running_slot, switch_out};
 use crate::rt::{RecvError, RecvOutcome, ScriptCell, ScriptStep, SendError, SendOutcome};
 use crate::vm::error::{Exc, ExcKind, PResult};
 use crate::vm::heap::Heap;
@@ -282,7 +282,7 @@ impl Tasklets {
             switch,
             ..
         } = self;
-        let mut slot = current.and_then(|i| slots.get_mut(i)?.as_deref_mut());
+        let mut slot = running_slot(slots, *current);
         let pin = |v| Pinned::new(pins, v);
         // The channel is used where it lies in the heap: only a parked sender keeps a handle.
         let ch = chan_in(heap, chan).map_err(|_| Unfinished::NotChannel)?;
@@ -339,7 +339,7 @@ impl Tasklets {
             switch,
             ..
         } = self;
-        let mut slot = current.and_then(|i| slots.get_mut(i)?.as_deref_mut());
+        let mut slot = running_slot(slots, *current);
         let ch = chan_in(heap, chan).map_err(|_| Unfinished::NotChannel)?;
         let spare;
         let cell = match &slot {

@@ -227,12 +227,6 @@ impl Tasklets {
         (b != u64::MAX).then_some(b)
     }
 
-    /// Fixes the budget of the turn that begins.
-    #[inline]
-    fn begin_budget(&mut self) {
-        self.turn_budget = TurnBudget::new(self.watchdog.or(self.budget));
-    }
-
     pub fn pins(&self) -> &Rc<PinTable> {
         &self.pins
     }
@@ -350,29 +344,21 @@ pub fn run_main(vm: &Rc<RefCell<Vm>>) -> PResult<()> {
     }
 }
 
-impl Tasklets {
-    #[inline]
-    fn slot_mut(&mut self, idx: usize) -> &mut Slot {
-        self.slots[idx].as_mut().expect("a live tasklet slot")
-    }
-
-    /// Ends the running tasklet's turn (the caller returns `Exc::Switch`): `resume` makes
-    /// what it gets back when it runs again, through `hook`. Inlined: every channel
-    /// operation that blocks ends with it.
-    // `resume` is made only once the slot is in hand, and swapped in rather than assigned:
-    // made before (or assigned around the old one's drop), it was built on the stack and
-    // copied over in pieces the store buffer cannot forward.
-    #[inline(always)]
-    fn switch_out(&mut self, hook: Hook, step: ScriptStep, resume: impl FnOnce() -> Resume) {
-        let slot = self
-            .current
-            .and_then(|i| self.slots.get_mut(i)?.as_deref_mut());
-        switch_out(slot, &mut self.switch, hook, step, resume);
-    }
+/// The slot of the running tasklet (`Tasklets::current`), from the fields a caller holding
+/// other parts of the VM has in hand.
+#[inline(always)]
+fn running_slot(slots: &mut [Option<Box<Slot>>], current: Option<usize>) -> Option<&mut Slot> {
+    slots.get_mut(current?)?.as_deref_mut()
 }
 
-/// [`Tasklets::switch_out`] with the running tasklet's slot (None outside a tasklet) and
-/// the `switch` field already in hand, for callers that hold them.
+/// Ends the running tasklet's turn (the caller returns `Exc::Switch`): `resume` makes
+/// what it gets back when it runs again, through `hook`. Takes the running tasklet's slot
+/// (None outside a tasklet) and the `switch` field, so that callers holding other parts of
+/// the VM (the channel exchanges) can call it. Inlined: every channel operation that blocks
+/// ends with it.
+// `resume` is made only once the slot is in hand, and swapped in rather than assigned:
+// made before (or assigned around the old one's drop), it was built on the stack and
+// copied over in pieces the store buffer cannot forward.
 #[inline(always)]
 fn switch_out(
     slot: Option<&mut Slot>,
@@ -397,7 +383,9 @@ fn switch_out(
 impl Vm {
     #[inline]
     fn slot_mut(&mut self, idx: usize) -> &mut Slot {
-        self.tasklets.slot_mut(idx)
+        self.tasklets.slots[idx]
+            .as_mut()
+            .expect("a live tasklet slot")
     }
 
     fn slot(&self, idx: usize) -> Option<&Slot> {
@@ -467,8 +455,9 @@ impl Vm {
     /// Ends the running tasklet's turn: `resume` makes what it gets back when it runs again.
     #[inline(always)]
     fn switch_out(&mut self, step: ScriptStep, resume: impl FnOnce() -> Resume) -> Exc {
-        let hook = self.pending_hook;
-        self.tasklets.switch_out(hook, step, resume);
+        let t = &mut self.tasklets;
+        let slot = running_slot(&mut t.slots, t.current);
+        switch_out(slot, &mut t.switch, self.pending_hook, step, resume);
         Exc::Switch
     }
 

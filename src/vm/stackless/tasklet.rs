@@ -330,7 +330,8 @@ impl Vm {
         }
         self.tasklets.current = Some(idx);
         self.tasklets.switch = None;
-        self.tasklets.begin_budget();
+        let t = &mut self.tasklets;
+        t.turn_budget = TurnBudget::new(t.watchdog.or(t.budget));
         // The running frame's operand stack was given up when it parked (`end_turn`).
         if let Some(f) = self.frames.last_mut()
             && f.stack.capacity() == 0
